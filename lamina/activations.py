@@ -1,0 +1,138 @@
+"""Activation functions by Keras name, over torch tensors.
+
+Example:
+    >>> import torch, lamina
+    >>> lamina.activations.get("relu")(torch.tensor([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+    >>> lamina.activations.serialize(lamina.activations.get("softmax"))
+    'softmax'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+
+def relu(x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None,
+         threshold: float = 0.0) -> torch.Tensor:
+    """Keras's relu with optional ``negative_slope``, ``max_value`` and ``threshold``."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return F.relu(x)
+    if threshold != 0.0:
+        y = torch.where(x > threshold, x, torch.zeros_like(x))
+        if negative_slope != 0.0:
+            y = y + negative_slope * torch.where(x > threshold, torch.zeros_like(x), x - threshold)
+    elif negative_slope != 0.0:
+        y = torch.where(x >= 0, x, negative_slope * x)
+    else:
+        y = F.relu(x)
+    if max_value is not None:
+        y = torch.clamp(y, max=max_value)
+    return y
+
+
+def relu6(x): return F.relu6(x)
+def leaky_relu(x, negative_slope: float = 0.2): return F.leaky_relu(x, negative_slope)
+def elu(x, alpha: float = 1.0): return F.elu(x, alpha)
+def selu(x): return F.selu(x)
+def celu(x, alpha: float = 1.0): return F.celu(x, alpha)
+def sigmoid(x): return torch.sigmoid(x)
+def tanh(x): return torch.tanh(x)
+def softplus(x): return F.softplus(x)
+def softsign(x): return F.softsign(x)
+def silu(x): return F.silu(x)
+def exponential(x): return torch.exp(x)
+def linear(x): return x
+def mish(x): return F.mish(x)
+def log_sigmoid(x): return F.logsigmoid(x)
+def hard_silu(x): return x * F.relu6(x + 3.0) / 6.0
+def tanh_shrink(x): return x - torch.tanh(x)
+def squareplus(x, b: float = 4.0): return (x + torch.sqrt(x * x + b)) / 2.0
+def sparse_plus(x): return torch.where(x <= -1, torch.zeros_like(x), torch.where(x >= 1, x, (x + 1) ** 2 / 4))
+def soft_shrink(x, threshold: float = 0.5): return F.softshrink(x, threshold)
+def hard_shrink(x, threshold: float = 0.5): return F.hardshrink(x, threshold)
+def hard_tanh(x): return F.hardtanh(x)
+
+
+def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """Keras 3's hard sigmoid: ``relu6(x + 3) / 6``."""
+    return F.relu6(x + 3.0) / 6.0
+
+
+def gelu(x: torch.Tensor, approximate: bool = False) -> torch.Tensor:
+    return F.gelu(x, approximate="tanh" if approximate else "none")
+
+
+def softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    return torch.softmax(x, dim=axis)
+
+
+def log_softmax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    return torch.log_softmax(x, dim=axis)
+
+
+def glu(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    return F.glu(x, dim=axis)
+
+
+def threshold(x: torch.Tensor, threshold: float, default_value: float) -> torch.Tensor:
+    return torch.where(x > threshold, x, torch.full_like(x, default_value))
+
+
+swish = silu
+hard_swish = hard_silu
+_ = math
+
+_ACTIVATIONS: dict[str, Callable[..., torch.Tensor]] = {
+    f.__name__: f
+    for f in (relu, relu6, leaky_relu, elu, selu, celu, sigmoid, tanh, softplus, softsign, silu, exponential,
+              linear, mish, log_sigmoid, hard_silu, tanh_shrink, squareplus, sparse_plus, soft_shrink,
+              hard_shrink, hard_tanh, hard_sigmoid, gelu, softmax, log_softmax, glu)
+}
+_ALIASES = {"swish": silu, "hard_swish": hard_silu}
+
+
+def get(identifier: Any) -> Callable[..., torch.Tensor]:
+    """Resolves ``None``, a name, a serialized dict or a callable to an activation function.
+
+    Raises:
+        ValueError: for an unknown name; the message lists the valid ones.
+    """
+    if identifier is None:
+        return linear
+    if isinstance(identifier, dict):
+        identifier = identifier.get("config", identifier.get("class_name"))
+        if isinstance(identifier, dict):
+            identifier = identifier.get("name")
+    if isinstance(identifier, str):
+        fn = _ACTIVATIONS.get(identifier) or _ALIASES.get(identifier)
+        if fn is None:
+            raise ValueError(
+                f"Unknown activation: {identifier!r}. Valid names: {', '.join(sorted(_ACTIVATIONS))}."
+            )
+        return fn
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret activation identifier: {identifier!r}")
+
+
+def serialize(activation: Callable[..., Any]) -> Any:
+    """Built-in activations serialize to their name, as in Keras configs."""
+    name = getattr(activation, "__name__", None)
+    if name in _ACTIVATIONS and _ACTIVATIONS[name] is activation:
+        return name
+    for alias, fn in _ALIASES.items():
+        if fn is activation:
+            return alias
+    from lamina.saving import serialization
+
+    return serialization.serialize_keras_object(activation)
+
+
+def deserialize(config: Any) -> Callable[..., torch.Tensor]:
+    return get(config)

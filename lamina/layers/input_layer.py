@@ -1,0 +1,97 @@
+"""``InputLayer`` and ``Input``: where a model's data enters, with a known shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamina import backend
+from lamina.layers.keras_tensor import KerasTensor, Node
+from lamina.layers.layer import Layer
+
+
+class InputLayer(Layer):
+    """The entry point of a model: holds the input's shape and dtype, has no weights.
+
+    Args:
+        shape: per-sample shape, e.g. ``(250, 250, 3)``.
+        batch_size: optional fixed batch size.
+        dtype: input dtype name, default ``floatx()``.
+        batch_shape: full shape including the batch axis (instead of ``shape``).
+        name: layer name, default ``input_layer``.
+
+    Example:
+        >>> import lamina
+        >>> layer = lamina.layers.InputLayer(shape=(4,))
+        >>> layer.output.shape
+        (None, 4)
+    """
+
+    def __init__(self, shape: Any = None, batch_size: int | None = None, dtype: Any = None, sparse: bool | None = None,
+                 batch_shape: Any = None, input_tensor: Any = None, optional: bool = False, name: str | None = None,
+                 **kwargs: Any) -> None:
+        kwargs.pop("ragged", None)
+        if "input_shape" in kwargs:
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs:
+            batch_shape = kwargs.pop("batch_input_shape")
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if shape is not None and batch_shape is not None:
+            raise ValueError("InputLayer takes `shape` or `batch_shape`, not both. "
+                             f"Received: shape={shape}, batch_shape={batch_shape}")
+        if input_tensor is not None:
+            if not isinstance(input_tensor, KerasTensor):
+                raise ValueError(f"`input_tensor` must be a KerasTensor. Received: {input_tensor!r}")
+            batch_shape = input_tensor.shape
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("InputLayer needs `shape` or `batch_shape`. Received neither.")
+            if isinstance(shape, int):
+                shape = (shape,)
+            batch_shape = (batch_size, *shape)
+        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        for d in self.batch_shape:
+            if d is not None and d <= 0:
+                raise ValueError(f"InputLayer sizes must be positive. Received: batch_shape={self.batch_shape}")
+        self._input_dtype = backend.standardize_dtype(dtype or backend.floatx())
+        self.sparse = bool(sparse)
+        self.optional = optional
+        self.built = True
+        tensor = input_tensor or KerasTensor(self.batch_shape, self._input_dtype, name=self.name)
+        node = Node(self, (), {}, [tensor])
+        self._inbound_nodes.append(node)
+        tensor._keras_history = (self, 0, 0)
+        self._output = tensor
+
+    @property
+    def dtype(self) -> str:
+        return self._input_dtype
+
+    def call(self, inputs: Any) -> Any:
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return self.batch_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"batch_shape": list(self.batch_shape), "dtype": self._input_dtype, "sparse": self.sparse,
+                "ragged": False, "name": self.name, "optional": self.optional}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> InputLayer:
+        config = dict(config)
+        config.pop("ragged", None)
+        return cls(**config)
+
+
+def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None, sparse: bool | None = None,  # noqa: N802
+          batch_shape: Any = None, name: str | None = None, tensor: Any = None, optional: bool = False) -> KerasTensor:
+    """A symbolic input tensor of per-sample ``shape``: start of a ``Sequential`` or functional model.
+
+    Example:
+        >>> import lamina
+        >>> lamina.Input(shape=(250, 250, 3)).shape
+        (None, 250, 250, 3)
+    """
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
+                       name=name, input_tensor=tensor, optional=optional)
+    return layer._output

@@ -1,0 +1,872 @@
+"""``Layer``: the Keras layer contract on a ``torch.nn.Module``.
+
+* ``__init__`` stores the config; ``build(input_shape)`` creates weights with
+  ``add_weight`` (lazily on the first call, or at once when the shape is known);
+  ``call(inputs, training=None)`` computes; ``compute_output_shape`` and
+  ``get_config`` complete the picture.
+* Each weight is a real ``nn.Parameter`` (trainable) or buffer (state) registered
+  under its attribute name, so PyTorch sees an ordinary module. ``layer.weights``
+  returns Keras-style :class:`~lamina.layers.variable.Variable` views.
+* ``training`` resolves as in Keras: the explicit argument, else the one passed to
+  the outer layer being called, else the module's ``.training`` flag (``False`` until
+  ``.train()`` is called, so Keras's default of inference holds).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from lamina import backend, constraints, initializers, regularizers
+from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic, flatten, map_structure
+from lamina.layers.variable import Variable
+from lamina.utils.naming import auto_name
+
+_ctx = threading.local()
+_LOSSES_USED = [False]  # set once any layer calls add_loss, so calls clear stale losses only when needed
+
+
+def _scope_stack() -> list[str]:
+    s = getattr(_ctx, "scope", None)
+    if s is None:
+        s = _ctx.scope = []
+    return s
+
+
+def current_training() -> bool | None:
+    """The ``training`` value of the outermost layer call in progress, if any."""
+    return getattr(_ctx, "training", None)
+
+
+class InputSpec:
+    """Rank, axis sizes and dtype a layer accepts; checked on every call.
+
+    Args:
+        dtype: expected dtype name, or None.
+        shape: full expected shape (batch included), ``None`` for any size.
+        ndim / min_ndim / max_ndim: rank constraints.
+        axes: ``{axis: size}``, e.g. ``{-1: 4}`` for a Dense built on 4 features.
+
+    Example:
+        >>> from lamina.layers import InputSpec
+        >>> InputSpec(min_ndim=2, axes={-1: 4})
+        InputSpec(min_ndim=2, axes={-1: 4})
+    """
+
+    def __init__(self, dtype: Any = None, shape: tuple | None = None, ndim: int | None = None,
+                 max_ndim: int | None = None, min_ndim: int | None = None, axes: dict | None = None,
+                 allow_last_axis_squeeze: bool = False, name: str | None = None, optional: bool = False) -> None:
+        self.dtype = None if dtype is None else backend.standardize_dtype(dtype)
+        self.shape = None if shape is None else tuple(shape)
+        self.ndim = len(self.shape) if self.shape is not None else ndim
+        self.max_ndim = max_ndim
+        self.min_ndim = min_ndim
+        self.axes = {int(k): v for k, v in (axes or {}).items()}
+        self.allow_last_axis_squeeze = allow_last_axis_squeeze
+        self.name = name
+        self.optional = optional
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={v}" for k, v in (("dtype", self.dtype), ("shape", self.shape), ("ndim", self.ndim),
+                                          ("max_ndim", self.max_ndim), ("min_ndim", self.min_ndim))
+                 if v is not None]
+        if self.axes:
+            parts.append(f"axes={self.axes}")
+        return "InputSpec(" + ", ".join(parts) + ")"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim, "max_ndim": self.max_ndim,
+                "min_ndim": self.min_ndim, "axes": self.axes}
+
+
+class DTypePolicy:
+    """Variable and compute dtypes of a layer (``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``)."""
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is None:
+            from lamina import mixed_precision
+
+            name = mixed_precision.global_policy_name()
+        if name in ("mixed_float16", "mixed_bfloat16"):
+            self.compute_dtype = name.removeprefix("mixed_")
+            self.variable_dtype = "float32"
+        else:
+            name = backend.standardize_dtype(name)
+            self.compute_dtype = self.variable_dtype = name
+        self.name = name
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def serialize(self) -> dict[str, Any]:
+        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name},
+                "registered_name": None}
+
+    def __repr__(self) -> str:
+        return f'<DTypePolicy "{self.name}">'
+
+
+def _policy_from(dtype: Any) -> DTypePolicy:
+    if isinstance(dtype, DTypePolicy):
+        return dtype
+    if isinstance(dtype, dict):  # serialized policy from a config
+        cfg = dtype.get("config", {})
+        return DTypePolicy(cfg.get("name", backend.floatx()) if isinstance(cfg, dict) else cfg)
+    if dtype is not None and not isinstance(dtype, str):
+        dtype = backend.standardize_dtype(dtype)
+    return DTypePolicy(dtype)
+
+
+def _shape_of(x: Any) -> Any:
+    if isinstance(x, (torch.Tensor, KerasTensor, np.ndarray)):
+        return tuple(x.shape)
+    if isinstance(x, (list, tuple)):
+        return type(x)(_shape_of(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
+    return None
+
+
+def standardize_shape(shape: Any) -> tuple[int | None, ...]:
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+_LAYER_KWARGS = {"name", "dtype", "trainable", "autocast", "input_shape", "input_dim", "batch_input_shape",
+                 "batch_size", "input_length", "dynamic", "activity_regularizer", "weights"}
+
+
+class Layer(nn.Module):
+    """Base class of all layers: a ``torch.nn.Module`` with Keras's build/call/config contract.
+
+    Subclasses implement ``build(input_shape)`` (create weights with ``add_weight``),
+    ``call(inputs, training=None)`` and, for layers with configuration, ``get_config``.
+
+    Args:
+        name: unique name; default from the class name (``dense``, ``dense_1``, ...).
+        dtype: ``"float32"`` (default), ``"float64"``, ``"mixed_float16"``, ...
+        trainable: whether the weights are updated by training.
+        input_shape: per-sample shape, which makes the layer buildable at once (legacy style).
+        activity_regularizer: penalty on the layer's output, added to ``losses``.
+
+    Example:
+        >>> import torch, lamina
+        >>> class Scale(lamina.layers.Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+        ...     def call(self, x):
+        ...         return x * self.w
+        >>> s = Scale()
+        >>> s.weights
+        []
+        >>> s(torch.ones(2, 3)).shape
+        torch.Size([2, 3])
+        >>> [v.path for v in s.weights]
+        ['scale/w']
+    """
+
+    _call_has_training = False
+    _call_has_mask = False
+    _autocast_inputs = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        try:
+            params = inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):
+            params = {}
+        cls._call_has_training = "training" in params
+        cls._call_has_mask = "mask" in params
+        cls._call_has_var_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+    def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True, dtype: Any = None,
+                 autocast: bool = True, name: str | None = None, **kwargs: Any) -> None:
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        batch_size = kwargs.pop("batch_size", None)
+        input_length = kwargs.pop("input_length", None)
+        kwargs.pop("dynamic", None)
+        initial_weights = kwargs.pop("weights", None)
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected keyword argument(s): "
+                f"{', '.join(sorted(kwargs))}. Layers accept their own arguments plus: "
+                f"{', '.join(sorted(_LAYER_KWARGS))}."
+            )
+        nn.Module.__init__(self)
+        if name is not None and (not isinstance(name, str) or "/" in name or not name):
+            raise ValueError(f"Layer name must be a non-empty string without '/'. Received: name={name!r}")
+        d = self.__dict__
+        d["name"] = name or auto_name(type(self).__name__)
+        d["_trainable"] = bool(trainable)
+        d["dtype_policy"] = _policy_from(dtype)
+        d["autocast"] = autocast
+        d["built"] = False
+        d["_trainable_vars"] = []
+        d["_non_trainable_vars"] = []
+        d["_losses"] = []
+        d["_inbound_nodes"] = []
+        d["_build_shapes"] = None
+        d["input_spec"] = None
+        d["supports_masking"] = d.get("supports_masking", False)
+        d["_initial_weights"] = initial_weights
+        d["_n_unnamed"] = 0
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        if batch_input_shape is not None:
+            shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            shape = (batch_size,) + standardize_shape(input_shape)
+        elif input_dim is not None:
+            shape = (batch_size, int(input_dim)) if input_length is None else (batch_size, input_length, int(input_dim))
+        else:
+            shape = None
+        d["_batch_input_shape"] = shape
+        # Lamina modules start in eval mode: with no `training` argument, calls are inference (Keras default).
+        self.train(False)
+
+    # ------------------------------------------------------------------ naming / config helpers
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Variable) and value._owner is self:
+            self._rename_weight(value, name)
+            return
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, nn.Module) for v in value):
+            for i, v in enumerate(value):
+                nn.Module.__setattr__(self, f"{name}__{i}", v)
+            object.__setattr__(self, name, value)
+            return
+        if isinstance(value, dict) and value and all(isinstance(v, nn.Module) for v in value.values()):
+            for k, v in value.items():
+                nn.Module.__setattr__(self, f"{name}__{k}", v)
+            object.__setattr__(self, name, value)
+            return
+        nn.Module.__setattr__(self, name, value)
+
+    def _rename_weight(self, var: Variable, attr: str) -> None:
+        if var._attr == attr:
+            return
+        old = var._attr
+        store = self._parameters if old in self._parameters else self._buffers
+        tensor = store.pop(old)
+        if attr in self.__dict__:
+            del self.__dict__[attr]
+        store[attr] = tensor
+        if store is self._buffers and old in self._non_persistent_buffers_set:
+            self._non_persistent_buffers_set.discard(old)
+            self._non_persistent_buffers_set.add(attr)
+        var._attr = attr
+
+    def _error(self, expected: str, received: str, fix: str = "Check the layer before it or the data you passed.",
+               cls: type[Exception] = ValueError) -> Exception:
+        """The one error format: layer name (type), what it expects, what it received, and the fix."""
+        return cls(f'Layer "{self.name}" ({type(self).__name__}) expects {expected}, but received {received}. {fix}')
+
+    # ------------------------------------------------------------------ dtype
+    @property
+    def dtype(self) -> str:
+        """The variable dtype name (``"float32"`` by default)."""
+        return self.dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self.dtype_policy.variable_dtype
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None, trainable: bool = True,
+                   autocast: bool = True, regularizer: Any = None, constraint: Any = None,
+                   aggregation: str = "none", name: str | None = None, **kwargs: Any) -> Variable:
+        """Creates a weight registered on this module and returns its :class:`Variable` view.
+
+        Trainable weights are ``nn.Parameter``s, others buffers. ``initializer`` defaults
+        to ``glorot_uniform`` for float weights and ``zeros`` otherwise, as in Keras.
+        """
+        kwargs.pop("use_resource", None)
+        kwargs.pop("synchronization", None)
+        if kwargs:
+            raise TypeError(f"add_weight() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+        shape = () if shape is None else standardize_shape(shape)
+        if any(d is None or d < 0 for d in shape):
+            raise self._error("a fully defined weight shape", f"shape={shape} for weight {name!r}",
+                              "Build the layer from a known input shape.")
+        dtype = backend.standardize_dtype(dtype or self.variable_dtype)
+        tdtype = backend.torch_dtype(dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if tdtype.is_floating_point else "zeros"
+        init = initializers.get(initializer)
+        device = getattr(_ctx, "build_device", None) or backend.default_device()
+        with torch.no_grad():
+            value = init(shape, dtype=tdtype)
+        value = backend.convert_to_tensor(value, dtype=tdtype, device=device).detach()
+        if tuple(value.shape) != shape:
+            value = value.reshape(shape)
+        if name is None:
+            vname = "variable" if self._n_unnamed == 0 else f"variable_{self._n_unnamed}"
+            self.__dict__["_n_unnamed"] += 1
+        else:
+            vname = name
+        attr = vname
+        if attr in self._parameters or attr in self._buffers or hasattr(type(self), attr) or attr in self.__dict__:
+            attr = f"_w_{vname}_{len(self._trainable_vars) + len(self._non_trainable_vars)}"
+        if trainable:
+            self.register_parameter(attr, nn.Parameter(value.contiguous(), requires_grad=self._trainable))
+        else:
+            self.register_buffer(attr, value.contiguous())
+        path = "/".join([*_scope_stack(), vname]) if _scope_stack() else f"{self.name}/{vname}"
+        var = Variable._view(self, attr, vname, path, trainable and self._trainable)
+        var.regularizer = regularizers.get(regularizer)
+        var.constraint = constraints.get(constraint)
+        var.autocast = autocast
+        var.aggregation = aggregation
+        (self._trainable_vars if trainable else self._non_trainable_vars).append(var)
+        return var
+
+    add_variable = add_weight
+
+    def _own_variables(self) -> list[Variable]:
+        return self._trainable_vars + self._non_trainable_vars
+
+    def _sublayers(self) -> list[Layer]:
+        """Direct sub-layers in creation order (Keras's ``_layers``)."""
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    def _flatten_layers(self, include_self: bool = True) -> Iterator[Layer]:
+        seen = set()
+        stack = [self] if include_self else list(reversed(self._sublayers()))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            yield layer
+            stack.extend(reversed(layer._sublayers()))
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All weights: own trainable, own non-trainable, then each sub-layer's (Keras order)."""
+        if not self.built and self._batch_input_shape is not None:
+            self._maybe_build(self._batch_input_shape)  # `input_shape=` given: the shape is known, build now
+        out, seen = [], set()
+        for v in self._own_variables():
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for layer in self._sublayers():
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        return [v for v in self.weights if v.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self.__dict__["_trainable"] = value
+        for v in self._trainable_vars:
+            v.trainable = value
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy arrays, in ``weights`` order."""
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Sets every weight from arrays in ``weights`` order; checks count and each shape first."""
+        params = self.weights
+        if len(params) != len(weights):
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) expects {len(params)} weight arrays, but received '
+                f"{len(weights)}. Provided weights: {[np.shape(w) for w in weights]}"
+            )
+        bad = [f"{v.path}: expected {v.shape}, received {tuple(np.shape(w))}"
+               for v, w in zip(params, weights) if tuple(v.shape) != tuple(np.shape(w))]
+        if bad:
+            raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) weight shape mismatch: ' + "; ".join(bad))
+        for v, w in zip(params, weights):
+            v.assign(w)
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights.
+
+        Raises:
+            ValueError: if the layer is not built yet.
+        """
+        if not self.built:
+            raise ValueError(
+                f'Layer "{self.name}" ({type(self).__name__}) is not built yet, so it has no weights to count. '
+                "Call it on data or call `build(input_shape)` first."
+            )
+        return sum(math.prod(v.shape) for v in self.weights)
+
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss: Any) -> None:
+        """Adds a scalar loss (e.g. a penalty computed in ``call``) collected by ``losses``."""
+        _LOSSES_USED[0] = True
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Losses from ``add_loss`` in the last call plus weight-regularization penalties."""
+        out = []
+        for layer in self._flatten_layers():
+            out.extend(layer._losses)
+            for v in layer._trainable_vars + layer._non_trainable_vars:
+                if v.regularizer is not None:
+                    out.append(v.regularizer(v.value))
+        return out
+
+    def _clear_losses(self) -> None:
+        for layer in self._flatten_layers():
+            if layer._losses:
+                layer._losses.clear()
+
+    # ------------------------------------------------------------------ build
+    def build(self, input_shape: Any = None) -> None:
+        """Creates the weights for ``input_shape`` (batch included). The base version creates none."""
+        self.built = True
+
+    def _maybe_build(self, shapes: Any, device: torch.device | None = None) -> None:
+        if self.built:
+            return
+        scope = _scope_stack()
+        prev_dev = getattr(_ctx, "build_device", None)
+        if device is not None and device.type != "meta":
+            _ctx.build_device = device
+        scope.append(self.name)
+        try:
+            build_arg = shapes
+            sig = inspect.signature(self.build).parameters
+            if len(sig) == 0:
+                self.build()
+            else:
+                if isinstance(shapes, tuple) and shapes and isinstance(shapes[0], (tuple, list)) and len(shapes) == 1:
+                    build_arg = shapes[0]
+                self.build(build_arg)
+        finally:
+            scope.pop()
+            _ctx.build_device = prev_dev
+        self.__dict__["built"] = True
+        self.__dict__["_build_shapes"] = shapes
+        if self._initial_weights is not None:
+            self.set_weights(self._initial_weights)
+            self.__dict__["_initial_weights"] = None
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        shape = config.get("input_shape") if config else None
+        if shape is not None:
+            self._maybe_build(_to_tuple_shape(shape))
+
+    def get_build_config(self) -> dict[str, Any] | None:
+        if self._build_shapes is None:
+            return None
+        return {"input_shape": self._build_shapes}
+
+    # ------------------------------------------------------------------ call
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The full Keras call (conversion, build, checks, masks); ``nn.Module`` hooks wrap this."""
+        return self._keras_call(args, kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Fast path: built, one plain tensor, no kwargs, no torch hooks, no mask in flight.
+        if (self.built and len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor
+                and not self._forward_hooks and not self._forward_pre_hooks and not _has_global_hooks()
+                and getattr(args[0], "_keras_mask", None) is None):
+            x = args[0]
+            spec = self.input_spec
+            if spec is not None:
+                self._check_input_spec(x, spec)
+            if self._autocast_inputs and x.dtype != self._compute_tdtype() and self.autocast:
+                x = self._cast_input(x)
+            training = getattr(_ctx, "training", None)
+            if training is None:  # outermost call: it sets the training mode for everything inside
+                if _LOSSES_USED[0]:
+                    self._clear_losses()
+                training = _ctx.training = self.training
+                try:
+                    out = self.call(x, training=training) if self._call_has_training else self.call(x)
+                finally:
+                    _ctx.training = None
+            else:
+                out = self.call(x, training=training) if self._call_has_training else self.call(x)
+            if self.activity_regularizer is not None:
+                self.add_loss(self.activity_regularizer(out) / out.shape[0])
+            return out
+        return nn.Module.__call__(self, *args, **kwargs)
+
+    def _compute_tdtype(self) -> torch.dtype:
+        return backend.torch_dtype(self.dtype_policy.compute_dtype)
+
+    def _cast_input(self, x: torch.Tensor) -> torch.Tensor:
+        # Keras casts float inputs to the compute dtype; ints and bools become floats for float layers.
+        if x.dtype.is_floating_point or not getattr(self, "_keep_int_inputs", False):
+            if x.dtype.is_complex:
+                raise self._error("real-valued inputs", f"dtype {backend.standardize_dtype(x.dtype)}",
+                                  "Pass float data.", TypeError)
+            return x.to(self._compute_tdtype())
+        return x
+
+    def _convert_inputs(self, x: Any) -> Any:
+        if isinstance(x, torch.Tensor):
+            return x
+        if isinstance(x, np.ndarray) or isinstance(x, (list, float, int)) and not isinstance(x, bool):
+            if isinstance(x, list) and x and isinstance(x[0], (torch.Tensor, np.ndarray, KerasTensor)):
+                return [self._convert_inputs(v) for v in x]
+            device = self._device()
+            arr = np.asarray(x)
+            if arr.dtype.kind in "fiub" and arr.dtype != np.float64:
+                return backend.convert_to_tensor(arr, device=device)
+            if arr.dtype == np.float64:
+                return backend.convert_to_tensor(arr, dtype=self.compute_dtype, device=device)
+            if arr.dtype.kind in "US" or arr.dtype == object:
+                raise self._error("numeric inputs", f"an array of dtype {arr.dtype}", "Convert the data to numbers.",
+                                  TypeError)
+            return backend.convert_to_tensor(arr, device=device)
+        if isinstance(x, tuple):
+            return tuple(self._convert_inputs(v) for v in x)
+        if isinstance(x, list):
+            return [self._convert_inputs(v) for v in x]
+        if isinstance(x, dict):
+            return {k: self._convert_inputs(v) for k, v in x.items()}
+        if hasattr(x, "__array__") and not isinstance(x, KerasTensor):
+            return self._convert_inputs(np.asarray(x))
+        return x
+
+    def _device(self) -> torch.device:
+        for t in self.parameters():
+            return t.device
+        for t in self.buffers():
+            return t.device
+        return backend.default_device()
+
+    def _keras_call(self, args: tuple, kwargs: dict) -> Any:
+        if not args:
+            if "inputs" in kwargs:
+                args = (kwargs.pop("inputs"),)
+            else:
+                raise TypeError(f'Layer "{self.name}" ({type(self).__name__}) was called without inputs.')
+        if any_symbolic((args, kwargs)):
+            return self._symbolic_call(args, kwargs)
+        inputs = self._convert_inputs(args[0])
+        args = (inputs, *args[1:])
+        first = flatten(inputs)[0] if not isinstance(inputs, torch.Tensor) else inputs
+        if not self.built:
+            device = first.device if isinstance(first, torch.Tensor) else None
+            self._maybe_build(_shape_of(inputs), device)
+        if self.input_spec is not None:
+            self._check_input_spec(inputs, self.input_spec)
+        if self.autocast and self._autocast_inputs:
+            inputs = map_structure(
+                lambda t: self._cast_input(t) if isinstance(t, torch.Tensor) and t.dtype != self._compute_tdtype()
+                else t, inputs)
+            args = (inputs, *args[1:])
+
+        # training: explicit > outer call > module flag
+        training = kwargs.pop("training", None)
+        outer = getattr(_ctx, "training", None)
+        is_outer = outer is None
+        if training is None:
+            training = outer if outer is not None else self.training
+        if self._call_has_training:
+            kwargs["training"] = training
+        # masks travel on tensors as `_keras_mask`, as in Keras
+        if self._call_has_mask and kwargs.get("mask") is None:
+            mask = map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+            if any(m is not None for m in flatten(mask)):
+                kwargs["mask"] = mask
+        previous_mask = kwargs.get("mask")
+        if previous_mask is None:
+            previous_mask = map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+            if all(m is None for m in flatten(previous_mask)):
+                previous_mask = None
+
+        if is_outer:
+            if _LOSSES_USED[0]:
+                self._clear_losses()
+            _ctx.training = bool(training)
+        try:
+            outputs = self.call(*args, **kwargs)
+        finally:
+            if is_outer:
+                _ctx.training = None
+        if self.activity_regularizer is not None:
+            for o in flatten(outputs):
+                if isinstance(o, torch.Tensor):
+                    self.add_loss(self.activity_regularizer(o) / o.shape[0])
+        if previous_mask is not None or type(self).compute_mask is not Layer.compute_mask:
+            self._set_output_mask(inputs, outputs, previous_mask)
+        return outputs
+
+    def _set_output_mask(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
+        try:
+            out_mask = self.compute_mask(inputs, previous_mask)
+        except NotImplementedError:
+            out_mask = None
+        if out_mask is None:
+            return
+        outs = flatten(outputs)
+        masks = flatten(out_mask) if isinstance(out_mask, (list, tuple)) else [out_mask] * len(outs)
+        for o, m in zip(outs, masks):
+            if isinstance(o, torch.Tensor) and m is not None:
+                try:
+                    o._keras_mask = m
+                except (AttributeError, RuntimeError):
+                    pass
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the output: the input mask when the layer supports masking, else None."""
+        if not self.supports_masking:
+            return None
+        return mask
+
+    # ------------------------------------------------------------------ input checks
+    def _check_input_spec(self, x: Any, spec: Any) -> None:
+        if isinstance(spec, (list, tuple)):
+            xs = flatten(x)
+            for t, s in zip(xs, spec):
+                if s is not None:
+                    self._check_input_spec(t, s)
+            return
+        if not hasattr(x, "shape"):
+            return
+        shape = tuple(x.shape)
+        ndim = len(shape)
+        if spec.ndim is not None and ndim != spec.ndim:
+            raise self._error(f"inputs of rank {spec.ndim}", f"shape {shape} (rank {ndim})")
+        if spec.min_ndim is not None and ndim < spec.min_ndim:
+            raise self._error(f"inputs of rank >= {spec.min_ndim}", f"shape {shape} (rank {ndim})")
+        if spec.max_ndim is not None and ndim > spec.max_ndim:
+            raise self._error(f"inputs of rank <= {spec.max_ndim}", f"shape {shape} (rank {ndim})")
+        for axis, size in spec.axes.items():
+            if size is None:
+                continue
+            if -ndim <= axis < ndim and shape[axis] is not None and shape[axis] != size:
+                where = "last axis" if axis == -1 or axis == ndim - 1 else f"axis {axis} of size"
+                raise self._error(f"{where} {size}", f"shape {shape}")
+        if spec.shape is not None:
+            for i, (want, got) in enumerate(zip(spec.shape, shape)):
+                if want is not None and got is not None and want != got:
+                    raise self._error(f"inputs of shape {spec.shape}", f"shape {shape}")
+
+    # ------------------------------------------------------------------ symbolic
+    def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:
+        inputs = args[0]
+        if not self.built:
+            self._maybe_build(_shape_of(inputs))
+        if self.input_spec is not None:
+            self._check_input_spec(inputs, self.input_spec)
+        kwargs = dict(kwargs)
+        outputs_spec = self.compute_output_spec(*args, **kwargs)
+        outputs = map_structure(
+            lambda s: KerasTensor(s.shape, s.dtype) if isinstance(s, KerasTensor) else s, outputs_spec)
+        node = Node(self, args, kwargs, [o for o in flatten(outputs) if isinstance(o, KerasTensor)])
+        node_index = len(self._inbound_nodes)
+        self._inbound_nodes.append(node)
+        for i, o in enumerate(node.outputs):
+            o._keras_history = (self, node_index, i)
+        return outputs
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        """Output ``KerasTensor``s for symbolic inputs: from ``compute_output_shape``, else a meta-device run."""
+        inputs = args[0]
+        if type(self).compute_output_shape is not Layer.compute_output_shape and len(args) == 1 and not any(
+                isinstance(v, KerasTensor) for v in flatten(kwargs)):
+            shape = self.compute_output_shape(_shape_of(inputs))
+            dtype = self._output_dtype(inputs)
+            return _shapes_to_tensors(shape, dtype)
+        return _meta_run(self, args, kwargs)
+
+    def _output_dtype(self, inputs: Any) -> str:
+        return self.compute_dtype
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape for ``input_shape`` (batch included, ``None`` for unknown sizes)."""
+        spec = _meta_run(self, (_shapes_to_tensors(input_shape, self.compute_dtype),), {})
+        return map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, spec)
+
+    # ------------------------------------------------------------------ graph accessors
+    def _node_attr(self, attr: str, what: str) -> Any:
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f'Layer "{self.name}" ({type(self).__name__}) has no defined {what}: it has never been called '
+                "on a symbolic input. Give the model an `Input` or call it on data first."
+            )
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f'Layer "{self.name}" has been called {len(self._inbound_nodes)} times, so its {what} is ambiguous. '
+                "Use `get_output_at(i)` / `get_input_at(i)`."
+            )
+        return self._node_value(0, attr)
+
+    def _node_value(self, index: int, attr: str) -> Any:
+        node = self._inbound_nodes[index]
+        if attr == "output":
+            return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
+        ins = node.input_tensors
+        return ins[0] if len(ins) == 1 else list(ins)
+
+    @property
+    def input(self) -> Any:
+        return self._node_attr("input", "input")
+
+    @property
+    def output(self) -> Any:
+        return self._node_attr("output", "output")
+
+    def get_output_at(self, index: int) -> Any:
+        return self._node_value(index, "output")
+
+    def get_input_at(self, index: int) -> Any:
+        return self._node_value(index, "input")
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments as a JSON-friendly dict (Keras's schema)."""
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable,
+                                  "dtype": self.dtype_policy.serialize()}
+        if self._batch_input_shape is not None and not self.built:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """Builds a layer from ``get_config()``'s output."""
+        config = dict(config)
+        if "batch_shape" in config and "batch_input_shape" not in config and cls.__name__ != "InputLayer":
+            config["batch_input_shape"] = config.pop("batch_shape")
+        try:
+            return cls(**config)
+        except TypeError as e:
+            raise TypeError(
+                f"Error when deserializing class '{cls.__name__}' using config={config}.\n\nException encountered: {e}"
+            ) from e
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, built={self.built}"
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return nn.Module.__reduce_ex__(self, protocol)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: Any) -> bool:
+        return self is other
+
+
+def _has_global_hooks() -> bool:
+    from torch.nn.modules import module as m
+
+    return bool(m._global_forward_hooks or m._global_forward_pre_hooks or m._global_forward_hooks_always_called)
+
+
+def _to_tuple_shape(shape: Any) -> Any:
+    if isinstance(shape, dict):
+        return {k: _to_tuple_shape(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [_to_tuple_shape(s) for s in shape]
+    if isinstance(shape, (list, tuple)):
+        return tuple(shape)
+    return shape
+
+
+def _is_shape(s: Any) -> bool:
+    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+
+
+def _shapes_to_tensors(shape: Any, dtype: str) -> Any:
+    if isinstance(shape, (torch.Size,)) or _is_shape(shape):
+        return KerasTensor(tuple(shape), dtype)
+    if isinstance(shape, dict):
+        return {k: _shapes_to_tensors(v, dtype) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)):
+        return type(shape)(_shapes_to_tensors(s, dtype) for s in shape)
+    return shape
+
+
+_PROBES = (83, 89)
+
+
+def _meta_run(layer: Layer, args: tuple, kwargs: dict) -> Any:
+    """Runs ``layer.call`` on meta tensors to learn output shapes; unknown sizes are probed twice."""
+    from torch.func import functional_call
+
+    results = []
+    for probe in _PROBES:
+        def to_meta(t: Any, probe: int = probe) -> Any:
+            if isinstance(t, KerasTensor):
+                shape = tuple(probe if d is None else d for d in t.shape)
+                return torch.empty(shape, dtype=backend.torch_dtype(t.dtype), device="meta")
+            return t
+
+        margs = map_structure(to_meta, args)
+        mkwargs = map_structure(to_meta, kwargs)
+        state = {k: torch.empty_like(v, device="meta") for k, v in
+                 list(layer.named_parameters()) + list(layer.named_buffers())}
+        try:
+            out = functional_call(layer, state, margs, mkwargs, strict=False)
+        except Exception:  # noqa: BLE001 - fall back to a small real run below
+            out = _real_run(layer, args, kwargs, probe=2 if probe == 83 else 3)
+        results.append(out)
+
+    def merge(a: Any, b: Any) -> Any:
+        if isinstance(a, torch.Tensor):
+            shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
+            return KerasTensor(shape, backend.standardize_dtype(a.dtype))
+        if isinstance(a, (list, tuple)):
+            return type(a)(merge(x, y) for x, y in zip(a, b))
+        if isinstance(a, dict):
+            return {k: merge(a[k], b[k]) for k in a}
+        return a
+
+    return merge(*results)
+
+
+def _real_run(layer: Layer, args: tuple, kwargs: dict, probe: int) -> Any:
+    device = layer._device()
+
+    def to_real(t: Any) -> Any:
+        if isinstance(t, KerasTensor):
+            shape = tuple(probe if d is None else d for d in t.shape)
+            return torch.zeros(shape, dtype=backend.torch_dtype(t.dtype), device=device)
+        return t
+
+    with torch.no_grad():
+        return layer(*map_structure(to_real, args), **map_structure(to_real, kwargs))

@@ -1,0 +1,111 @@
+"""``Model``: a layer that groups layers, with ``summary``, ``get_layer`` and (from the trainer mixin) training.
+
+``Model(inputs, outputs)`` builds a functional model; subclassing ``Model`` and writing
+``call`` gives a subclassed model, as in Keras.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamina.layers.layer import Layer
+from lamina.trainers.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A layer with training and inspection: subclass it and write ``call``, or pass ``inputs``/``outputs``.
+
+    Example:
+        >>> import torch, lamina
+        >>> class TwoLayers(lamina.Model):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.hidden = lamina.layers.Dense(8, activation="relu")
+        ...         self.out = lamina.layers.Dense(2)
+        ...     def call(self, x):
+        ...         return self.out(self.hidden(x))
+        >>> model = TwoLayers()
+        >>> model(torch.ones(1, 3)).shape
+        torch.Size([1, 2])
+        >>> [layer.name for layer in model.layers]
+        ['dense', 'dense_1']
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        if cls is Model and (("inputs" in kwargs and "outputs" in kwargs) or len(args) >= 2):
+            from lamina.models.functional import Functional
+
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if type(self) is Model and (args or "inputs" in kwargs):
+            raise TypeError("Model(inputs, outputs) needs both `inputs` and `outputs`.")
+        Layer.__init__(self, *args, **kwargs)
+        Trainer.__init__(self)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The direct sub-layers, in the order they were created or added."""
+        return [layer for layer in self._sublayers() if type(layer).__name__ != "InputLayer"]
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by ``name`` or by ``index`` in ``layers``.
+
+        Raises:
+            ValueError: for an unknown name (the message lists the existing ones) or an index out of range.
+        """
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+        if index is not None:
+            layers = self.layers
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has {len(layers)} layers."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    def summary(self, line_length: int | None = None, positions: list[float] | None = None,
+                print_fn: Any = None, expand_nested: bool = False, show_trainable: bool = False,
+                layer_range: Any = None, show_flops: bool = False, show_memory: bool = False) -> None:
+        """Prints the Keras 3 summary table (name (type), output shape, param #, totals with sizes).
+
+        ``show_flops`` / ``show_memory`` add Lamina's multiply-add and activation-memory
+        columns; off by default so the output stays identical to Keras's.
+        """
+        from lamina.models import summary
+
+        summary.print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                              expand_nested=expand_nested, show_trainable=show_trainable,
+                              layer_range=layer_range, show_flops=show_flops, show_memory=show_memory)
+
+    def get_config(self) -> dict[str, Any]:
+        return Layer.get_config(self)
+
+    @property
+    def inputs(self) -> list[Any] | None:
+        return getattr(self, "_inputs_list", None)
+
+    @property
+    def outputs(self) -> list[Any] | None:
+        return getattr(self, "_outputs_list", None)
+
+    @property
+    def input_shape(self) -> Any:
+        ins = self.inputs
+        if not ins:
+            raise AttributeError(f'Model "{self.name}" has no defined input shape yet: give it an Input or build it.')
+        return ins[0].shape if len(ins) == 1 else [t.shape for t in ins]
+
+    @property
+    def output_shape(self) -> Any:
+        outs = self.outputs
+        if not outs:
+            raise AttributeError(f'Model "{self.name}" has no defined output shape yet: give it an Input or build it.')
+        return outs[0].shape if len(outs) == 1 else [t.shape for t in outs]

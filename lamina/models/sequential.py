@@ -1,0 +1,204 @@
+"""``Sequential``: a plain stack of layers, one input tensor and one output tensor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from lamina.layers.input_layer import InputLayer
+from lamina.layers.keras_tensor import KerasTensor
+from lamina.layers.layer import Layer, standardize_shape
+from lamina.models.model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers, built from a list or with ``add()``.
+
+    With an ``Input`` (or ``input_shape=`` on the first layer) the model is built at once and
+    ``summary()`` shows every output shape; otherwise it is built by the first call.
+
+    Args:
+        layers: optional list of layers (an ``Input(...)`` first is allowed).
+        trainable: whether the model's weights are trained.
+        name: model name, default ``sequential``, ``sequential_1``, ...
+
+    Example:
+        >>> import numpy as np, lamina
+        >>> from lamina import layers
+        >>> model = lamina.Sequential([
+        ...     layers.Dense(2, activation="relu", name="layer1"),
+        ...     layers.Dense(3, activation="relu", name="layer2"),
+        ...     layers.Dense(4, name="layer3"),
+        ... ])
+        >>> model(np.ones((3, 3), "float32")).shape
+        torch.Size([3, 4])
+        >>> model.count_params()
+        33
+        >>> model.pop().name
+        'layer3'
+        >>> [layer.name for layer in model.layers]
+        ['layer1', 'layer2']
+    """
+
+    def __init__(self, layers: list[Any] | None = None, trainable: bool = True, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        self.__dict__["_seq"] = []
+        self.__dict__["_keys"] = {}
+        if layers:
+            if not isinstance(layers, (list, tuple)):
+                layers = [layers]
+            for layer in layers:
+                self.add(layer, rebuild=False)
+            self._maybe_rebuild()
+
+    # ------------------------------------------------------------------ stack editing
+    def add(self, layer: Any, rebuild: bool = True) -> None:
+        """Adds a layer on top of the stack (an ``Input(...)`` tensor is accepted as the first element)."""
+        if not self._seq and getattr(layer, "_batch_input_shape", None) is not None and isinstance(layer, Layer) \
+                and not isinstance(layer, InputLayer):
+            self.add(InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.compute_dtype), rebuild=False)
+        if isinstance(layer, KerasTensor) and layer._keras_history is not None:
+            origin = layer._keras_history[0]
+            if isinstance(origin, InputLayer):
+                layer = origin
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                "Only instances of `lamina.layers.Layer` can be added to a Sequential model. "
+                f"Received: {layer!r} (of type {type(layer)})"
+            )
+        if any(existing.name == layer.name for existing in self._seq):
+            raise ValueError(
+                f"All layers added to a Sequential model should have unique names. Name '{layer.name}' is already "
+                "the name of a layer in this model. Update the `name` argument to pass a unique name."
+            )
+        if isinstance(layer, InputLayer):
+            if self._seq and isinstance(self._seq[0], InputLayer):
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use input shape "
+                    f"{self._seq[0].batch_shape}. You cannot add a different Input layer to it."
+                )
+            if self._seq:
+                raise ValueError(f"Sequential model '{self.name}': an InputLayer can only be the first layer.")
+        self._seq.append(layer)
+        if not isinstance(layer, InputLayer):
+            key = self._module_key(layer.name)
+            self._keys[layer.name] = key
+            self.add_module(key, layer)
+        if rebuild:
+            self._maybe_rebuild()
+        else:
+            self._unbuild()
+
+    def _module_key(self, name: str) -> str:
+        key = name.replace(".", "_")
+        if hasattr(type(self), key) or key in self.__dict__ or not key.isidentifier():
+            key = f"layer_{key}" if key.isidentifier() else f"layer_{len(self._seq)}"
+        return key
+
+    def pop(self, rebuild: bool = True) -> Layer:
+        """Removes and returns the last layer.
+
+        Raises:
+            TypeError: if the model has no layers.
+        """
+        if not self.layers:
+            raise TypeError(f"Sequential model '{self.name}' has no layers to pop.")
+        layer = self._seq.pop()
+        key = self._keys.pop(layer.name)
+        del self._modules[key]
+        self._unbuild()
+        if rebuild:
+            self._maybe_rebuild()
+        return layer
+
+    def _unbuild(self) -> None:
+        self.__dict__["built"] = False
+        self.__dict__["_inputs_list"] = None
+        self.__dict__["_outputs_list"] = None
+
+    def _maybe_rebuild(self) -> None:
+        self._unbuild()
+        if self._seq and isinstance(self._seq[0], InputLayer) and len(self._seq) > 1:
+            self._maybe_build(self._seq[0].batch_shape)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The layers of the stack, without the InputLayer."""
+        return [layer for layer in self._seq if not isinstance(layer, InputLayer)]
+
+    # ------------------------------------------------------------------ build / call
+    def build(self, input_shape: Any = None) -> None:
+        """Builds every layer for ``input_shape`` (batch included) by running the stack on a symbolic input."""
+        if not self.layers:
+            raise ValueError(f"Sequential model {self.name} cannot be built because it has no layers. "
+                             "Call `model.add(layer)`.")
+        try:
+            input_shape = standardize_shape(input_shape)
+        except TypeError:
+            # several inputs: build the layers by running them, without a symbolic graph
+            self.built = True
+            return
+        if isinstance(self._seq[0], InputLayer):
+            if self._seq[0].batch_shape != input_shape and len(self._seq[0].batch_shape) != len(input_shape):
+                raise ValueError(
+                    f"Sequential model '{self.name}' has already been configured to use input shape "
+                    f"{self._seq[0].batch_shape}. You cannot build it with input_shape {input_shape}"
+                )
+        else:
+            self._seq.insert(0, InputLayer(batch_shape=input_shape, dtype=self.layers[0].compute_dtype))
+        for layer in self.layers:
+            layer._inbound_nodes.clear()
+        x = self._seq[0].output
+        inputs = x
+        for layer in self.layers:
+            x = layer(x)
+        self.__dict__["_inputs_list"] = [inputs]
+        self.__dict__["_outputs_list"] = [x] if isinstance(x, KerasTensor) else list(x)
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        x = inputs
+        if mask is not None and isinstance(x, torch.Tensor):
+            x._keras_mask = mask
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = input_shape
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        from lamina.saving.serialization import serialize_keras_object
+
+        config = Layer.get_config(self)
+        config.pop("batch_input_shape", None)
+        config["layers"] = [serialize_keras_object(layer) for layer in self._seq]
+        if self._seq and isinstance(self._seq[0], InputLayer):
+            config["build_input_shape"] = list(self._seq[0].batch_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Sequential:
+        from lamina.saving.serialization import deserialize_keras_object
+
+        config = dict(config)
+        layer_configs = config.pop("layers")
+        build_input_shape = config.pop("build_input_shape", None)
+        config.pop("dtype", None)
+        model = cls(**{k: v for k, v in config.items() if k in ("name", "trainable")})
+        for layer_config in layer_configs:
+            model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects), rebuild=False)
+        if model._seq and isinstance(model._seq[0], InputLayer):
+            model._maybe_rebuild()
+        elif build_input_shape is not None:
+            model._maybe_build(tuple(build_input_shape))
+        return model
