@@ -105,7 +105,9 @@ def get(identifier: Any) -> Constraint | None:
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier)
         if cls is None:
-            raise ValueError(f"Unknown constraint: {identifier!r}. Valid names: max_norm, min_max_norm, non_neg, unit_norm.")
+            raise ValueError(
+                f"Unknown constraint: {identifier!r}. Valid names: max_norm, min_max_norm, non_neg, unit_norm."
+            )
         return cls()
     if callable(identifier):
         return identifier

@@ -131,7 +131,9 @@ def get(identifier: Any) -> Regularizer | None:
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier)
         if cls is None:
-            raise ValueError(f"Unknown regularizer: {identifier!r}. Valid names: l1, l2, l1_l2, orthogonal_regularizer.")
+            raise ValueError(
+                f"Unknown regularizer: {identifier!r}. Valid names: l1, l2, l1_l2, orthogonal_regularizer."
+            )
         return cls()
     if callable(identifier):
         return identifier
