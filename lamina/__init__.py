@@ -14,6 +14,7 @@ Example:
 from lamina import (
     activations,
     backend,
+    callbacks,
     constraints,
     initializers,
     layers,
@@ -38,6 +39,7 @@ __all__ = [
     "Variable",
     "activations",
     "backend",
+    "callbacks",
     "constraints",
     "initializers",
     "layers",

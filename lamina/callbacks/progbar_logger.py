@@ -1,0 +1,96 @@
+"""``ProgbarLogger``: Keras's progress output for ``verbose=1`` (live bar) and ``verbose=2`` (a line per epoch)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from lamina.callbacks.callback import Callback
+from lamina.utils.progbar import Progbar
+
+
+def _floats(logs: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in (logs or {}).items()}
+
+
+class ProgbarLogger(Callback):
+    """Prints ``Epoch 1/2`` and the progress bar; values are read only when a line is drawn.
+
+    ``verbose="auto"`` in ``fit`` becomes 1 on a terminal and 2 otherwise (logs, notebooks
+    captured to files), so logs get one line per epoch instead of a flood.
+    """
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__()
+        self.stream = stream
+        self.verbose = 1
+        self.epochs = 1
+        self.target = None
+        self.progbar: Progbar | None = None
+        self._mode = "train"
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        super().set_params(params)
+        self.verbose = params.get("verbose", 1)
+        self.epochs = params.get("epochs", 1)
+        self.target = params.get("steps")
+
+    def _out(self) -> Any:
+        return self.stream if self.stream is not None else sys.stdout
+
+    def _new_bar(self, target: int | None) -> None:
+        self.progbar = Progbar(target, verbose=self.verbose, stream=self.stream)
+
+    def on_train_begin(self, logs=None):
+        self._mode = "train"
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._mode = "train"
+        self._new_bar(self.target)
+        if self.verbose and self.epochs > 1:
+            self._out().write(f"Epoch {epoch + 1}/{self.epochs}\n")
+            self._out().flush()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batch_update(batch, logs)
+
+    def on_test_begin(self, logs=None):
+        if self._mode != "train" or self.progbar is None:
+            self._mode = "test"
+            self._new_bar(self.params.get("test_steps", self.target))
+
+    def on_test_batch_end(self, batch, logs=None):
+        if self._mode == "test":
+            self._batch_update(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if self._mode == "test" and self.progbar is not None:
+            self.progbar.update(self.progbar._seen, lambda: _floats(logs), finalize=True)
+
+    def on_predict_begin(self, logs=None):
+        self._mode = "predict"
+        self._new_bar(self.params.get("steps"))
+
+    def on_predict_batch_end(self, batch, logs=None):
+        if self.progbar is not None:
+            self.progbar.update(batch + 1, None)
+
+    def on_predict_end(self, logs=None):
+        if self.progbar is not None:
+            self.progbar.update(self.progbar._seen, None, finalize=True)
+
+    def _batch_update(self, batch: int, logs: Any) -> None:
+        bar = self.progbar
+        if bar is None or not self.verbose:
+            return
+        current = batch + 1
+        if bar.target is not None and current >= bar.target:
+            return  # the epoch-end line shows final values, with validation
+        bar.update(current, lambda: _floats(logs))  # throttled: logs are read only when a line is drawn
+
+    def on_epoch_end(self, epoch, logs=None):
+        bar = self.progbar
+        if bar is None or not self.verbose:
+            return
+        current = bar.target if bar.target is not None else bar._seen
+        bar.update(current, lambda: _floats(logs), finalize=True)
