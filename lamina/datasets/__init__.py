@@ -1,0 +1,5 @@
+"""Small real datasets that ship inside the package (no downloads at run time)."""
+
+from lamina.datasets import digits
+
+__all__ = ["digits"]
