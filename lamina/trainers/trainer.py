@@ -511,7 +511,9 @@ class Trainer:
             return epoch % validation_freq == 0
         if isinstance(validation_freq, (list, tuple)):
             return epoch in validation_freq
-        raise ValueError(f"Expected `validation_freq` to be a list or int. Received: validation_freq={validation_freq!r}")
+        raise ValueError(
+            f"Expected `validation_freq` to be a list or int. Received: validation_freq={validation_freq!r}"
+        )
 
     # ------------------------------------------------------------------ evaluate
     def _evaluate_adapter(self, adapter: Any, cbs: Any, verbose: int, in_fit: bool = False) -> dict[str, float]:

@@ -10,7 +10,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TextIO
 
 
 def format_value(value: float) -> str:
