@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -163,6 +164,8 @@ class BatchNormalization(Layer):
         self.built = True
 
     def call(self, inputs: torch.Tensor, training: bool | None = None, mask: Any = None) -> torch.Tensor:
+        if mask is not None and not isinstance(mask, torch.Tensor):
+            mask = torch.as_tensor(np.asarray(mask), device=inputs.device)
         if mask is not None and mask.ndim != inputs.ndim - 1:
             raise ValueError("The mask provided should be one dimension less than the inputs. Received: "
                              f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}")
