@@ -88,6 +88,51 @@ class Model(Trainer, Layer):
     def get_config(self) -> dict[str, Any]:
         return Layer.get_config(self)
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Model:
+        """Rebuilds a model; a functional config (``layers`` + ``input_layers``) gives a functional model."""
+        if "layers" in config and "input_layers" in config and "output_layers" in config:
+            from lamina.models.functional import functional_from_config
+
+            return functional_from_config(cls, config, custom_objects)
+        return super().from_config(config)
+
+    # ------------------------------------------------------------------ saving (file formats live in lamina.saving)
+    def save(self, filepath: Any, overwrite: bool = True, zipped: bool | None = None, **kwargs: Any) -> None:
+        """Saves the model as a Keras 3 ``.keras`` file (architecture, weights, compile state, optimizer).
+
+        ``.h5`` writes the legacy HDF5 format; ``zipped=False`` writes an unzipped folder.
+        """
+        from lamina.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True, max_shard_size: Any = None) -> None:
+        """Saves all weights (and the optimizer state) to a Keras 3 ``.weights.h5`` file."""
+        from lamina.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        """Loads weights from a ``.weights.h5``, ``.keras`` or legacy ``.h5`` file (Lamina's or Keras's)."""
+        from lamina.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's config as a JSON string (``json.dumps`` keyword arguments are passed on)."""
+        from lamina.saving import saving_api
+
+        return saving_api.model_to_json(self, **kwargs)
+
+    def export(self, filepath: Any, format: str = "onnx", verbose: bool = True, input_signature: Any = None,
+               **kwargs: Any) -> Any:
+        """Exports the model for inference: ``format="onnx"``, ``"torch"`` (torch.export) or ``"torchscript"``."""
+        from lamina import export
+
+        return export.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
+                                   **kwargs)
+
     @property
     def inputs(self) -> list[Any] | None:
         return getattr(self, "_inputs_list", None)

@@ -1,0 +1,443 @@
+"""The functional ``Model(inputs, outputs)``: a graph of layer calls on symbolic tensors.
+
+Calling layers on ``keras.Input`` tensors records ``Node``s; ``Model(inputs, outputs)`` walks
+them back from the outputs, checks that every path reaches the given inputs, orders the layers
+as Keras does (by depth, then first traversal), and replays the calls on real data.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import torch
+
+from lamina.layers.keras_tensor import KerasTensor, Node, flatten, map_structure
+from lamina.layers.layer import Layer
+from lamina.models.model import Model
+
+
+def _history(t: KerasTensor) -> tuple[Any, int, int]:
+    if not isinstance(t, KerasTensor) or t._keras_history is None:
+        raise ValueError(
+            "All inputs and outputs of a functional Model must be symbolic tensors made by `keras.Input` and "
+            f"layer calls. Received: {t!r}"
+        )
+    return t._keras_history
+
+
+def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> tuple[list[Node], list[Layer]]:
+    """Nodes in execution order and layers in Keras's order (deepest first, then first traversal).
+
+    Raises:
+        ValueError: for a cycle, an output not reachable from ``inputs`` (graph disconnected), or
+            two layers with the same name.
+    """
+    input_ids = {id(t) for t in inputs}
+    finished: set[int] = set()
+    in_progress: set[int] = set()
+    order: list[Node] = []
+    op_index: dict[int, int] = {}
+
+    def visit(tensor: KerasTensor, output: KerasTensor) -> None:
+        layer, node_index, _ = _history(tensor)
+        node = layer._inbound_nodes[node_index]
+        if id(node) in finished:
+            return
+        if node.is_input and id(tensor) not in input_ids:
+            out_layer = output._keras_history[0]
+            raise ValueError(
+                f"Graph disconnected: output {output.name} (shape {output.shape}) of layer '{out_layer.name}' "
+                f"needs the input '{layer.name}' (shape {tensor.shape}), which is not among the model's inputs "
+                f"{[i._keras_history[0].name for i in inputs]}. Pass it in `inputs`."
+            )
+        if not node.is_input and id(tensor) in input_ids:
+            finished.add(id(node))
+            return
+        if id(node) in in_progress:
+            raise ValueError(f"Tensor {tensor} from layer '{layer.name}' is part of a cycle.")
+        op_index.setdefault(id(layer), len(op_index))
+        in_progress.add(id(node))
+        if not node.is_input:
+            for t in node.input_tensors:
+                visit(t, output)
+        finished.add(id(node))
+        in_progress.discard(id(node))
+        order.append(node)
+
+    for out in outputs:
+        visit(out, out)
+
+    # depths, as keras.src.ops.function.map_graph computes them
+    in_graph = {id(n) for n in order}
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers_by_id: dict[int, Layer] = {}
+    for node in reversed(order):
+        depth = node_depth.setdefault(id(node), 0)
+        depth = max(depth, layer_depth.get(id(node.operation), 0))
+        layer_depth[id(node.operation)] = depth
+        layers_by_id[id(node.operation)] = node.operation
+        node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            if id(parent) in in_graph:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for t in inputs:
+        layer, node_index, _ = _history(t)
+        if id(layer) not in layer_depth and layer._inbound_nodes[node_index].is_input:
+            layer_depth[id(layer)] = 0
+            op_index[id(layer)] = -1
+            layers_by_id[id(layer)] = layer
+
+    by_depth: dict[int, list[Layer]] = collections.defaultdict(list)
+    for lid, depth in layer_depth.items():
+        by_depth[depth].append(layers_by_id[lid])
+    layers: list[Layer] = []
+    for depth in sorted(by_depth, reverse=True):
+        layers.extend(sorted(by_depth[depth], key=lambda la: op_index.get(id(la), 0)))
+
+    # every node's inputs must be computable from the given inputs
+    computable = set(input_ids)
+    done_names: list[str] = []
+    nodes_by_depth: dict[int, list[Node]] = collections.defaultdict(list)
+    for node in order:
+        nodes_by_depth[node_depth[id(node)]].append(node)
+    for depth in sorted(nodes_by_depth, reverse=True):
+        for node in nodes_by_depth[depth]:
+            for t in node.input_tensors:
+                if id(t) not in computable:
+                    raise ValueError(
+                        f"Graph disconnected: cannot find parent for tensor {t} (shape {t.shape}) at layer "
+                        f"'{node.operation.name}' ({type(node.operation).__name__}). The tensor is not computed from "
+                        f"the model's inputs {[i.name for i in inputs]}. Layers reached without issue: {done_names}"
+                    )
+            done_names.append(node.operation.name)
+            for t in node.outputs:
+                computable.add(id(t))
+    names = [la.name for la in layers]
+    for name in names:
+        if names.count(name) != 1:
+            raise ValueError(
+                f'The name "{name}" is used {names.count(name)} times in the model. All layer names should be unique.'
+            )
+    return [n for n in order if not n.is_input], layers
+
+
+class Functional(Model):
+    """A model defined by its symbolic ``inputs`` and ``outputs`` (lists, dicts or single tensors).
+
+    Example:
+        >>> import numpy as np, lamina as keras
+        >>> from lamina import layers
+        >>> inputs = keras.Input(shape=(4,))
+        >>> x = layers.Dense(8, activation="relu")(inputs)
+        >>> outputs = layers.Dense(2)(x)
+        >>> model = keras.Model(inputs=inputs, outputs=outputs)
+        >>> model(np.ones((3, 4), "float32")).shape
+        torch.Size([3, 2])
+        >>> [layer.name for layer in model.layers]
+        ['input_layer', 'dense', 'dense_1']
+    """
+
+    def __init__(self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True,
+                 **kwargs: Any) -> None:
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        from lamina.trainers.trainer import Trainer
+
+        Trainer.__init__(self)
+        flat_in = flatten(inputs)
+        flat_out = flatten(outputs)
+        for t in flat_in + flat_out:
+            _history(t)
+        d = self.__dict__
+        d["_inputs_struct"] = inputs
+        d["_outputs_struct"] = outputs
+        d["_inputs_list"] = list(flat_in)
+        d["_outputs_list"] = list(flat_out)
+        nodes, layers = map_graph(flat_in, flat_out)
+        d["_nodes"] = nodes
+        d["_graph_layers"] = layers
+        d["_keys"] = {}
+        for layer in layers:
+            key = self._module_key(layer.name)
+            d["_keys"][layer.name] = key
+            self.add_module(key, layer)
+        d["_plan"] = self._make_plan(nodes)
+        d["output_names"] = [t._keras_history[0].name for t in flat_out]
+        if isinstance(outputs, dict):
+            d["output_names"] = list(outputs.keys())
+        d["input_names"] = list(inputs.keys()) if isinstance(inputs, dict) else [
+            t._keras_history[0].name for t in flat_in]
+        self.built = True
+        self.__dict__["_build_shapes"] = map_structure(lambda t: t.shape, inputs)
+
+    def _module_key(self, name: str) -> str:
+        key = name.replace(".", "_")
+        if hasattr(type(self), key) or key in self.__dict__ or not key.isidentifier():
+            key = f"layer_{key}" if key.isidentifier() else f"layer_{len(self.__dict__['_keys'])}"
+        return key
+
+    @staticmethod
+    def _make_plan(nodes: list[Node]) -> list[tuple]:
+        plan = []
+        for node in nodes:
+            args, kwargs = node.arguments
+            out_ids = [id(t) for t in node.outputs]
+            if len(args) == 1 and not kwargs and isinstance(args[0], KerasTensor):
+                plan.append((node.operation, id(args[0]), None, None, out_ids))
+            else:
+                plan.append((node.operation, None, args, kwargs, out_ids))
+        return plan
+
+    @property
+    def layers(self) -> list[Layer]:
+        """All layers of the graph, InputLayers included, in Keras's order."""
+        return list(self._graph_layers)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None and name is None:
+            layers = self.layers
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has {len(layers)} layers."
+                )
+            return layers[index]
+        if name is not None and index is None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}.")
+        return super().get_layer(name=name, index=index)
+
+    # ------------------------------------------------------------------ call
+    def _flatten_call_inputs(self, inputs: Any) -> list[Any]:
+        expected = self._inputs_list
+        struct = self._inputs_struct
+        if isinstance(inputs, dict):
+            if isinstance(struct, dict):
+                missing = [k for k in struct if k not in inputs]
+                if missing:
+                    raise ValueError(
+                        f'Model "{self.name}" expects inputs with keys {list(struct)}, but received keys '
+                        f"{list(inputs)} (missing {missing})."
+                    )
+                return [inputs[k] for k in struct]
+            names = self.input_names
+            if all(n in inputs for n in names):
+                return [inputs[n] for n in names]
+            raise ValueError(
+                f'Model "{self.name}" expects inputs named {names}, but received a dict with keys {list(inputs)}.'
+            )
+        flat = flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(expected):
+            raise ValueError(
+                f'Model "{self.name}" expects {len(expected)} input(s) with shapes '
+                f"{[t.shape for t in expected]}, but received {len(flat)} input(s) with shapes "
+                f"{[tuple(getattr(x, 'shape', ())) for x in flat]}."
+            )
+        return flat
+
+    def _check_input_shapes(self, flat: list[Any]) -> None:
+        for sym, x in zip(self._inputs_list, flat):
+            shape = tuple(getattr(x, "shape", ()))
+            want = sym.shape
+            if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want, shape)):
+                layer = sym._keras_history[0]
+                raise ValueError(
+                    f'Model "{self.name}" input "{layer.name}" expects shape {want}, but received shape {shape}.'
+                )
+
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        flat = self._flatten_call_inputs(inputs)
+        flat = [self._convert_inputs(x) for x in flat]
+        self._check_input_shapes(flat)
+        values: dict[int, Any] = {id(t): x for t, x in zip(self._inputs_list, flat)}
+        if mask is not None:
+            for x, m in zip(flat, flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
+                if isinstance(x, torch.Tensor) and m is not None:
+                    x._keras_mask = m
+        for layer, arg_id, args, kwargs, out_ids in self._plan:
+            if arg_id is not None:
+                out = layer(values[arg_id])
+            else:
+                a = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, args)
+                k = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, kwargs)
+                out = layer(*a, **k)
+            if len(out_ids) == 1:
+                values[out_ids[0]] = out if not isinstance(out, (list, tuple)) or len(flatten(out)) != 1 else \
+                    flatten(out)[0]
+            else:
+                for oid, o in zip(out_ids, flatten(out)):
+                    values[oid] = o
+        return map_structure(lambda t: values[id(t)], self._outputs_struct)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return map_structure(lambda t: t.shape, self._outputs_struct)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        return None
+
+    def build(self, input_shape: Any = None) -> None:
+        self.built = True
+
+    # ------------------------------------------------------------------ config (Keras 3 schema)
+    def _node_index_map(self) -> dict[tuple[int, int], int]:
+        own = {id(n) for n in self._nodes}
+        own.update(id(t._keras_history[0]._inbound_nodes[t._keras_history[1]]) for t in self._inputs_list)
+        mapping = {}
+        for layer in self.layers:
+            kept = 1 if isinstance(layer, Functional) else 0
+            for i, node in enumerate(layer._inbound_nodes):
+                if id(node) in own:
+                    mapping[(id(layer), i)] = kept
+                    kept += 1
+        return mapping
+
+    def get_config(self) -> dict[str, Any]:
+        from lamina.saving.serialization import serialize_keras_object
+
+        if type(self) is not Functional and type(self).get_config is Functional.get_config and not getattr(
+                type(self), "_functional_like", False):
+            return Model.get_config(self)
+        own = {id(n) for n in self._nodes}
+        mapping = self._node_index_map()
+
+        def ser_tensor(x: Any) -> Any:
+            if isinstance(x, KerasTensor):
+                layer, node_index, tensor_index = x._keras_history
+                return {"class_name": "__keras_tensor__",
+                        "config": {"shape": list(x.shape), "dtype": x.dtype,
+                                   "keras_history": [layer.name, mapping.get((id(layer), node_index), node_index),
+                                                     tensor_index]}}
+            return serialize_keras_object(x)
+
+        layer_configs = []
+        for layer in self.layers:
+            inbound = []
+            for node in layer._inbound_nodes:
+                if id(node) in own and not node.is_input:
+                    args, kwargs = node.arguments
+                    inbound.append({"args": map_structure(ser_tensor, list(args)),
+                                    "kwargs": map_structure(ser_tensor, dict(kwargs))})
+            cfg = serialize_keras_object(layer)
+            cfg["name"] = layer.name
+            cfg["inbound_nodes"] = inbound
+            layer_configs.append(cfg)
+
+        def io(t: KerasTensor) -> list:
+            layer, node_index, tensor_index = t._keras_history
+            return [layer.name, mapping.get((id(layer), node_index), 0), tensor_index]
+
+        def io_struct(s: Any) -> Any:
+            if isinstance(s, KerasTensor):
+                return io(s)
+            if isinstance(s, dict):
+                return {k: io_struct(v) for k, v in s.items()}
+            return [io_struct(v) for v in s]
+
+        return {"name": self.name, "trainable": self.trainable, "layers": layer_configs,
+                "input_layers": io_struct(self._inputs_struct), "output_layers": io_struct(self._outputs_struct)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Functional:
+        return functional_from_config(cls, config, custom_objects)
+
+
+def functional_from_config(cls: type, config: dict[str, Any], custom_objects: dict | None = None) -> Any:
+    """Rebuilds a functional model from Keras 3's config (layers with ``inbound_nodes``)."""
+    from lamina.saving.serialization import deserialize_keras_object
+
+    created: dict[str, Layer] = {}
+    pending: dict[str, list] = {}
+    for layer_data in config["layers"]:
+        name = layer_data["name"]
+        data = {k: v for k, v in layer_data.items() if k not in ("inbound_nodes", "name")}
+        data.pop("build_config", None) if data.get("class_name") != "InputLayer" else None
+        layer = deserialize_keras_object(data, custom_objects=custom_objects)
+        created[name] = layer
+        pending[name] = list(layer_data.get("inbound_nodes") or [])
+
+    def tensor_from(hist: list) -> KerasTensor:
+        layer_name, node_index, tensor_index = hist
+        layer = created[layer_name]
+        if isinstance(layer, Functional):
+            node_index -= 1
+            if node_index < 0:
+                return layer._outputs_list[tensor_index]
+        node = layer._inbound_nodes[node_index]
+        return node.outputs[tensor_index]
+
+    def ready(value: Any) -> bool:
+        ok = True
+
+        def check(x: Any) -> Any:
+            nonlocal ok
+            if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+                layer_name, node_index, _ = x["config"]["keras_history"]
+                layer = created.get(layer_name)
+                offset = 1 if isinstance(layer, Functional) else 0
+                if layer is None or len(layer._inbound_nodes) <= node_index - offset:
+                    ok = False
+            return x
+
+        _walk(value, check)
+        return ok
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            return tensor_from(value["config"]["keras_history"])
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [resolve(v) for v in value]
+        return value
+
+    progress = True
+    while progress and any(pending.values()):
+        progress = False
+        for name in [d["name"] for d in config["layers"]]:
+            queue = pending[name]
+            while queue:
+                node_data = queue[0]
+                if isinstance(node_data, list):  # legacy Keras 2 format: [[layer, node, tensor, kwargs], ...]
+                    node_data = {"args": [[{"class_name": "__keras_tensor__",
+                                            "config": {"keras_history": item[:3]}} for item in node_data]],
+                                 "kwargs": node_data[0][3] if node_data and len(node_data[0]) > 3 else {}}
+                    if len(node_data["args"][0]) == 1:
+                        node_data["args"] = node_data["args"][0]
+                if not ready(node_data):
+                    break
+                args = resolve(node_data.get("args", []))
+                kwargs = resolve(node_data.get("kwargs", {}))
+                created[name](*args, **kwargs)
+                queue.pop(0)
+                progress = True
+    if any(pending.values()):
+        stuck = [n for n, q in pending.items() if q]
+        raise ValueError(f"Could not rebuild the functional model: layers {stuck} have inputs that never appear.")
+
+    def io(spec: Any) -> Any:
+        if isinstance(spec, dict):
+            return {k: io(v) for k, v in spec.items()}
+        if isinstance(spec, (list, tuple)) and len(spec) == 3 and isinstance(spec[0], str):
+            return tensor_from(spec)
+        return [io(s) for s in spec]
+
+    inputs = io(config["input_layers"])
+    outputs = io(config["output_layers"])
+    kwargs = {"name": config.get("name"), "trainable": config.get("trainable", True)}
+    if cls is Model or not issubclass(cls, Functional):
+        cls = Functional
+    model = cls.__new__(cls)
+    Functional.__init__(model, inputs, outputs, **kwargs)
+    return model
+
+
+def _walk(value: Any, fn: Any) -> None:
+    fn(value)
+    if isinstance(value, dict):
+        for v in value.values():
+            _walk(v, fn)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _walk(v, fn)
