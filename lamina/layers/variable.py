@@ -129,7 +129,10 @@ class Variable:
 
     # -- Keras API --------------------------------------------------------------
     def numpy(self) -> np.ndarray:
-        return backend.to_numpy(self.value)
+        """A NumPy copy of the value (never a view that later updates would change)."""
+        value = self.value
+        out = backend.to_numpy(value)
+        return out.copy() if value.device.type == "cpu" and value.dtype != torch.bfloat16 else out
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         a = self.numpy()
