@@ -40,3 +40,16 @@ def global_policy() -> Any:
 
 def dtype_policy() -> Any:
     return global_policy()
+
+
+def __getattr__(name: str) -> Any:
+    # Keras names: keras.mixed_precision.DTypePolicy / Policy / LossScaleOptimizer
+    if name in ("DTypePolicy", "Policy"):
+        from lamina.layers.layer import DTypePolicy
+
+        return DTypePolicy
+    if name == "LossScaleOptimizer":
+        from lamina.optimizers import LossScaleOptimizer
+
+        return LossScaleOptimizer
+    raise AttributeError(name)

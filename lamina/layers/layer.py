@@ -210,6 +210,7 @@ class Layer(nn.Module):
         d["_trainable"] = bool(trainable)
         d["dtype_policy"] = _policy_from(dtype)
         d["autocast"] = autocast
+        d["_mixed"] = d["dtype_policy"].name.startswith("mixed_")
         d["built"] = False
         d["_trainable_vars"] = []
         d["_non_trainable_vars"] = []
@@ -504,7 +505,7 @@ class Layer(nn.Module):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Fast path: built, one plain tensor, no kwargs, no torch hooks, no mask in flight.
-        if (self.built and len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor
+        if (self.built and len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor and not self._mixed
                 and not self._forward_hooks and not self._forward_pre_hooks and not _has_global_hooks()
                 and getattr(args[0], "_keras_mask", None) is None):
             x = args[0]
@@ -620,7 +621,12 @@ class Layer(nn.Module):
                 self._clear_losses()
             _ctx.training = bool(training)
         try:
-            outputs = self.call(*args, **kwargs)
+            if self._mixed and isinstance(first, torch.Tensor) and not torch.is_autocast_enabled(first.device.type):
+                # mixed_float16 / mixed_bfloat16: float32 weights, matmuls and convs in the compute dtype
+                with torch.autocast(device_type=first.device.type, dtype=self._compute_tdtype()):
+                    outputs = self.call(*args, **kwargs)
+            else:
+                outputs = self.call(*args, **kwargs)
         finally:
             if is_outer:
                 _ctx.training = None
