@@ -254,6 +254,8 @@ def _infer_list_dtype(x: Any) -> str:
             leaves.append(s)
     if not leaves:
         return backend.floatx()
+    if any(isinstance(v, (str, bytes)) for v in leaves):
+        raise TypeError(f"Cannot convert string data to a torch tensor. Received: {x!r}")
     return result_type(*(_dtype_or_type(v) for v in leaves))
 
 
@@ -291,7 +293,7 @@ def convert_to_tensor(x: ArrayLike, dtype: Any = None, sparse: bool | None = Non
         )
     dev = torch.device(device) if device is not None else backend.default_device()
     target = None if dtype is None else _torch_dtype(dtype)
-    if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
+    if isinstance(x, (bool, int, float, complex)):  # np.float64 is a float: it becomes floatx() as in Keras
         if target is None:
             if isinstance(x, bool):
                 target = torch.bool

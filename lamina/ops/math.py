@@ -308,7 +308,7 @@ def _overlap_add(frames: torch.Tensor, stride: int) -> torch.Tensor:
 
 def istft(x: tuple[ArrayLike, ArrayLike], sequence_length: int, sequence_stride: int, fft_length: int,
           length: int | None = None, window: Any = "hann", center: bool = True) -> torch.Tensor:
-    """Inverse of :func:`stft` (weighted overlap-add)."""
+    """Inverse of :func:`stft` by weighted overlap-add (exact wherever the windows overlap)."""
     if not isinstance(sequence_stride, int) or sequence_stride <= 0:
         raise ValueError(f"`sequence_stride` must be a positive integer. Received: sequence_stride={sequence_stride}")
     c = _complex_from(x)
@@ -316,15 +316,14 @@ def istft(x: tuple[ArrayLike, ArrayLike], sequence_length: int, sequence_stride:
     win = _stft_window(window, sequence_length, frames.dtype, frames.device)
     n_frames = frames.shape[-2]
     expected = fft_length + sequence_stride * (n_frames - 1)
-    if win is not None:
-        left = (fft_length - sequence_length) // 2
-        win = torch.nn.functional.pad(win, (left, fft_length - sequence_length - left))
-        # Normalise by the (periodic) overlap of squared windows so analysis+synthesis is the identity.
-        reps = -(-fft_length // sequence_stride)
-        sq = torch.nn.functional.pad(win * win, (0, reps * sequence_stride - fft_length))
-        denom = sq.reshape(reps, sequence_stride).sum(0).repeat(reps)[:fft_length]
-        frames = frames * (win / denom)
-    y = _overlap_add(frames, sequence_stride)
+    if win is None:
+        win = torch.ones(sequence_length, dtype=frames.dtype, device=frames.device)
+    left = (fft_length - sequence_length) // 2
+    win = torch.nn.functional.pad(win, (left, fft_length - sequence_length - left))
+    # Weighted overlap-add, normalised by the overlap-added squared window (exact inverse where it is nonzero).
+    y = _overlap_add(frames * win, sequence_stride)
+    envelope = _overlap_add((win * win).expand(n_frames, fft_length), sequence_stride)
+    y = y / torch.where(envelope > 1e-11, envelope, torch.ones_like(envelope))
     start = fft_length // 2 if center else 0
     if length is not None:
         end = start + length

@@ -592,35 +592,39 @@ def fold(x: ArrayLike, output_size: int | Sequence[int], kernel_size: int | Sequ
 
 
 def depth_to_space(x: ArrayLike, block_size: int, data_format: str = "channels_last") -> torch.Tensor:
-    """Moves channel blocks into ``block_size x block_size`` spatial blocks (TensorFlow's ``depth_to_space``)."""
+    """Moves channel blocks into ``block_size x block_size`` spatial blocks (pixel shuffle).
+
+    With ``channels_first`` the channel order is PyTorch's ``pixel_shuffle`` (as Keras on torch and JAX).
+
+    Example:
+        >>> from lamina import ops
+        >>> ops.depth_to_space(ops.arange(4).reshape(1, 1, 1, 4), 2).reshape(2, 2).tolist()
+        [[0, 1], [2, 3]]
+    """
     data_format = _data_format(data_format)
     if block_size < 2:
         raise ValueError(f"`block_size` must be at least 2. Received: block_size={block_size}")
     x = _t(x)
+    if data_format == "channels_first":
+        return F.pixel_shuffle(x, block_size)
     b = block_size
-    if data_format == "channels_last":
-        n, h, w, c = x.shape
-        y = x.reshape(n, h, w, b, b, c // (b * b)).permute(0, 1, 3, 2, 4, 5)
-        return y.reshape(n, h * b, w * b, c // (b * b))
-    n, c, h, w = x.shape
-    y = x.reshape(n, b, b, c // (b * b), h, w).permute(0, 3, 4, 1, 5, 2)
-    return y.reshape(n, c // (b * b), h * b, w * b)
+    n, h, w, c = x.shape
+    y = x.reshape(n, h, w, b, b, c // (b * b)).permute(0, 1, 3, 2, 4, 5)
+    return y.reshape(n, h * b, w * b, c // (b * b))
 
 
 def space_to_depth(x: ArrayLike, block_size: int, data_format: str = "channels_last") -> torch.Tensor:
-    """Moves ``block_size x block_size`` spatial blocks into channels (TensorFlow's ``space_to_depth``)."""
+    """Moves ``block_size x block_size`` spatial blocks into channels (inverse of :func:`depth_to_space`)."""
     data_format = _data_format(data_format)
     if block_size < 2:
         raise ValueError(f"`block_size` must be at least 2. Received: block_size={block_size}")
     x = _t(x)
+    if data_format == "channels_first":
+        return F.pixel_unshuffle(x, block_size)
     b = block_size
-    if data_format == "channels_last":
-        n, h, w, c = x.shape
-        y = x.reshape(n, h // b, b, w // b, b, c).permute(0, 1, 3, 2, 4, 5)
-        return y.reshape(n, h // b, w // b, c * b * b)
-    n, c, h, w = x.shape
-    y = x.reshape(n, c, h // b, b, w // b, b).permute(0, 3, 5, 1, 2, 4)
-    return y.reshape(n, c * b * b, h // b, w // b)
+    n, h, w, c = x.shape
+    y = x.reshape(n, h // b, b, w // b, b, c).permute(0, 1, 3, 2, 4, 5)
+    return y.reshape(n, h // b, w // b, c * b * b)
 
 
 # --------------------------------------------------------------------------- encodings

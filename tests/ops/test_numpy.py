@@ -16,7 +16,7 @@ POS = f32(3, 4, low=0.1, high=3.0)
 UNIT = f32(3, 4, low=-0.9, high=0.9)
 BIG = f32(3, 4, low=1.1, high=3.0)
 X3 = f32(2, 3, 4)
-I = ints(3, 4)
+INT = ints(3, 4)
 J = ints(3, 4, low=1, high=4)
 I64 = ints(3, 4, dtype="int64")
 I8 = ints(3, 4, dtype="int8")
@@ -48,18 +48,18 @@ CASES = (
     + [case(n, POS, id=f"{n}-pos") for n in UNARY_POS]
     + [case(n, UNIT, id=f"{n}-unit") for n in UNARY_UNIT]
     + [case("arccosh", BIG), case("i0", X, atol=1e-5), case("round", X * 10, 1, id="round-decimals")]
-    + [case(n, I, id=f"{n}-int32") for n in UNARY_INT]
+    + [case(n, INT, id=f"{n}-int32") for n in UNARY_INT]
     + [case(n, I64, id=f"{n}-int64") for n in ("sqrt", "exp", "floor", "square", "abs")]
     + [case(n, B, id=f"{n}-bool") for n in ("abs", "square", "sign", "logical_not")]
     + [case(n, F16, id=f"{n}-f16", atol=1e-3) for n in ("exp", "sqrt", "floor", "abs")]
     + [case(n, X, Y, id=f"{n}-f32") for n in BINARY if n not in ("mod", "fmod", "floor_divide", "power")]
     + [case(n, POS, Y, id=f"{n}-pos") for n in ("mod", "fmod", "floor_divide", "power")]
-    + [case(n, I, J, id=f"{n}-int") for n in ("add", "subtract", "multiply", "divide", "floor_divide", "mod",
+    + [case(n, INT, J, id=f"{n}-int") for n in ("add", "subtract", "multiply", "divide", "floor_divide", "mod",
                                                 "maximum", "minimum", "equal", "greater", "logical_and",
                                                 "hypot", "arctan2", "logaddexp")]
     + [case(n, X, 2, id=f"{n}-f32-pyint") for n in ("add", "multiply", "power", "maximum", "divide",
                                                     "floor_divide", "minimum", "greater")]
-    + [case(n, I, 2.5, id=f"{n}-int-pyfloat") for n in ("add", "multiply", "maximum", "divide", "floor_divide",
+    + [case(n, INT, 2.5, id=f"{n}-int-pyfloat") for n in ("add", "multiply", "maximum", "divide", "floor_divide",
                                                         "minimum", "less")]
     + [case(n, I8, U8, id=f"{n}-int8-uint8") for n in ("add", "multiply", "maximum", "subtract")]
     + [case(n, I8, 3, id=f"{n}-int8-pyint") for n in ("add", "multiply", "maximum")]
@@ -67,14 +67,14 @@ CASES = (
     + [case(n, B, B2, id=f"{n}-bool") for n in ("add", "multiply", "logical_xor", "maximum")]
     + [case(n, X, ROW, id=f"{n}-broadcast") for n in ("add", "subtract", "maximum", "greater")]
     + [case(n, F64, X, id=f"{n}-f64") for n in ("add", "multiply")]
-    + [case("bitwise_and", I, J), case("bitwise_or", I, J), case("bitwise_xor", I, J), case("bitwise_not", I),
-       case("bitwise_invert", I), case("left_shift", J, 2), case("right_shift", J * 8, J),
-       case("bitwise_left_shift", J, J), case("gcd", I, J), case("lcm", I, J), case("ldexp", X, J),
-       case("clip", X, -0.5, 0.5), case("clip", I, -2, 3, id="clip-int"), case("clip", B, 0, 1, id="clip-bool"),
+    + [case("bitwise_and", INT, J), case("bitwise_or", INT, J), case("bitwise_xor", INT, J), case("bitwise_not", INT),
+       case("bitwise_invert", INT), case("left_shift", J, 2), case("right_shift", J * 8, J),
+       case("bitwise_left_shift", J, J), case("gcd", INT, J), case("lcm", INT, J), case("ldexp", X, J),
+       case("clip", X, -0.5, 0.5), case("clip", INT, -2, 3, id="clip-int"), case("clip", B, 0, 1, id="clip-bool"),
        case("clip", X, ROW, 1.0, id="clip-tensor-bounds"),
        case("where", B, X, Y), case("where", B, 1.0, 0.0, id="where-scalars"),
-       case("where", B, I, 0.5, id="where-mixed"),
-       case("allclose", X, X + 1e-7), case("isclose", I, J, id="isclose-int"),
+       case("where", B, INT, 0.5, id="where-mixed"),
+       case("allclose", X, X + 1e-7), case("isclose", INT, J, id="isclose-int"),
        case("nan_to_num", NANS, nan=-1.0, id="nan_to_num-value")]
 )
 
@@ -87,7 +87,7 @@ REDUCE_CASES = (
     + [case("count_nonzero", X3 > 0)]
     + [case(n, X3, axis=1, keepdims=True, id=f"{n}-keepdims", atol=1e-5) for n in REDUCTIONS
        if n not in ("count_nonzero",)]
-    + [case(n, I, axis=0, id=f"{n}-int") for n in ("sum", "mean", "max", "prod", "std", "var", "all", "any",
+    + [case(n, INT, axis=0, id=f"{n}-int") for n in ("sum", "mean", "max", "prod", "std", "var", "all", "any",
                                                    "median")]
     + [case(n, I8, id=f"{n}-int8") for n in ("sum", "prod", "max")]
     + [case(n, B, id=f"{n}-bool") for n in ("sum", "prod", "all", "any", "mean", "count_nonzero")]
@@ -101,7 +101,7 @@ REDUCE_CASES = (
        case("max", X, axis=0, initial=0.5, id="max-initial"), case("min", X, axis=1, initial=0.0, id="min-initial"),
        case("sum", X3, axis=(), id="sum-empty-axis"), case("mean", X3, axis=[], id="mean-empty-axis")]
     + [case(n, X3, axis=a, id=f"{n}-axis{a}") for n in ("cumsum", "cumprod") for a in (None, 0, -1)]
-    + [case("cumsum", I, axis=1, id="cumsum-int"), case("cumsum", B, axis=0, id="cumsum-bool"),
+    + [case("cumsum", INT, axis=1, id="cumsum-int"), case("cumsum", B, axis=0, id="cumsum-bool"),
        case("cumsum", I64, id="cumsum-int64"), case("cumsum", X, dtype="float64", id="cumsum-dtype"),
        case("cumprod", I8, axis=0, id="cumprod-int8"), case("nancumsum", NANS, axis=1),
        case("nancumprod", NANS, axis=0)]
@@ -144,7 +144,7 @@ SHAPE_CASES = [
     case("take_along_axis", X, np.array([[0, 1, 2, 0]]), axis=0, id="take_along_axis-bcast"),
     case("pad", X, ((1, 2), (0, 1))), case("pad", X, ((1, 1), (2, 0)), mode="reflect", id="pad-reflect"),
     case("pad", X, ((1, 1), (2, 2)), constant_values=3.0, id="pad-value"),
-    case("pad", I, ((0, 1), (1, 0)), id="pad-int"),
+    case("pad", INT, ((0, 1), (1, 0)), id="pad-int"),
     case("ravel", X3), case("diag", X), case("diag", ROW, k=1, id="diag-vector"), case("diagflat", X),
     case("diagonal", X3, offset=1, axis1=1, axis2=2), case("triu", X), case("tril", X3, k=-1),
     case("meshgrid", ROW, f32(2)), case("meshgrid", ROW, f32(2), indexing="ij", id="meshgrid-ij"),
@@ -160,17 +160,17 @@ SHAPE_CASES = [
     case("bincount", np.array([0, 1, 1, 3])), case("bincount", np.array([0, 1, 1]), minlength=4, id="bincount-min"),
     case("bincount", np.array([0, 1, 1]), weights=np.array([0.5, 1.0, 2.0], "float32"), id="bincount-w"),
     case("histogram", X.reshape(-1)), case("histogram", X.reshape(-1), bins=4, range=(-1.0, 1.0), id="hist-range"),
-    case("isin", I, np.array([1, 2, 3])), case("isin", I, np.array([1, 2]), invert=True, id="isin-invert"),
-    case("select", [X < -1, X > 1], [X, Y]), case("select", [B], [I], default=-1, id="select-default"),
+    case("isin", INT, np.array([1, 2, 3])), case("isin", INT, np.array([1, 2]), invert=True, id="isin-invert"),
+    case("select", [X < -1, X > 1], [X, Y]), case("select", [B], [INT], default=-1, id="select-default"),
     case("size", X3), case("ndim", X3), case("get_item", X3, (0, slice(1, 3))),
 ]
 
 PRODUCT_CASES = [
     case("matmul", X, X.T, atol=1e-5), case("matmul", X3, f32(4, 2), id="matmul-batched", atol=1e-5),
-    case("matmul", ROW, X.T, id="matmul-vector", atol=1e-5), case("matmul", I, J.T, id="matmul-int"),
+    case("matmul", ROW, X.T, id="matmul-vector", atol=1e-5), case("matmul", INT, J.T, id="matmul-int"),
     case("matmul", I8, I8.T, id="matmul-int8"), case("matmul", B, B2.T, id="matmul-bool"),
     case("dot", X, X.T, atol=1e-5), case("dot", ROW, ROW, id="dot-vectors", atol=1e-5),
-    case("dot", X, 2.0, id="dot-scalar"), case("dot", I, J.T, id="dot-int"),
+    case("dot", X, 2.0, id="dot-scalar"), case("dot", INT, J.T, id="dot-int"),
     case("tensordot", X3, f32(4, 3), axes=1, atol=1e-5),
     case("tensordot", X3, f32(3, 4), axes=([1, 2], [0, 1]), id="tensordot-lists", atol=1e-5),
     case("einsum", "ij,kj->ik", X, Y, atol=1e-5), case("einsum", "bij->bji", X3, id="einsum-transpose"),
@@ -181,14 +181,15 @@ PRODUCT_CASES = [
     case("correlate", ROW, f32(2)), case("correlate", ROW, f32(3), mode="full", id="correlate-full"),
     case("norm", X, atol=1e-5), case("norm", X, axis=1, id="norm-axis", atol=1e-5),
     case("norm", X, ord=1, axis=0, keepdims=True, id="norm-ord1"),
-    case("norm", X, ord="fro", id="norm-fro", atol=1e-5), case("norm", I, id="norm-int", atol=1e-5),
+    case("norm", X, ord="fro", id="norm-fro", atol=1e-5), case("norm", INT, id="norm-int", atol=1e-5),
 ]
 
 CREATION_CASES = [
     case("zeros", (2, 3)), case("zeros", 3, dtype="int32", id="zeros-int"), case("ones", (2,)),
     case("ones", (2, 2), dtype="bool", id="ones-bool"), case("full", (2, 3), 7), case("full", (2,), 1.5, id="full-f"),
     case("full", (2, 3), ROW[:3], id="full-array"), case("full", (2,), 3, dtype="float32", id="full-dtype"),
-    case("zeros_like", X), case("ones_like", I), case("full_like", X, 2), case("full_like", I, 2.7, id="full_like-int"),
+    case("zeros_like", X), case("ones_like", INT), case("full_like", X, 2),
+    case("full_like", INT, 2.7, id="full_like-int"),
     case("zeros_like", X, dtype="int32", id="zeros_like-dtype"),
     case("arange", 5), case("arange", 1, 7, 2, id="arange-step"), case("arange", 0.0, 1.0, 0.25, id="arange-f"),
     case("arange", 5, dtype="float32", id="arange-dtype"), case("arange", 3, 0, -1, id="arange-down"),
@@ -275,10 +276,10 @@ def test_numpy_parity(name, ref, args, kwargs):
 
 def test_nonzero_and_one_arg_where_are_index_tuples_like_numpy():
     # keras-on-torch stacks them into one (ndim, n) tensor; we return NumPy's tuple, which indexes directly.
-    got = ops.nonzero(I)
+    got = ops.nonzero(INT)
     assert isinstance(got, tuple) and all(t.dtype == torch.int32 for t in got)
-    np.testing.assert_array_equal(np.stack([t.numpy() for t in got]), np.stack(np.nonzero(I)))
-    np.testing.assert_array_equal(np.asarray(kops.nonzero(I)), np.stack([t.numpy() for t in got]))
+    np.testing.assert_array_equal(np.stack([t.numpy() for t in got]), np.stack(np.nonzero(INT)))
+    np.testing.assert_array_equal(np.asarray(kops.nonzero(INT)), np.stack([t.numpy() for t in got]))
     np.testing.assert_array_equal(torch.as_tensor(X)[ops.where(B)].numpy(), X[B])
 
 
