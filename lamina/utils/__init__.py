@@ -2,5 +2,6 @@
 
 from lamina.backend import set_random_seed
 from lamina.trainers.data_adapters import PyDataset
+from lamina.utils.plotting import model_to_dot, plot_history, plot_model
 
-__all__ = ["PyDataset", "set_random_seed"]
+__all__ = ["PyDataset", "model_to_dot", "plot_history", "plot_model", "set_random_seed"]
