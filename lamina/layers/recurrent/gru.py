@@ -100,6 +100,25 @@ class GRUCell(BaseRNNCell):
         h = z * h + (1 - z) * hh
         return h, [h]
 
+    def _can_fuse(self, sequences: torch.Tensor, training: bool) -> bool:
+        return self.reset_after and self._fusable(sequences, training)
+
+    def _fused_sequence(self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool,
+                        training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        # PyTorch's GRU is the reset_after formulation with gates ordered (r, z, n): reorder Keras's (z, r, h).
+        def reorder(w: torch.Tensor) -> torch.Tensor:
+            z, r, h = w.chunk(3, dim=-1)
+            return torch.cat([r, z, h], dim=-1)
+
+        x = self._fused_inputs(sequences, go_backwards, training)
+        params = [reorder(self.kernel).t(), reorder(self.recurrent_kernel).t()]
+        if self.bias is not None:
+            params += [reorder(self.bias[0]), reorder(self.bias[1])]
+        params = self._pack_params(params, x.device)
+        out, h = torch._VF.gru(x, states[0].unsqueeze(0).contiguous(), params, self.bias is not None, 1, 0.0,
+                               torch.is_grad_enabled(), False, True)
+        return out, [h[0]]
+
     def _cell_config(self) -> dict[str, Any]:
         cfg = super()._cell_config()
         out = {k: cfg[k] for k in ("units", "activation")}

@@ -91,6 +91,22 @@ class LSTMCell(BaseRNNCell):
         h = ra(z_o) * act(c)
         return h, [h, c]
 
+    def _can_fuse(self, sequences: torch.Tensor, training: bool) -> bool:
+        return self._fusable(sequences, training)
+
+    def _fused_sequence(self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool,
+                        training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        # PyTorch's LSTM uses the same gate order (i, f, c, o): only the kernels are transposed.
+        x = self._fused_inputs(sequences, go_backwards, training)
+        params = [self.kernel.t(), self.recurrent_kernel.t()]
+        if self.bias is not None:
+            params += [self.bias, torch.zeros_like(self.bias)]
+        params = self._pack_params(params, x.device)
+        h0, c0 = (s.unsqueeze(0).contiguous() for s in states[:2])
+        out, h, c = torch._VF.lstm(x, (h0, c0), params, self.bias is not None, 1, 0.0, torch.is_grad_enabled(),
+                                   False, True)
+        return out, [h[0], c[0]]
+
     def _cell_config(self) -> dict[str, Any]:
         cfg = super()._cell_config()
         out = {k: cfg[k] for k in ("units", "activation")}

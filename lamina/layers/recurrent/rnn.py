@@ -211,6 +211,43 @@ class BaseRNNCell(Layer, DropoutRNNCell):
                         training: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
         raise NotImplementedError
 
+    def _can_fuse(self, sequences: torch.Tensor, training: bool) -> bool:
+        """Whether ``_fused_sequence`` (a fused PyTorch kernel) computes exactly this cell's math."""
+        return False
+
+    def _fused_inputs(self, sequences: torch.Tensor, go_backwards: bool, training: bool) -> torch.Tensor:
+        x = sequences
+        if training and 0.0 < self.dropout < 1.0:  # one input mask for the whole sequence
+            x = x * self.get_dropout_mask(x[:, 0]).unsqueeze(1)
+        return x.flip(1) if go_backwards else x.contiguous()
+
+    def _fusable(self, sequences: torch.Tensor, training: bool) -> bool:
+        # in training, recurrent dropout or per-gate input masks need the step loop
+        dropout_ok = not training or (self.recurrent_dropout == 0 and (
+            self.dropout == 0 or getattr(self, "dropout_mask_count", None) is None))
+        return (self.activation is activations.tanh and getattr(self, "recurrent_activation", None)
+                is activations.sigmoid and dropout_ok and self.kernel is not None
+                and sequences.device.type != "meta"
+                and (sequences.dtype in (torch.float32, torch.float64) or sequences.is_cuda)
+                and self.kernel.dtype == sequences.dtype)
+
+    def _fused_sequence(self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool,
+                        training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _pack_params(params: list[torch.Tensor], device: torch.device) -> list[torch.Tensor]:
+        """On CUDA, views into one flat buffer in cuDNN's order (w_ih, w_hh, b_ih, b_hh), so cuDNN uses them
+        as they are instead of warning and compacting them on every call."""
+        if device.type != "cuda":
+            return [p.contiguous() for p in params]
+        flat = torch.cat([p.reshape(-1) for p in params])
+        out, start = [], 0
+        for p in params:
+            out.append(flat[start:start + p.numel()].view(p.shape))
+            start += p.numel()
+        return out
+
     def call(self, inputs: torch.Tensor, states: Any, training: bool = False) -> tuple[torch.Tensor, Any]:
         nested = _is_nested(states)
         state_list = list(states) if nested else [states]
@@ -427,6 +464,11 @@ class RNN(Layer):
         steps = sequences.shape[1]
         if steps == 0:
             raise self._error("at least one timestep", f"shape {tuple(sequences.shape)}")
+        cell = self.cell
+        if mask is None and _uses_fast_path(cell) and cell._can_fuse(sequences, training):
+            seq, states = cell._fused_sequence(sequences, list(initial_state), self.go_backwards, training)
+            last = seq[:, -1]
+            return last, (seq if self.return_sequences else last.unsqueeze(1)), states
         step = self._cell_step_fn(sequences, training)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         states = initial_state

@@ -170,3 +170,33 @@ def test_symbolic_initial_state_in_functional_graph():
 def test_unroll_accepted_and_same_numbers():
     layer, x = built(layers.LSTM, {"units": 3, "unroll": True, "return_sequences": True}, (2, 4, 3))
     assert_parity(layer, x)
+
+
+def test_cudnn_param_packing_is_views_of_one_buffer_with_gradients():
+    from lamina.layers.recurrent.rnn import BaseRNNCell
+
+    w = torch.randn(3, 8, requires_grad=True)
+    b = torch.randn(8, requires_grad=True)
+    packed = BaseRNNCell._pack_params([w.t(), b], torch.device("cuda"))  # the CUDA layout, built on CPU tensors
+    assert packed[1].data_ptr() == packed[0].data_ptr() + packed[0].numel() * packed[0].element_size()
+    torch.testing.assert_close(packed[0], w.t())
+    (packed[0].sum() * 2 + packed[1].sum()).backward()
+    torch.testing.assert_close(w.grad, torch.full_like(w, 2.0))
+    torch.testing.assert_close(b.grad, torch.ones_like(b))
+
+
+def test_fused_kernel_only_for_default_activations():
+    x = torch.randn(2, 3, 4)
+    assert not layers.LSTM(2).cell._can_fuse(x, False)  # unbuilt
+    lstm = layers.LSTM(2)
+    lstm(x)
+    assert lstm.cell._can_fuse(x, False)
+    relu = layers.LSTM(2, activation="relu")
+    relu(x)
+    assert not relu.cell._can_fuse(x, False)
+    rdrop = layers.GRU(2, recurrent_dropout=0.5)
+    rdrop(x)
+    assert rdrop.cell._can_fuse(x, False) and not rdrop.cell._can_fuse(x, True)
+    legacy = layers.GRU(2, reset_after=False)
+    legacy(x)
+    assert not legacy.cell._can_fuse(x, False)
