@@ -1,0 +1,236 @@
+"""Losses with Keras's names, defaults, numbers and configs (``keras.losses``).
+
+Example:
+    >>> import lamina
+    >>> loss = lamina.losses.get("mse")
+    >>> loss.__name__
+    'mean_squared_error'
+    >>> lamina.losses.get({"class_name": "BinaryCrossentropy", "config": {"from_logits": True}}).from_logits
+    True
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from lamina.losses.loss import Loss, reduce_weighted_values, squeeze_or_expand_to_same_rank, standardize_reduction
+from lamina.losses.losses import (
+    CTC,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
+    CategoricalHinge,
+    Circle,
+    CosineSimilarity,
+    Dice,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
+    LossFunctionWrapper,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+    Tversky,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
+    categorical_hinge,
+    circle,
+    cosine_similarity,
+    ctc,
+    dice,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    serialize_function,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+    tversky,
+    validate_targets,
+)
+
+# Short aliases, as Keras's legacy names.
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+logcosh = log_cosh
+bce = BCE = binary_crossentropy
+
+ALL_OBJECTS = (
+    Loss, LossFunctionWrapper,
+    KLDivergence, Poisson, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
+    CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, SparseCategoricalCrossentropy,
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity,
+    LogCosh, Huber, Hinge, SquaredHinge, CategoricalHinge, Dice, Tversky, Circle, CTC,
+    kl_divergence, poisson, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_generalized_cross_entropy, sparse_categorical_crossentropy,
+    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
+    cosine_similarity, log_cosh, huber, hinge, squared_hinge, categorical_hinge, dice, tversky, circle, ctc,
+)
+ALL_OBJECTS_DICT: dict[str, Any] = {obj.__name__: obj for obj in ALL_OBJECTS}
+ALL_OBJECTS_DICT.update({
+    "bce": binary_crossentropy, "BCE": binary_crossentropy,
+    "kld": kl_divergence, "KLD": kl_divergence,
+    "mae": mean_absolute_error, "MAE": mean_absolute_error,
+    "mse": mean_squared_error, "MSE": mean_squared_error,
+    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
+    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
+})
+
+
+def serialize(loss: Any) -> Any:
+    """Keras's config dict of a ``Loss`` instance or a loss function."""
+    return serialize_function(loss)
+
+
+def deserialize(name: Any, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Rebuilds a loss (instance or function) from :func:`serialize`'s output or a name."""
+    from lamina.saving import serialization
+
+    if isinstance(name, str):
+        obj = (custom_objects or {}).get(name) or serialization.get_registered_object(name) \
+            or ALL_OBJECTS_DICT.get(name)
+        if obj is None:
+            raise ValueError(_unknown(name))
+        return obj() if inspect.isclass(obj) else obj
+    if isinstance(name, dict) and "class_name" in name:
+        class_name = name["class_name"]
+        if class_name == "function":
+            fn_name = name.get("config")
+            registered = name.get("registered_name")
+            for key in (registered, fn_name):
+                if key and key != "function":
+                    obj = (custom_objects or {}).get(key) or serialization.get_registered_object(key)
+                    if obj is not None:
+                        return obj
+            if fn_name in ALL_OBJECTS_DICT:
+                return ALL_OBJECTS_DICT[fn_name]
+        elif class_name in ALL_OBJECTS_DICT and not (custom_objects or {}).get(class_name) \
+                and not name.get("registered_name"):
+            cls = ALL_OBJECTS_DICT[class_name]
+            with serialization.custom_object_scope(custom_objects or {}):
+                return cls.from_config(name.get("config") or {})
+    return serialization.deserialize_keras_object(name, custom_objects=custom_objects)
+
+
+def _unknown(identifier: Any) -> str:
+    valid = sorted(ALL_OBJECTS_DICT)
+    return f"Could not interpret loss identifier: {identifier!r}. Valid names: {', '.join(valid)}."
+
+
+def get(identifier: Any) -> Any:
+    """Resolves a name, config dict, class, instance or function to a loss.
+
+    Names of functions (``"categorical_crossentropy"``, ``"mse"``) give the function; class names
+    (``"CategoricalCrossentropy"``) give an instance, as ``keras.losses.get``.
+
+    Raises:
+        ValueError: for an unknown name (the message lists the valid ones) or an uninterpretable object.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = ALL_OBJECTS_DICT.get(identifier)
+        if obj is None:
+            raise ValueError(_unknown(identifier))
+    else:
+        obj = identifier
+    if callable(obj):
+        return obj() if inspect.isclass(obj) else obj
+    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+
+
+def resolve(identifier: Any, y_true_shape: Any = None, y_pred_shape: Any = None) -> Loss | None:
+    """A ``Loss`` for ``compile(loss=...)``, as Keras's ``compile_utils.get_loss``.
+
+    ``"crossentropy"``/``"ce"`` become binary, sparse categorical or categorical crossentropy by the label and
+    output shapes: binary when the output's last axis is 1, sparse when the labels have lower rank (or a last
+    axis of 1 against a wider output), else categorical (also when ``y_true_shape`` is unknown). Functions are
+    wrapped in a :class:`LossFunctionWrapper` named after the identifier.
+
+    Example:
+        >>> import lamina
+        >>> lamina.losses.resolve("ce", (None,), (None, 10)).fn.__name__
+        'sparse_categorical_crossentropy'
+        >>> lamina.losses.resolve("mse").name
+        'mse'
+    """
+    if identifier is None:
+        return None
+    if str(identifier).lower() in ("crossentropy", "ce"):
+        is_binary, is_sparse = is_binary_or_sparse_categorical(y_true_shape, y_pred_shape)
+        if is_binary:
+            obj = binary_crossentropy
+        elif is_sparse:
+            obj = sparse_categorical_crossentropy
+        else:
+            obj = categorical_crossentropy
+    else:
+        obj = get(identifier)
+    if isinstance(obj, Loss):
+        return obj
+    if isinstance(identifier, str):
+        name = identifier
+    else:
+        name = getattr(obj, "name", None) or _snake(getattr(obj, "__name__", None) or type(obj).__name__)
+    return LossFunctionWrapper(obj, name=name)
+
+
+def _snake(name: str) -> str:
+    from lamina.utils.naming import to_snake_case
+
+    return to_snake_case(name)
+
+
+def is_binary_or_sparse_categorical(y_true_shape: Any, y_pred_shape: Any) -> tuple[bool, bool]:
+    """Keras's rule: binary if the output's last axis is 1; sparse if labels have lower rank or last axis 1."""
+    if y_pred_shape is None:
+        return False, False
+    y_pred_shape = tuple(y_pred_shape)
+    p_last = y_pred_shape[-1] if y_pred_shape else None
+    is_binary = p_last == 1
+    if y_true_shape is None:
+        return is_binary, False
+    y_true_shape = tuple(y_true_shape)
+    t_last = y_true_shape[-1] if y_true_shape else None
+    is_sparse = len(y_true_shape) < len(y_pred_shape) or (
+        t_last == 1 and p_last is not None and p_last > 1)
+    return is_binary, is_sparse
+
+
+__all__ = [
+    "BinaryCrossentropy", "BinaryFocalCrossentropy", "CTC", "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy", "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "Circle",
+    "CosineSimilarity", "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper",
+    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError",
+    "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge", "Tversky",
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "categorical_focal_crossentropy", "categorical_generalized_cross_entropy", "categorical_hinge", "circle",
+    "cosine_similarity", "ctc", "deserialize", "dice", "get", "hinge", "huber", "is_binary_or_sparse_categorical",
+    "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
+    "mean_squared_logarithmic_error", "poisson", "reduce_weighted_values", "resolve", "serialize",
+    "sparse_categorical_crossentropy", "squared_hinge", "squeeze_or_expand_to_same_rank",
+    "standardize_reduction", "tversky", "validate_targets",
+    "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "kullback_leibler_divergence",
+    "logcosh", "bce", "BCE",
+]
