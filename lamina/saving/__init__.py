@@ -1,5 +1,7 @@
 """Saving: Keras's config schema and registry (the ``.keras`` format and weights files build on it)."""
 
+from lamina.saving.atomic import atomic_write
+from lamina.saving.saving_api import load_model, load_weights, save_model, save_weights
 from lamina.saving.serialization import (
     CustomObjectScope,
     custom_object_scope,
@@ -12,6 +14,11 @@ from lamina.saving.serialization import (
 )
 
 __all__ = [
+    "atomic_write",
+    "load_model",
+    "load_weights",
+    "save_model",
+    "save_weights",
     "CustomObjectScope",
     "custom_object_scope",
     "deserialize_keras_object",

@@ -1,0 +1,321 @@
+"""The legacy HDF5 format of tf.keras 2 (and of Keras 3's ``model.save("x.h5")``).
+
+Layout: root attributes ``model_config`` (JSON), ``training_config`` (JSON),
+``keras_version`` and ``backend``; group ``model_weights`` with attribute
+``layer_names`` and, per layer, a group with attribute ``weight_names`` whose datasets
+(``<layer>/<weight name>``) hold that layer's weights, trainable ones first;
+``optimizer_weights`` with the optimizer's variables. Weights are matched to layers by
+order (or by layer name with ``by_name=True``), as Keras does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from lamina.saving import weights_h5
+from lamina.saving.atomic import atomic_write
+from lamina.saving.keras_format import KERAS_FORMAT_VERSION
+
+_HDF5_OBJECT_HEADER_LIMIT = 64512
+
+
+# ---------------------------------------------------------------------------- attributes
+def load_attributes(group: Any, name: str) -> list[str]:
+    """A list attribute, also when Keras split it into ``name0``, ``name1``, ... chunks."""
+    def decode(values: Any) -> list[str]:
+        return [v.decode("utf8") if hasattr(v, "decode") else str(v) for v in np.atleast_1d(values)]
+
+    if name in group.attrs:
+        return decode(group.attrs[name])
+    data: list[str] = []
+    chunk = 0
+    while f"{name}{chunk}" in group.attrs:
+        data.extend(decode(group.attrs[f"{name}{chunk}"]))
+        chunk += 1
+    return data
+
+
+def save_attributes(group: Any, name: str, data: list[bytes]) -> None:
+    array = np.asarray(data) if data else np.asarray([], dtype="S1")
+    chunks = 1
+    parts = np.array_split(array, chunks)
+    while any(p.nbytes > _HDF5_OBJECT_HEADER_LIMIT for p in parts):
+        chunks += 1
+        parts = np.array_split(array, chunks)
+    if chunks > 1:
+        for i, part in enumerate(parts):
+            group.attrs[f"{name}{i}"] = part
+    else:
+        group.attrs[name] = array
+
+
+def _attr_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "decode"):
+        return value.decode("utf-8")
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- legacy config -> Keras 3 schema
+def convert_legacy_config(config: Any) -> Any:
+    """Brings a tf.keras 2 config to what Lamina's (Keras 3) deserializer reads."""
+    if isinstance(config, list):
+        return [convert_legacy_config(c) for c in config]
+    if not isinstance(config, dict):
+        return config
+    out = {k: convert_legacy_config(v) for k, v in config.items()}
+    class_name = out.get("class_name")
+    inner = out.get("config")
+    if class_name == "Model" and isinstance(inner, dict) and "input_layers" in inner:  # tf.keras: functional
+        out["class_name"] = "Functional"
+    if class_name == "Sequential" and isinstance(inner, list):  # Keras <= 2.2: the config was the layer list
+        out["config"] = {"name": "sequential", "layers": inner}
+    elif isinstance(inner, dict):
+        if class_name == "BatchNormalization" and isinstance(inner.get("axis"), list) and len(inner["axis"]) == 1:
+            inner["axis"] = int(inner["axis"][0])
+        if class_name == "Lambda" and isinstance(inner.get("function"), list):
+            code, defaults, closure = (inner["function"] + [None, None])[:3]
+            inner["function"] = {"class_name": "__lambda__",
+                                 "config": {"code": code, "defaults": defaults, "closure": closure}}
+            for key in ("module", "function_type", "output_shape_type", "output_shape_module"):
+                inner.pop(key, None)
+        if class_name in ("Functional", "Model"):  # tf.keras wrote one input/output as a 1-element list
+            for key in ("input_layers", "output_layers"):
+                io = inner.get(key)
+                if isinstance(io, list) and len(io) == 1 and isinstance(io[0], list) and len(io[0]) == 3 \
+                        and isinstance(io[0][0], str):
+                    inner[key] = io[0]
+        if class_name == "InputLayer" and "batch_input_shape" in inner and "batch_shape" not in inner:
+            inner["batch_shape"] = inner.pop("batch_input_shape")
+    return out
+
+
+def _clean_optimizer_config(optimizer_config: dict) -> dict:
+    """tf.keras 2 optimizer configs carry keys Keras 3 dropped (``lr``, ``decay``, ``is_legacy_optimizer``)."""
+    config = dict(optimizer_config.get("config") or {})
+    if "lr" in config and "learning_rate" not in config:
+        config["learning_rate"] = config.pop("lr")
+    decay = config.pop("decay", None)
+    if decay:
+        warnings.warn(f"The saved optimizer used decay={decay}, which Keras 3 optimizers no longer take; "
+                      "use a learning-rate schedule instead. It was dropped.", stacklevel=4)
+    for key in ("is_legacy_optimizer", "jit_compile"):
+        config.pop(key, None)
+    return {**optimizer_config, "config": config}
+
+
+# ---------------------------------------------------------------------------- weights
+def _legacy_weights(layer: Any) -> list[Any]:
+    return list(layer.trainable_weights) + list(layer.non_trainable_weights)
+
+
+def _read_subset(group: Any) -> list[tuple[str, np.ndarray]]:
+    names = load_attributes(group, "weight_names")
+    return [(n, weights_h5.read_dataset(group, n)) for n in names]
+
+
+def _check_and_plan(label: str, variables: list[Any], values: list[tuple[str, np.ndarray]], plan: list,
+                    errors: list[str]) -> None:
+    if len(values) != len(variables):
+        expected = ", ".join(f"{getattr(v, 'path', i)} {tuple(v.shape)}" for i, v in enumerate(variables)) or "none"
+        found = ", ".join(f"{n} {a.shape}" for n, a in values) or "none"
+        errors.append(f"{label}: expects {len(variables)} weight(s), the file has {len(values)}. "
+                      f"Expected: {expected}. Found: {found}.")
+        return
+    for var, (name, array) in zip(variables, values):
+        if tuple(var.shape) != tuple(array.shape):
+            errors.append(f"{label}: weight '{getattr(var, 'path', name)}' expects shape {tuple(var.shape)}, "
+                          f"the file has shape {tuple(array.shape)} (saved as '{name}').")
+            continue
+        plan.append((var, array))
+
+
+def load_weights_from_hdf5_group(group: Any, model: Any, skip_mismatch: bool = False, by_name: bool = False,
+                                 source: str = "the legacy h5 file") -> None:
+    """Loads a ``model_weights`` group (by layer order, or by layer name), checking everything first."""
+    plan: list[tuple[Any, np.ndarray]] = []
+    errors: list[str] = []
+    layer_names = load_attributes(group, "layer_names")
+    saved: dict[str, list[tuple[str, np.ndarray]]] = {}
+    for name in layer_names:
+        layer_group = weights_h5.safe_group(group, name)
+        if layer_group is None:
+            errors.append(f"layer_names lists '{name}' but the file has no group for it.")
+            continue
+        saved[name] = _read_subset(layer_group)
+    if by_name:
+        index: dict[str, list[Any]] = {}
+        for layer in model.layers:
+            index.setdefault(layer.name, []).append(layer)
+        for k, name in enumerate(layer_names):
+            for layer in index.get(name, []):
+                _check_and_plan(f"layer #{k} '{name}' ({type(layer).__name__})", _legacy_weights(layer),
+                                saved.get(name, []), plan, errors)
+    else:
+        layers = [la for la in model.layers if _legacy_weights(la)]
+        names = [n for n in layer_names if saved.get(n)]
+        if len(names) != len(layers):
+            errors.append(f"layer count mismatch: the model has {len(layers)} layers with weights "
+                          f"({[la.name for la in layers]}), the file has {len(names)} ({names}).")
+        else:
+            for k, (layer, name) in enumerate(zip(layers, names)):
+                label = f"layer #{k} '{layer.name}' ({type(layer).__name__}, '{name}' in the file)"
+                _check_and_plan(label, _legacy_weights(layer), saved[name], plan, errors)
+    top = weights_h5.safe_group(group, "top_level_model_weights") if "top_level_model_weights" in group else None
+    if top is not None:
+        own = list(model._trainable_vars) + list(model._non_trainable_vars)
+        _check_and_plan(f"the top-level weights of model '{model.name}'", own, _read_subset(top), plan, errors)
+    if errors:
+        message = (f"Cannot load {source} into {type(model).__name__} '{model.name}': {len(errors)} problem(s):\n"
+                   + "\n".join(f"  - {e}" for e in errors))
+        if not skip_mismatch:
+            raise weights_h5.WeightLoadingError(message + "\nNo weight was changed. Pass skip_mismatch=True to "
+                                                "load only the weights that match.")
+        warnings.warn(message + "\nThe mismatched weights were skipped.", stacklevel=3)
+    for var, array in plan:
+        weights_h5.assign(var, array)
+
+
+def load_weights(model: Any, h5file: Any, skip_mismatch: bool = False, by_name: bool = False,
+                 source: str = "the legacy h5 file") -> None:
+    group = h5file
+    if "layer_names" not in h5file.attrs and "model_weights" in h5file:
+        group = weights_h5.safe_group(h5file, "model_weights")
+    load_weights_from_hdf5_group(group, model, skip_mismatch=skip_mismatch, by_name=by_name, source=source)
+
+
+# ---------------------------------------------------------------------------- whole model
+def load_model_from_hdf5(filepath: Any, custom_objects: dict | None = None, compile: bool = True,
+                         safe_mode: bool = True) -> Any:
+    """Loads a whole model from a legacy ``.h5`` file: architecture, weights, compile state, optimizer."""
+    from lamina.saving.keras_format import model_from_config_dict
+
+    what = repr(os.fspath(filepath)) if isinstance(filepath, (str, os.PathLike)) else "the h5 file"
+    with weights_h5.open_h5_for_read(filepath, what) as f:
+        raw = _attr_text(f.attrs.get("model_config"))
+        if raw is None:
+            if "vars" in f or "layers" in f:
+                raise ValueError(f"Cannot load {what} as a model: it is a weights-only file "
+                                 "(Keras 3 .weights.h5 layout). Build the model, then call model.load_weights().")
+            raise ValueError(f"Cannot load {what}: no model config found in the file (attribute 'model_config').")
+        try:
+            config = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"Cannot load {what}: its model_config is not valid JSON ({e}).") from None
+        version = _attr_text(f.attrs.get("keras_version"))
+        config = convert_legacy_config(config)
+        model = model_from_config_dict(config, custom_objects, False, safe_mode, what, version)
+        if "model_weights" not in f:
+            raise ValueError(f"Cannot load {what}: it has no 'model_weights' group.")
+        load_weights_from_hdf5_group(weights_h5.safe_group(f, "model_weights"), model, source=what)
+        training = _attr_text(f.attrs.get("training_config"))
+        if not compile:
+            return model
+        if training is None:
+            warnings.warn("No training configuration found in the save file, so the model was *not* compiled. "
+                          "Compile it manually.", stacklevel=3)
+            return model
+        _compile_from_training_config(model, json.loads(training), custom_objects)
+        if "optimizer_weights" in f:
+            _load_optimizer_weights(model, weights_h5.safe_group(f, "optimizer_weights"))
+    return model
+
+
+def _compile_from_training_config(model: Any, training: dict, custom_objects: dict | None) -> None:
+    from lamina.saving.serialization import deserialize_keras_object
+
+    if not hasattr(model, "compile"):
+        return
+    training = convert_legacy_config(training)
+    optimizer_config = training.get("optimizer_config")
+    optimizer = None
+    if optimizer_config is not None:
+        optimizer = deserialize_keras_object(_clean_optimizer_config(optimizer_config), custom_objects=custom_objects)
+    try:
+        model.compile(optimizer=optimizer, loss=training.get("loss"), metrics=training.get("metrics"),
+                      weighted_metrics=training.get("weighted_metrics"), loss_weights=training.get("loss_weights"))
+    except (TypeError, ValueError, NotImplementedError) as e:
+        warnings.warn(f"The model was loaded but could not be compiled from the saved training config ({e}). "
+                      "Compile it manually.", stacklevel=4)
+
+
+def _load_optimizer_weights(model: Any, group: Any) -> None:
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not weights_h5.is_optimizer(optimizer):
+        return
+    values = _read_subset(group)
+    if hasattr(optimizer, "build") and not getattr(optimizer, "built", True):
+        optimizer.build(list(model.trainable_variables))
+    variables = list(optimizer.variables)
+    if len(variables) != len(values) or any(tuple(v.shape) != a.shape for v, (_, a) in zip(variables, values)):
+        warnings.warn("Error in loading the saved optimizer state (the saved variables do not match this "
+                      f"optimizer's: {len(values)} saved, {len(variables)} here). The model starts with a "
+                      "freshly initialized optimizer.", stacklevel=4)
+        return
+    for var, (_, array) in zip(variables, values):
+        weights_h5.assign(var, array)
+
+
+def save_model_to_hdf5(model: Any, filepath: Any, include_optimizer: bool = True) -> None:
+    """Writes the legacy ``.h5`` layout Keras 3's ``model.save("x.h5")`` writes (atomically)."""
+    import h5py
+
+    from lamina.saving.serialization import serialize_keras_object
+
+    config = serialize_keras_object(model)
+    model_config = {"class_name": config["class_name"], "config": config["config"]}
+    with atomic_write(os.fspath(filepath)) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["keras_version"] = KERAS_FORMAT_VERSION
+        f.attrs["backend"] = "torch"
+        f.attrs["model_config"] = json.dumps(model_config)
+        compile_config = config.get("compile_config")
+        optimizer = getattr(model, "optimizer", None)
+        if include_optimizer and compile_config and optimizer is not None:
+            training = {k: v for k, v in compile_config.items() if k != "optimizer"}
+            opt = compile_config.get("optimizer")
+            if isinstance(opt, dict):
+                training["optimizer_config"] = {"class_name": opt.get("registered_name") or opt.get("class_name"),
+                                                "config": opt.get("config")}
+            f.attrs["training_config"] = json.dumps(training)
+        group = f.create_group("model_weights")
+        save_weights_to_hdf5_group(group, model)
+        if include_optimizer and optimizer is not None and weights_h5.is_optimizer(optimizer):
+            variables = list(optimizer.variables)
+            if variables:
+                _save_subset(f.create_group("optimizer_weights"), variables)
+
+
+def _unique_names(variables: list[Any]) -> list[str]:
+    names, seen = [], set()
+    for i, v in enumerate(variables):
+        name = str(getattr(v, "path", None) or getattr(v, "name", None) or f"variable_{i}")
+        base, k = name, 1
+        while name in seen:
+            name = f"{base}_{k}"
+            k += 1
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _save_subset(group: Any, variables: list[Any]) -> None:
+    names = _unique_names(variables)
+    save_attributes(group, "weight_names", [n.encode("utf8") for n in names])
+    for name, var in zip(names, variables):
+        group.create_dataset(name, data=weights_h5.to_numpy(var))
+
+
+def save_weights_to_hdf5_group(group: Any, model: Any) -> None:
+    save_attributes(group, "layer_names", [layer.name.encode("utf8") for layer in model.layers])
+    group.attrs["backend"] = "torch"
+    group.attrs["keras_version"] = KERAS_FORMAT_VERSION
+    for layer in sorted(model.layers, key=lambda la: la.name):
+        _save_subset(group.create_group(layer.name), _legacy_weights(layer))
+    _save_subset(group.create_group("top_level_model_weights"),
+                 list(model._trainable_vars) + list(model._non_trainable_vars))
