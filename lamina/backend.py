@@ -164,7 +164,7 @@ def convert_to_tensor(x: object, dtype: object = None, device: torch.device | No
             target = torch_dtype(floatx())
         if x.dtype == object:
             raise TypeError(f"Cannot convert an object array to a tensor. Received dtype=object, shape={x.shape}")
-        t = torch.from_numpy(np.ascontiguousarray(x))
+        t = torch.from_numpy(np.ascontiguousarray(x).reshape(x.shape))  # ascontiguousarray makes 0-d arrays 1-d
     else:
         t = torch.as_tensor(x)
     if target is not None and t.dtype != target:
