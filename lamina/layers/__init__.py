@@ -1,5 +1,12 @@
 """Layers, channels-last by default, one family per module."""
 
+from lamina.layers.activations import (
+    ELU,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Softmax,
+)
 from lamina.layers.convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -20,7 +27,7 @@ from lamina.layers.convolutional import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
-from lamina.layers.core import Activation, Dense, Identity
+from lamina.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import InputSpec, Layer
@@ -57,6 +64,10 @@ from lamina.layers.pooling import (
     MaxPooling2D,
     MaxPooling3D,
 )
+from lamina.layers.preprocessing import (
+    Normalization,
+    Rescaling,
+)
 from lamina.layers.recurrent import (
     GRU,
     LSTM,
@@ -70,16 +81,43 @@ from lamina.layers.recurrent import (
     TimeDistributed,
     Wrapper,
 )
+from lamina.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from lamina.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    Flatten,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
+)
 from lamina.layers.variable import Variable
 
 __all__ = [
     "Activation",
+    "ActivityRegularization",
     "AdaptiveAveragePooling1D",
     "AdaptiveAveragePooling2D",
     "AdaptiveAveragePooling3D",
     "AdaptiveMaxPooling1D",
     "AdaptiveMaxPooling2D",
     "AdaptiveMaxPooling3D",
+    "AlphaDropout",
     "AveragePooling1D",
     "AveragePooling2D",
     "AveragePooling3D",
@@ -100,11 +138,21 @@ __all__ = [
     "Convolution2DTranspose",
     "Convolution3D",
     "Convolution3DTranspose",
+    "Cropping1D",
+    "Cropping2D",
+    "Cropping3D",
     "Dense",
     "DepthwiseConv1D",
     "DepthwiseConv2D",
+    "Dropout",
+    "ELU",
+    "EinsumDense",
+    "Embedding",
+    "Flatten",
     "GRU",
     "GRUCell",
+    "GaussianDropout",
+    "GaussianNoise",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalAveragePooling3D",
@@ -125,24 +173,44 @@ __all__ = [
     "KerasTensor",
     "LSTM",
     "LSTMCell",
+    "Lambda",
     "Layer",
     "LayerNormalization",
+    "LeakyReLU",
+    "Masking",
     "MaxPool1D",
     "MaxPool2D",
     "MaxPool3D",
     "MaxPooling1D",
     "MaxPooling2D",
     "MaxPooling3D",
+    "Normalization",
+    "PReLU",
+    "Permute",
     "RNN",
+    "ReLU",
+    "RepeatVector",
+    "Rescaling",
+    "Reshape",
     "SeparableConv1D",
     "SeparableConv2D",
     "SeparableConvolution1D",
     "SeparableConvolution2D",
     "SimpleRNN",
     "SimpleRNNCell",
+    "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
     "StackedRNNCells",
     "TimeDistributed",
     "UnitNormalization",
+    "UpSampling1D",
+    "UpSampling2D",
+    "UpSampling3D",
     "Variable",
     "Wrapper",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "ZeroPadding3D",
 ]

@@ -72,6 +72,58 @@ def custom_object_scope(custom_objects: dict[str, Any]) -> Iterator[None]:
         _scope.objects = previous
 
 
+# ---------------------------------------------------------------- safe mode
+# Safe mode refuses to rebuild code stored in a config (e.g. a ``Lambda`` layer's Python
+# lambda, kept as marshalled bytecode). ``SafeModeScope`` sets it for a block (per thread);
+# ``enable_unsafe_deserialization()`` turns it off for the whole process. An explicit scope
+# wins over the process-wide switch; with neither, ``in_safe_mode()`` is ``None``, which
+# readers of the flag treat as safe.
+_UNSAFE_DESERIALIZATION_ENABLED = [False]
+
+
+def in_safe_mode() -> bool | None:
+    """The safe-mode flag in effect: the innermost ``SafeModeScope``'s value, else ``False`` after
+    ``enable_unsafe_deserialization()``, else ``None`` (unset, treated as safe).
+
+    Example:
+        >>> from lamina.saving import serialization
+        >>> with serialization.SafeModeScope(False):
+        ...     serialization.in_safe_mode()
+        False
+    """
+    value = getattr(_scope, "safe_mode", None)
+    if value is not None:
+        return value
+    return False if _UNSAFE_DESERIALIZATION_ENABLED[0] else None
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allows deserializing configs that carry code (Python lambdas) in this process.
+
+    Only do this for files you trust: loading one runs its stored bytecode.
+    """
+    _UNSAFE_DESERIALIZATION_ENABLED[0] = True
+
+
+class SafeModeScope:
+    """``with SafeModeScope(False):`` allows lambda bytecode to be deserialized inside the block.
+
+    ``SafeModeScope(None)`` leaves the current setting unchanged.
+    """
+
+    def __init__(self, safe_mode: bool | None = True) -> None:
+        self.safe_mode = safe_mode
+
+    def __enter__(self) -> SafeModeScope:
+        self._previous = getattr(_scope, "safe_mode", None)
+        if self.safe_mode is not None:
+            _scope.safe_mode = bool(self.safe_mode)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _scope.safe_mode = self._previous
+
+
 class CustomObjectScope:
     """``with CustomObjectScope({"Scale": Scale}):`` makes ``Scale`` loadable inside the block."""
 
@@ -242,7 +294,9 @@ def deserialize_keras_object(config: Any, custom_objects: dict | None = None, sa
         return cls
     if inner is None:
         inner = {}
-    with custom_object_scope(custom_objects or {}):
+    outer_safe_mode = in_safe_mode()  # an enclosing scope (or the global switch) wins, as in Keras
+    safe_mode = outer_safe_mode if outer_safe_mode is not None else safe_mode
+    with custom_object_scope(custom_objects or {}), SafeModeScope(safe_mode):
         if "custom_objects" in getattr(cls.from_config, "__code__", type("", (), {"co_varnames": ()})).co_varnames:
             obj = cls.from_config(inner, custom_objects=custom_objects)
         else:
