@@ -150,7 +150,9 @@ def _module_of(obj: Any) -> str:
     if isinstance(obj, Layer) or (isinstance(obj, type) and issubclass(obj, Layer)):
         from lamina.models.model import Model
 
-        if isinstance(obj, Model):
+        if isinstance(obj, Model) or (isinstance(obj, type) and issubclass(obj, Model)):
+            if _is_functional_class(cls):
+                return "keras.src.models.functional"  # what Keras writes for Model(inputs, outputs)
             return "keras"
         return "keras.layers"
     for part in ("initializers", "regularizers", "constraints", "optimizers", "losses", "metrics", "callbacks"):
@@ -159,6 +161,10 @@ def _module_of(obj: Any) -> str:
                 return "keras.optimizers.schedules"
             return f"keras.{part}"
     return "keras"
+
+
+def _is_functional_class(cls: type) -> bool:
+    return cls.__name__ == "Functional" and cls.__module__.startswith("lamina.")
 
 
 def serialize_keras_object(obj: Any) -> Any:
@@ -182,14 +188,17 @@ def serialize_keras_object(obj: Any) -> Any:
             return {"module": "keras.activations", "class_name": "function", "config": name,
                     "registered_name": name}
         registered = _GLOBAL_CUSTOM_NAMES.get(obj)
-        return {"module": getattr(obj, "__module__", None), "class_name": "function", "config": name,
-                "registered_name": registered or name}
+        module = getattr(obj, "__module__", None)
+        if registered is None and module and module.startswith("lamina."):
+            # a built-in loss / metric function: Keras writes these as {"module": "builtins", ...}
+            return {"module": "builtins", "class_name": "function", "config": name, "registered_name": "function"}
+        return {"module": module, "class_name": "function", "config": name, "registered_name": registered or name}
     if not hasattr(obj, "get_config"):
         raise TypeError(f"Cannot serialize {obj!r}: it has no get_config() method.")
     cls = type(obj)
     config = obj.get_config()
     out = {"module": _module_of(obj), "class_name": cls.__name__, "config": config,
-           "registered_name": _GLOBAL_CUSTOM_NAMES.get(cls)}
+           "registered_name": _GLOBAL_CUSTOM_NAMES.get(cls) or ("Functional" if _is_functional_class(cls) else None)}
     from lamina.layers.layer import Layer
 
     if isinstance(obj, Layer):
@@ -239,6 +248,10 @@ def _builtin_namespace(module: str | None) -> dict[str, Any]:
         for attr in dir(m):
             if not attr.startswith("_"):
                 table.setdefault(attr, getattr(m, attr))
+    if "Functional" not in table and (module in (None, "keras", "keras.models") or module.startswith("keras.src.")):
+        from lamina.models.functional import Functional
+
+        table["Functional"] = Functional
     return table
 
 

@@ -104,6 +104,31 @@ def _einsum(K):
     return K.Sequential([K.Input((3, 4)), K.layers.EinsumDense("abc,cd->abd", output_shape=(None, 5), bias_axes="d")])
 
 
+def _regularization(K):
+    return K.Sequential([
+        K.Input((6, 6, 2)), K.layers.Dropout(0.3), K.layers.GaussianNoise(0.1), K.layers.GaussianDropout(0.1),
+        K.layers.SpatialDropout2D(0.2), K.layers.AlphaDropout(0.1), K.layers.ActivityRegularization(l1=0.01),
+        K.layers.Flatten(), K.layers.Dense(2),
+    ])
+
+
+def _preprocessing(K):
+    norm = K.layers.Normalization()
+    norm.adapt(np.arange(12, dtype="float32").reshape(4, 3))
+    return K.Sequential([K.Input((3,)), norm, K.layers.Rescaling(0.5, offset=1.0), K.layers.Dense(2)])
+
+
+def _masking(K):
+    return K.Sequential([K.Input((5,), dtype="int32"), K.layers.Embedding(10, 4, mask_zero=True), K.layers.LSTM(3),
+                         K.layers.Dense(2)])
+
+
+def _stacked_cells(K):
+    return K.Sequential([K.Input((5, 3)),
+                         K.layers.RNN([K.layers.LSTMCell(3), K.layers.GRUCell(2)], return_sequences=True),
+                         K.layers.Masking(), K.layers.SimpleRNN(2)])
+
+
 def _functional(K):
     a = K.Input((3,), name="a")
     b = K.Input((4,), name="b")
@@ -126,6 +151,10 @@ FAMILIES = {
     "embedding": (_embedding, [("int", 5)]),
     "activations": (_activations, [(4,)]),
     "einsum": (_einsum, [(3, 4)]),
+    "regularization": (_regularization, [(6, 6, 2)]),
+    "preprocessing": (_preprocessing, [(3,)]),
+    "masking": (_masking, [("int", 5)]),
+    "stacked_cells": (_stacked_cells, [(5, 3)]),
     "functional": (_functional, [(3,), (4,)]),
 }
 
