@@ -8,7 +8,7 @@ import torch
 
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
-from lamina.layers.layer import Layer, standardize_shape
+from lamina.layers.layer import Layer, _scope_stack, standardize_shape
 from lamina.models.model import Model
 
 
@@ -152,8 +152,16 @@ class Sequential(Model):
             layer._inbound_nodes.clear()
         x = self._seq[0].output
         inputs = x
-        for layer in self.layers:
-            x = layer(x)
+        scope = _scope_stack()
+        direct = not scope or scope[-1] != self.name  # `model.build(shape)` called by the user
+        if direct:  # weight paths start with the model name, as under _maybe_build (Keras: sequential/dense/kernel)
+            scope.append(self.name)
+        try:
+            for layer in self.layers:
+                x = layer(x)
+        finally:
+            if direct:
+                scope.pop()
         self.__dict__["_inputs_list"] = [inputs]
         self.__dict__["_outputs_list"] = [x] if isinstance(x, KerasTensor) else list(x)
         self.built = True

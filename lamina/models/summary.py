@@ -924,9 +924,12 @@ def estimate_flops(model: Any, input_shape: Any = None) -> dict[str, int | None]
     Example:
         >>> import lamina
         >>> from lamina import layers
-        >>> model = lamina.Sequential([lamina.Input(shape=(3,)), layers.Dense(4), layers.Dense(2)])
+        >>> model = lamina.Sequential([lamina.Input(shape=(3,)), layers.Dense(4, name="hidden"),
+        ...                            layers.Dense(2, name="out")])
         >>> estimate_flops(model)
-        {'dense': 12, 'dense_1': 8}
+        {'hidden': 12, 'out': 8}
+        >>> estimate_flops(model, input_shape=(10, 3))
+        {'hidden': 120, 'out': 80}
     """
     layers = list(getattr(model, "layers", [model]))
     if input_shape is None:
