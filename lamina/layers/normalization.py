@@ -36,6 +36,26 @@ def _check_axes_in_bounds(layer: Layer, axis: Any, input_shape: tuple) -> None:
                              f"Received: axis={axis}")
 
 
+class _AllReduceSum(torch.autograd.Function):
+    """Sum over all processes; the gradient of each process's input is the sum of all upstream gradients."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as dist
+
+        x = x.clone()
+        dist.all_reduce(x)
+        return x
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        import torch.distributed as dist
+
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
 def _sync_enabled() -> bool:
     import torch.distributed as dist
 
@@ -215,11 +235,9 @@ class BatchNormalization(Layer):
     def _moments(self, x: torch.Tensor, reduce: list[int], mask: Any) -> tuple[torch.Tensor, torch.Tensor]:
         if mask is None:
             if self.synchronized and _sync_enabled():
-                from torch.distributed.nn import functional as dist_fn
-
                 n = torch.tensor(float(x.numel() // x.shape[self.axis]), dtype=x.dtype, device=x.device)
                 stats = torch.cat([x.sum(reduce), x.square().sum(reduce), n.reshape(1)])
-                stats = dist_fn.all_reduce(stats)
+                stats = _AllReduceSum.apply(stats)
                 c = x.shape[self.axis]
                 mean = stats[:c] / stats[-1]
                 return mean, stats[c:2 * c] / stats[-1] - mean.square()

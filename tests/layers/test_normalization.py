@@ -251,3 +251,40 @@ def test_unit_norm_zero_vector_and_errors():
     assert torch.all(y == 0)
     with pytest.raises(TypeError, match="axis"):
         layers.UnitNormalization(axis="a")
+
+
+def _sync_bn_worker(rank, world, path, queue):
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{path}", rank=rank, world_size=world)
+    try:
+        torch.manual_seed(0)
+        full = torch.randn(8, 3) * 2 + 1
+        part = full[rank * 4:(rank + 1) * 4].clone().requires_grad_()
+        bn = layers.BatchNormalization(synchronized=True, momentum=0.5)
+        bn(part, training=True).square().sum().backward()
+        queue.put((rank, bn(part).detach().numpy(), bn.moving_variance.numpy().copy(), part.grad.numpy()))
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
+def test_synchronized_batch_norm_across_two_processes(tmp_path):
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_sync_bn_worker, args=(r, 2, str(tmp_path / "pg"), queue)) for r in range(2)]
+    for p in procs:
+        p.start()
+    results = sorted((queue.get(timeout=60) for _ in procs), key=lambda r: r[0])
+    for p in procs:
+        p.join(timeout=60)
+    torch.manual_seed(0)
+    full = (torch.randn(8, 3) * 2 + 1).requires_grad_()
+    bn = layers.BatchNormalization(momentum=0.5)
+    bn(full, training=True).square().sum().backward()
+    # global statistics: same moving stats, outputs and input gradients as one process on the whole batch
+    np.testing.assert_allclose(np.concatenate([r[1] for r in results]), to_numpy(bn(full)), atol=1e-5)
+    np.testing.assert_allclose(results[0][2], bn.moving_variance.numpy(), atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([r[3] for r in results]), full.grad.numpy(), atol=1e-5)
