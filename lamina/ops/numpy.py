@@ -211,6 +211,7 @@ __all__ = [
     "rad2deg",
     "ravel",
     "real",
+    "rearrange",
     "reciprocal",
     "repeat",
     "reshape",
@@ -2501,3 +2502,85 @@ def vectorize(pyfunc: Callable[..., Any], *, excluded: set[Any] | None = None,
         return fn(*ts)
 
     return wrapped
+
+
+def _einops_side(side: str) -> list[list[str]]:
+    groups: list[list[str]] = []
+    current: list[str] | None = None
+    for token in side.replace("(", " ( ").replace(")", " ) ").split():
+        if token == "(":
+            if current is not None:
+                raise ValueError(f"Nested parentheses are not allowed in a rearrange pattern. Received: {side!r}")
+            current = []
+        elif token == ")":
+            if current is None:
+                raise ValueError(f"Unbalanced parentheses in a rearrange pattern. Received: {side!r}")
+            groups.append(current)
+            current = None
+        elif not token.isidentifier():
+            raise ValueError(f"Invalid axis name {token!r} in a rearrange pattern.")
+        elif current is not None:
+            current.append(token)
+        else:
+            groups.append([token])
+    if current is not None:
+        raise ValueError(f"Unbalanced parentheses in a rearrange pattern. Received: {side!r}")
+    return groups
+
+
+def rearrange(tensor: ArrayLike, pattern: str, **axes_lengths: int) -> torch.Tensor:
+    """Reorders, merges and splits axes with an einops pattern such as ``"b h w c -> b (h w) c"``.
+
+    Args:
+        tensor: the input.
+        pattern: ``"<input axes> -> <output axes>"``; parentheses group axes that are merged (output)
+            or split (input).
+        **axes_lengths: sizes of split axes that cannot be inferred.
+
+    Example:
+        >>> from lamina import ops
+        >>> ops.rearrange(ops.zeros((2, 3, 4, 5)), "b h w c -> b c (h w)").shape
+        torch.Size([2, 5, 12])
+        >>> ops.rearrange(ops.zeros((6, 5)), "(a b) c -> b a c", a=2).shape
+        torch.Size([3, 2, 5])
+    """
+    x = _t(tensor)
+    if "->" not in pattern:
+        raise ValueError(f"A rearrange pattern needs '->'. Received: pattern={pattern!r}")
+    left, right = (_einops_side(p) for p in pattern.split("->"))
+    if len(left) != x.ndim:
+        raise ValueError(
+            f"The pattern {pattern!r} names {len(left)} input axes, but the tensor has rank {x.ndim} "
+            f"(shape {tuple(x.shape)})."
+        )
+    names_in = [n for g in left for n in g]
+    names_out = [n for g in right for n in g]
+    if len(set(names_in)) != len(names_in) or sorted(names_in) != sorted(names_out):
+        raise ValueError(
+            f"Each axis must appear exactly once on both sides of the pattern. Received: pattern={pattern!r}"
+        )
+    sizes: dict[str, int] = {}
+    for group, dim in zip(left, x.shape):
+        unknown = [n for n in group if n not in axes_lengths]
+        known = _prod(int(axes_lengths[n]) for n in group if n in axes_lengths)
+        if len(unknown) > 1:
+            raise ValueError(f"Cannot infer the sizes of {unknown} in {pattern!r}: pass them as keyword arguments.")
+        if unknown:
+            if known == 0 or dim % known:
+                raise ValueError(f"Axis of size {dim} cannot be split into {group} with sizes {axes_lengths}.")
+            sizes[unknown[0]] = dim // known
+        elif known != dim:
+            raise ValueError(f"Axis of size {dim} does not match {group} with sizes {axes_lengths}.")
+        for n in group:
+            if n in axes_lengths:
+                sizes[n] = int(axes_lengths[n])
+    x = x.reshape([sizes[n] for n in names_in])
+    x = x.permute([names_in.index(n) for n in names_out])
+    return x.reshape([_prod(sizes[n] for n in g) for g in right])
+
+
+def _prod(values: Any) -> int:
+    out = 1
+    for v in values:
+        out *= int(v)
+    return out

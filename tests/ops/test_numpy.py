@@ -163,6 +163,9 @@ SHAPE_CASES = [
     case("isin", INT, np.array([1, 2, 3])), case("isin", INT, np.array([1, 2]), invert=True, id="isin-invert"),
     case("select", [X < -1, X > 1], [X, Y]), case("select", [B], [INT], default=-1, id="select-default"),
     case("size", X3), case("ndim", X3), case("get_item", X3, (0, slice(1, 3))),
+    case("rearrange", X3, "b h w -> w (b h)"), case("rearrange", f32(6, 4), "(a b) c -> b (c a)", a=2,
+                                                     id="rearrange-split"),
+    case("rearrange", f32(2, 3, 4, 5), "b h w c -> b c h w", id="rearrange-transpose"),
 ]
 
 PRODUCT_CASES = [
@@ -378,6 +381,15 @@ def test_gradients_flow():
 def test_bad_axis_raises(fn):
     with pytest.raises((IndexError, ValueError, RuntimeError)):
         fn()
+
+
+def test_rearrange_errors():
+    with pytest.raises(ValueError, match="rank"):
+        ops.rearrange(X, "a b c -> c b a")
+    with pytest.raises(ValueError, match="exactly once"):
+        ops.rearrange(X, "a b -> a c")
+    with pytest.raises(ValueError, match="infer"):
+        ops.rearrange(X, "(a b) c -> a b c")
 
 
 def test_argument_errors():
