@@ -515,6 +515,11 @@ def _plan_optimizer(root: Any, node: Node, h5file: Any, plan: list, errors: list
         if trainable is not None:
             opt.build(list(trainable))
             variables = list(opt.variables)
+    if len(keys) < len(variables) and _saved_before_first_step(group, keys, variables):
+        # saved compiled but never trained (optimizer not built yet): its slots would be zeros anyway
+        for var, key in zip(variables, keys):
+            plan.append((var, read_dataset(group, key)))
+        return
     if len(variables) != len(keys):
         warnings.warn(
             f"Skipping variable loading for optimizer '{getattr(opt, 'name', '')}', because it has "
@@ -528,6 +533,16 @@ def _plan_optimizer(root: Any, node: Node, h5file: Any, plan: list, errors: list
                           f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}').")
             continue
         plan.append((var, array))
+
+
+def _saved_before_first_step(group: Any, keys: list[str], variables: list[Any]) -> bool:
+    try:
+        first = [read_dataset(group, k) for k in keys]
+    except (KeyError, ValueError):
+        return False
+    if any(tuple(a.shape) != _shape(v) for a, v in zip(first, variables)):
+        return False
+    return first[0].shape == () and int(first[0]) == 0  # iterations == 0
 
 
 def _unconsumed(h5file: Any, consumed: set[str], tolerated_paths: list[str]) -> list[str]:

@@ -288,3 +288,35 @@ def test_optimizer_state_in_weights_files_both_ways(tmp_path):
     for a, b in zip(_opt_values(kother), _opt_values(ours)):
         np.testing.assert_allclose(a, b, atol=1e-7)
     assert set(h5_tree(tmp_path / "l.weights.h5")) == set(h5_tree(tmp_path / "k.weights.h5"))
+
+
+def test_loss_scale_optimizer_layout_and_state_both_ways(tmp_path):
+    k = keras()
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 3)).astype("float32"), rng.uniform(size=(8, 2)).astype("float32")
+    models = {}
+    for K in (k, lamina):
+        model = K.Sequential([K.Input((3,)), K.layers.Dense(2)])
+        model.compile(optimizer=K.optimizers.LossScaleOptimizer(K.optimizers.SGD(momentum=0.9)), loss="mse")
+        model.fit(x, y, verbose=0, batch_size=4)
+        model.save(tmp_path / f"{K.__name__}.keras")
+        models[K.__name__] = model
+    assert h5_tree(tmp_path / "keras.keras") == h5_tree(tmp_path / "lamina.keras")
+    ours = lamina.models.load_model(tmp_path / "keras.keras")
+    theirs = k.models.load_model(tmp_path / "lamina.keras")
+    for loaded, src in ((ours, models["keras"]), (theirs, models["lamina"])):
+        assert type(loaded.optimizer).__name__ == "LossScaleOptimizer"
+        for a, b in zip(_opt_values(loaded), _opt_values(src)):
+            np.testing.assert_allclose(a, b, atol=1e-7)
+
+
+def test_compile_strings_survive_a_lamina_round_trip_for_keras(tmp_path):
+    model = _dense(lamina)
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy", "mae"])
+    model.save(tmp_path / "a.keras")
+    again = lamina.models.load_model(tmp_path / "a.keras")
+    config = again.get_compile_config()
+    assert config["loss"] == "categorical_crossentropy" and config["metrics"] == ["accuracy", "mae"]
+    again.save(tmp_path / "b.keras")
+    kmodel = keras().models.load_model(tmp_path / "b.keras")
+    assert kmodel.compiled and kmodel.loss == "categorical_crossentropy"

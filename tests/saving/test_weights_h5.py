@@ -244,3 +244,41 @@ def test_loaded_model_is_a_plain_module_whose_state_dict_loads(tmp_path):
     again = lamina.models.load_model(tmp_path / "m.keras")
     again.load_state_dict(torch.load(tmp_path / "state.pt", weights_only=True))
     np.testing.assert_array_equal(lamina_predict(again, x), expected)
+
+
+def _trained(seed=0):
+    model = _lamina_seq()
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(seed)
+    model.fit(rng.standard_normal((8, 3)).astype("float32"), rng.uniform(size=(8, 2)).astype("float32"),
+              verbose=0, batch_size=4)
+    return model
+
+
+def test_optimizer_slots_restored_into_an_untrained_compiled_model(tmp_path):
+    trained = _trained()
+    trained.save_weights(tmp_path / "m.weights.h5")
+    fresh = _lamina_seq()
+    fresh.compile(optimizer="adam", loss="mse")  # optimizer not built yet: loading builds it
+    fresh.load_weights(tmp_path / "m.weights.h5")
+    assert len(fresh.optimizer.variables) == len(trained.optimizer.variables) == 10
+    for a, b in zip(fresh.optimizer.variables, trained.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_other_optimizer_state_is_skipped_with_a_warning(tmp_path):
+    _trained().save_weights(tmp_path / "m.weights.h5")
+    other = _lamina_seq()
+    other.compile(optimizer=lamina.optimizers.SGD(momentum=0.9), loss="mse")
+    other.optimizer.build(other.trainable_variables)
+    with pytest.warns(UserWarning, match="Skipping variable loading for optimizer 'sgd'"):
+        other.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_array_equal(other.layers[0].kernel.detach().numpy(),
+                                  _read(tmp_path / "m.weights.h5", "layers/dense/vars/0"))
+
+
+def _read(path, name):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return f[name][()]
