@@ -104,7 +104,7 @@ def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
         if peer == "lamina":
             import torch
 
-            xt = torch.from_numpy(one)
+            xt = torch.from_numpy(one).to(next(model.parameters()).device)
             with torch.inference_mode():
                 for _ in range(20):
                     model(xt)
@@ -143,6 +143,9 @@ def run_torch(name: str, cfg: dict) -> dict:
             nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(32, 10))
         xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     yt = torch.from_numpy(y)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device)
+    xt, yt = xt.to(device), yt.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     bs = cfg["batch"]
@@ -150,7 +153,7 @@ def run_torch(name: str, cfg: dict) -> dict:
     model.train()
     for _ in range(cfg["epochs"]):
         t = time.perf_counter()
-        correct = torch.zeros(())
+        correct = torch.zeros((), device=device)
         for i in range(0, cfg["n"], bs):
             xb, yb = xt[i:i + bs], yt[i:i + bs]
             opt.zero_grad(set_to_none=True)
@@ -200,7 +203,8 @@ def main() -> None:
                 results[name][peer] = json.loads(line[0][7:])
             print(f"{name:10s} {peer:12s} {results[name][peer]}", flush=True)
 
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, device cpu\n")
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, device {device}\n")
     print("| workload | " + " | ".join(PEERS) + " | Lamina / best peer |")
     print("|---|" + "---|" * (len(PEERS) + 1))
     for name, row in results.items():
