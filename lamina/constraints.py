@@ -50,7 +50,7 @@ class NonNeg(Constraint):
     """Zeroes negative weights."""
 
     def __call__(self, w):
-        return w * (w >= 0).to(w.dtype)
+        return torch.where(w >= 0, w, torch.zeros_like(w))
 
 
 class UnitNorm(Constraint):
