@@ -16,7 +16,11 @@ pytest.importorskip("onnxscript")
 def _predict(model, x):
     with torch.no_grad():
         out = model(x)
-    return [o.numpy() for o in out] if isinstance(out, (list, tuple)) else out.numpy()
+    return [o.cpu().numpy() for o in out] if isinstance(out, (list, tuple)) else out.cpu().numpy()
+
+
+def _device(model):
+    return next(model.parameters()).device
 
 
 def _conv_model():
@@ -62,8 +66,8 @@ def test_torch_export_program_round_trips(tmp_path):
     program = torch.export.load(str(tmp_path / "m.pt2"))
     x = np.random.default_rng(0).standard_normal((3, 8, 8, 3)).astype("float32")
     with torch.no_grad():
-        got = program.module()(torch.from_numpy(x))
-    np.testing.assert_allclose(got.numpy(), _predict(model, x), atol=1e-5)
+        got = program.module()(torch.from_numpy(x).to(_device(model)))
+    np.testing.assert_allclose(got.cpu().numpy(), _predict(model, x), atol=1e-5)
 
 
 def test_torchscript(tmp_path):
@@ -72,7 +76,8 @@ def test_torchscript(tmp_path):
     scripted = torch.jit.load(str(tmp_path / "m.ts"))
     x = np.random.default_rng(0).standard_normal((2, 4)).astype("float32")
     with torch.no_grad():
-        np.testing.assert_allclose(scripted(torch.from_numpy(x)).numpy(), _predict(model, x), atol=1e-6)
+        got = scripted(torch.from_numpy(x).to(_device(model))).cpu().numpy()
+    np.testing.assert_allclose(got, _predict(model, x), atol=1e-6)
 
 
 def test_export_arguments_are_checked(tmp_path, capsys):

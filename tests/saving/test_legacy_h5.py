@@ -110,8 +110,8 @@ def test_tf_keras_2_weights_load_by_order_and_by_name(tmp_path):
                                layers.Dense(2, name="dense_1"), layers.Dense(2, name="not_in_file")])
     before = named.get_layer("not_in_file").kernel.detach().clone()
     named.load_weights(tmp_path / "old.h5", by_name=True)
-    np.testing.assert_allclose(named.get_layer("dense").kernel.detach().numpy(), values["dense"][0])
-    assert np.array_equal(named.get_layer("not_in_file").kernel.detach().numpy(), before.numpy())
+    np.testing.assert_allclose(named.get_layer("dense").kernel.detach().cpu().numpy(), values["dense"][0])
+    assert np.array_equal(named.get_layer("not_in_file").kernel.detach().cpu().numpy(), before.cpu().numpy())
 
 
 def test_keras3_legacy_h5_loads_with_optimizer_state(tmp_path):
