@@ -211,6 +211,7 @@ class Layer(nn.Module):
         d["dtype_policy"] = _policy_from(dtype)
         d["autocast"] = autocast
         d["_mixed"] = d["dtype_policy"].name.startswith("mixed_")
+        d["_compute_td"] = backend.torch_dtype(d["dtype_policy"].compute_dtype)
         d["built"] = False
         d["_trainable_vars"] = []
         d["_non_trainable_vars"] = []
@@ -504,26 +505,30 @@ class Layer(nn.Module):
         return self._keras_call(args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # Fast path: built, one plain tensor, no kwargs, no torch hooks, no mask in flight.
-        if (self.built and len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor and not self._mixed
+        # Fast path: built, one plain tensor, at most a `training` kwarg, no torch hooks, no mask in flight.
+        if (self.built and len(args) == 1 and type(args[0]) is torch.Tensor and not self._mixed
+                and (not kwargs or (len(kwargs) == 1 and "training" in kwargs))
                 and not self._forward_hooks and not self._forward_pre_hooks and not _has_global_hooks()
                 and getattr(args[0], "_keras_mask", None) is None):
             x = args[0]
             spec = self.input_spec
             if spec is not None:
                 self._check_input_spec(x, spec)
-            if self._autocast_inputs and x.dtype != self._compute_tdtype() and self.autocast:
+            if x.dtype != self._compute_td and self._autocast_inputs and self.autocast:
                 x = self._cast_input(x)
-            training = getattr(_ctx, "training", None)
-            if training is None:  # outermost call: it sets the training mode for everything inside
+            training = kwargs["training"] if kwargs else None
+            outer = getattr(_ctx, "training", None)
+            if outer is None:  # outermost call: it sets the training mode for everything inside
                 if _LOSSES_USED[0]:
                     self._clear_losses()
-                training = _ctx.training = self.training
+                training = _ctx.training = self.training if training is None else bool(training)
                 try:
                     out = self.call(x, training=training) if self._call_has_training else self.call(x)
                 finally:
                     _ctx.training = None
             else:
+                if training is None:
+                    training = outer
                 out = self.call(x, training=training) if self._call_has_training else self.call(x)
             if self.activity_regularizer is not None:
                 self.add_loss(self.activity_regularizer(out) / out.shape[0])
@@ -531,7 +536,7 @@ class Layer(nn.Module):
         return nn.Module.__call__(self, *args, **kwargs)
 
     def _compute_tdtype(self) -> torch.dtype:
-        return backend.torch_dtype(self.dtype_policy.compute_dtype)
+        return self._compute_td
 
     def _cast_input(self, x: torch.Tensor) -> torch.Tensor:
         # Keras casts float inputs to the compute dtype; ints and bools become floats for float layers.
