@@ -31,7 +31,14 @@ from lamina.layers.core import Activation, Dense, EinsumDense, Embedding, Identi
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import InputSpec, Layer
-from lamina.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization
+from lamina.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    RMSNormalization,
+    SpectralNormalization,
+    UnitNormalization,
+)
 from lamina.layers.pooling import (
     AdaptiveAveragePooling1D,
     AdaptiveAveragePooling2D,
@@ -187,6 +194,7 @@ __all__ = [
     "Normalization",
     "PReLU",
     "Permute",
+    "RMSNormalization",
     "RNN",
     "ReLU",
     "RepeatVector",
@@ -202,6 +210,7 @@ __all__ = [
     "SpatialDropout1D",
     "SpatialDropout2D",
     "SpatialDropout3D",
+    "SpectralNormalization",
     "StackedRNNCells",
     "TimeDistributed",
     "UnitNormalization",

@@ -446,6 +446,7 @@ def load_state(root: Any, h5file: Any, source: str = "the weights file", skip_mi
         group = safe_group(h5file, node.vars_path)
         if node.kind == "layer" and hasattr(node.obj, "load_own_variables"):
             deferred.append((node.obj, _ReadStore(group, consumed)))
+            consumed.update(f"{node.vars_path}/{k}" for k in _numeric_keys(group))  # the layer's loader reads them
             continue
         variables = own_variables(node)
         keys = _numeric_keys(group)

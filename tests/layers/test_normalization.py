@@ -288,3 +288,93 @@ def test_synchronized_batch_norm_across_two_processes(tmp_path):
     np.testing.assert_allclose(np.concatenate([r[1] for r in results]), to_numpy(bn(full)), atol=1e-5)
     np.testing.assert_allclose(results[0][2], bn.moving_variance.numpy(), atol=1e-6)
     np.testing.assert_allclose(np.concatenate([r[3] for r in results]), full.grad.numpy(), atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- RMSNormalization
+@pytest.mark.parametrize("kwargs,shape", [
+    ({}, (2, 5)),
+    ({"axis": [-2, -1], "epsilon": 1e-3}, (2, 3, 4)),
+])
+def test_rms_norm_parity(kwargs, shape):
+    layer = run_layer_test(layers.RMSNormalization, kwargs, shape)
+    assert [w.name for w in layer.weights] == ["scale"]
+
+
+def test_rms_norm_non_trailing_axis():
+    # Keras's torch backend errors on non-trailing axes (F.rms_norm on the wrong dims); Lamina normalizes them
+    x = make_input((2, 3, 4))
+    layer = layers.RMSNormalization(axis=1)
+    layer.build(x.shape)
+    layer.set_weights([np.array([1.0, 2.0, 3.0], "float32")])
+    expected = x / np.sqrt((x ** 2).mean(1, keepdims=True) + 1e-6) * np.array([1, 2, 3])[None, :, None]
+    np.testing.assert_allclose(to_numpy(layer(x)), expected, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- SpectralNormalization
+def _spectral_pair(inner, x):
+    keras = _keras()
+    sn = layers.SpectralNormalization(inner, power_iterations=2)
+    sn(x)
+    rng = np.random.default_rng(0)
+    for v in sn.weights:
+        if v.dtype.startswith("float"):
+            v.assign(rng.standard_normal(v.shape).astype("float32") * 0.5)
+    ksn = keras.layers.SpectralNormalization.from_config(sn.get_config())
+    ksn(keras.ops.convert_to_tensor(x))
+    ksn.set_weights(sn.get_weights())
+    return sn, ksn
+
+
+@pytest.mark.parametrize("make,x", [
+    (lambda: layers.Dense(3), make_input((2, 4))),
+    (lambda: layers.Conv2D(3, 2) if hasattr(layers, "Conv2D") else layers.Dense(3), make_input((2, 5, 5, 2))),
+])
+def test_spectral_norm_training_step_parity(make, x):
+    keras = _keras()
+    sn, ksn = _spectral_pair(make(), x)
+    assert [tuple(w.shape) for w in sn.weights] == [tuple(w.shape) for w in ksn.weights]
+    np.testing.assert_allclose(to_numpy(sn(x)), to_numpy(ksn(keras.ops.convert_to_tensor(x))), atol=1e-5)
+    y = sn(x, training=True)
+    ky = ksn(keras.ops.convert_to_tensor(x), training=True)
+    np.testing.assert_allclose(to_numpy(y), to_numpy(ky), atol=1e-5)
+    for w, kw in zip(sn.weights, ksn.weights):
+        np.testing.assert_allclose(w.numpy(), to_numpy(kw.value), atol=1e-5, err_msg=w.path)
+    # the normalized kernel has spectral norm ~1 after a few steps
+    for _ in range(20):
+        sn(x, training=True)
+    k = sn.kernel.detach().reshape(-1, sn.kernel.shape[-1])
+    assert abs(torch.linalg.matrix_norm(k, ord=2).item() - 1.0) < 1e-2
+
+
+def test_spectral_norm_weights_order_config_and_errors():
+    keras = _keras()
+    sn = layers.SpectralNormalization(layers.Dense(2, name="d"), name="sn")
+    config = sn.get_config()
+    assert config == keras.layers.SpectralNormalization(keras.layers.Dense(2, name="d"), name="sn").get_config()
+    sn.build((None, 3))
+    assert [w.path for w in sn.weights] == ["sn/d/kernel", "sn/vector_u", "sn/d/bias"]
+    assert [w.trainable for w in sn.weights] == [True, False, True]
+    config = sn.get_config()
+    assert layers.SpectralNormalization.from_config(config).get_config() == config
+    with pytest.raises(ValueError, match="power_iterations"):
+        layers.SpectralNormalization(layers.Dense(2), power_iterations=0)
+    with pytest.raises(ValueError, match="kernel"):
+        layers.SpectralNormalization(layers.LayerNormalization())(np.ones((2, 3), "float32"))
+
+
+def test_spectral_and_rms_norm_keras_file_round_trip(tmp_path):
+    keras = _keras()
+    x = make_input((2, 4))
+    kmodel = keras.Sequential([keras.Input((4,)), keras.layers.SpectralNormalization(keras.layers.Dense(3)),
+                               keras.layers.RMSNormalization(), keras.layers.BatchNormalization()])
+    kmodel(x, training=True)
+    kmodel.save(tmp_path / "k.keras")
+    model = lamina.saving.load_model(tmp_path / "k.keras")
+    for a, b in zip(model.get_weights(), kmodel.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(model(x)), to_numpy(kmodel(x)), atol=1e-5)
+    model(x, training=True)
+    model.save(tmp_path / "l.keras")
+    back = keras.saving.load_model(tmp_path / "l.keras")
+    for a, b in zip(model.get_weights(), back.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
