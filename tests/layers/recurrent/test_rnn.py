@@ -200,3 +200,26 @@ def test_fused_kernel_only_for_default_activations():
     legacy = layers.GRU(2, reset_after=False)
     legacy(x)
     assert not legacy.cell._can_fuse(x, False)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("LSTMCell", {"units": 3, "unit_forget_bias": False, "dropout": 0.2, "seed": 4}),
+    ("GRUCell", {"units": 2, "reset_after": False}),
+    ("SimpleRNNCell", {"units": 2, "activation": "relu", "recurrent_dropout": 0.1}),
+])
+def test_cell_configs_equal_keras(name, kwargs):
+    k = keras()
+    ours = getattr(layers, name)(**kwargs, name="c").get_config()
+    theirs = getattr(k.layers, name)(**kwargs, name="c").get_config()
+    assert list(ours) == list(theirs) and ours == theirs
+
+
+def test_stacked_and_bidirectional_configs_equal_keras():
+    k = keras()
+    ours = layers.StackedRNNCells([layers.LSTMCell(2, name="a"), layers.GRUCell(3, name="b")], name="s").get_config()
+    theirs = k.layers.StackedRNNCells([k.layers.LSTMCell(2, name="a"), k.layers.GRUCell(3, name="b")],
+                                      name="s").get_config()
+    assert ours == theirs
+    ours = layers.Bidirectional(layers.LSTM(3, name="x"), merge_mode="mul", name="b").get_config()
+    theirs = k.layers.Bidirectional(k.layers.LSTM(3, name="x"), merge_mode="mul", name="b").get_config()
+    assert ours == theirs
