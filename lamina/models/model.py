@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from lamina.layers.layer import Layer
@@ -97,20 +98,57 @@ class Model(Trainer, Layer):
             return functional_from_config(cls, config, custom_objects)
         return super().from_config(config)
 
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        """Recreates the weights from ``get_build_config()`` (on load): a subclassed model without its own
+        ``build`` runs ``call`` once on a symbolic input of the saved shape, as Keras does."""
+        if not config:
+            return
+        shape = config.get("input_shape")
+        if shape is None or self.built and self.weights or type(self).build is not Layer.build:
+            Layer.build_from_config(self, config)
+            return
+        from lamina.layers.keras_tensor import KerasTensor
+        from lamina.layers.layer import _to_tuple_shape
+
+        def spec(s: Any) -> Any:
+            if isinstance(s, dict):
+                return {k: spec(v) for k, v in s.items()}
+            if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple, dict)):
+                return [spec(v) for v in s]
+            return KerasTensor(tuple(s), self.compute_dtype)
+
+        shape = _to_tuple_shape(shape)
+        try:
+            self.compute_output_spec(spec(shape))
+        except Exception as e:  # noqa: BLE001 - reported as Keras does, the weights check then names what is missing
+            warnings.warn(f"Model '{self.name}' had a build config, but the model cannot be built automatically in "
+                          f"`build_from_config(config)` ({type(e).__name__}: {e}). You should implement "
+                          "`def build_from_config(self, config)` (and `get_build_config`) to create the model's "
+                          "state upon deserialization.", stacklevel=2)
+            return
+        self.__dict__["built"] = True
+        self.__dict__["_build_shapes"] = shape
+
     # ------------------------------------------------------------------ saving (file formats live in lamina.saving)
     def save(self, filepath: Any, overwrite: bool = True, zipped: bool | None = None, **kwargs: Any) -> None:
         """Saves the model as a Keras 3 ``.keras`` file (architecture, weights, compile state, optimizer).
 
         ``.h5`` writes the legacy HDF5 format; ``zipped=False`` writes an unzipped folder.
         """
+        from lamina.distribution import distribution_lib
         from lamina.saving import saving_api
 
+        if distribution_lib.skips_writes():  # [distribution] under torchrun, rank 0 alone writes files
+            return
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath: Any, overwrite: bool = True, max_shard_size: Any = None) -> None:
         """Saves all weights (and the optimizer state) to a Keras 3 ``.weights.h5`` file."""
+        from lamina.distribution import distribution_lib
         from lamina.saving import saving_api
 
+        if distribution_lib.skips_writes():  # [distribution] under torchrun, rank 0 alone writes files
+            return
         saving_api.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:

@@ -219,3 +219,66 @@ def test_lambda_needs_safe_mode_off(tmp_path):
         lamina.models.load_model(tmp_path / "m.keras")
     loaded = lamina.models.load_model(tmp_path / "m.keras", safe_mode=False)
     np.testing.assert_allclose(lamina_predict(loaded, X), X * 2 + 1)
+
+
+@lamina.saving.register_keras_serializable(package="MyModels")
+class TwoDense(lamina.Model):
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = layers.Dense(units, activation="relu")
+        self.blocks = [layers.Dense(units), layers.Dense(units)]
+        self.head = layers.Dense(2)
+
+    def call(self, x):
+        x = self.hidden(x)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_subclassed_model_is_rebuilt_from_its_build_config(tmp_path):
+    model = TwoDense(5)
+    model(X)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(X, np.ones((4, 2), "float32"), verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = lamina.models.load_model(tmp_path / "m.keras")
+    assert type(loaded) is TwoDense and loaded.units == 5
+    np.testing.assert_array_equal(lamina_predict(loaded, X), lamina_predict(model, X))
+    for a, b in zip(loaded.optimizer.variables, model.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_subclassed_model_both_ways_with_twin_classes(tmp_path):
+    k = keras()
+
+    @k.saving.register_keras_serializable(package="MyModels")
+    class TwoDense(k.Model):  # noqa: F811 - Keras's twin of the Lamina class above
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = k.layers.Dense(units, activation="relu")
+            self.blocks = [k.layers.Dense(units), k.layers.Dense(units)]
+            self.head = k.layers.Dense(2)
+
+        def call(self, x):
+            x = self.hidden(x)
+            for block in self.blocks:
+                x = block(x)
+            return self.head(x)
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    kmodel = TwoDense(3)
+    kmodel(X)
+    kmodel.save(tmp_path / "k.keras")
+    ours = lamina.models.load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(lamina_predict(ours, X), kmodel.predict(X, verbose=0), atol=1e-5)
+    ours.save(tmp_path / "l.keras")
+    again = k.models.load_model(tmp_path / "l.keras")
+    np.testing.assert_allclose(again.predict(X, verbose=0), lamina_predict(ours, X), atol=1e-5)
