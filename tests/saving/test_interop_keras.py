@@ -79,6 +79,11 @@ def _normalization(K):
     ])
 
 
+def _normalization_extra(K):
+    return K.Sequential([K.Input((6,)), K.layers.RMSNormalization(),
+                         K.layers.SpectralNormalization(K.layers.Dense(4)), K.layers.Dense(2)])
+
+
 def _recurrent(K):
     return K.Sequential([
         K.Input((5, 3)),
@@ -147,6 +152,7 @@ FAMILIES = {
     "pooling": (_pooling, [(8, 8, 3)]),
     "reshaping": (_reshaping, [(4, 4, 2)]),
     "normalization": (_normalization, [(6,)]),
+    "normalization_extra": (_normalization_extra, [(6,)]),
     "recurrent": (_recurrent, [(5, 3)]),
     "embedding": (_embedding, [("int", 5)]),
     "activations": (_activations, [(4,)]),
