@@ -134,6 +134,15 @@ def _stacked_cells(K):
                          K.layers.Masking(), K.layers.SimpleRNN(2)])
 
 
+def _merging(K):
+    a, b = K.Input((4,)), K.Input((4,))
+    a2, b2 = K.layers.Dense(4)(a), K.layers.Dense(4)(b)
+    merged = [K.layers.Add()([a2, b2]), K.layers.Subtract()([a2, b2]), K.layers.Multiply()([a2, b2]),
+              K.layers.Average()([a2, b2]), K.layers.Maximum()([a2, b2]), K.layers.Minimum()([a2, b2]),
+              K.layers.Dot(axes=1, normalize=True)([a2, b2])]
+    return K.Model([a, b], K.layers.Dense(2)(K.layers.Concatenate()(merged)))
+
+
 def _functional(K):
     a = K.Input((3,), name="a")
     b = K.Input((4,), name="b")
@@ -161,6 +170,7 @@ FAMILIES = {
     "preprocessing": (_preprocessing, [(3,)]),
     "masking": (_masking, [("int", 5)]),
     "stacked_cells": (_stacked_cells, [(5, 3)]),
+    "merging": (_merging, [(4,), (4,)]),
     "functional": (_functional, [(3,), (4,)]),
 }
 
