@@ -417,7 +417,7 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
                 f"{type(t).__name__}. Pass `validation_data` instead."
             )
     n = len(flat[0])
-    split_at = int(math.ceil(n * (1.0 - validation_split)))
+    split_at = int(math.floor(n * (1.0 - validation_split)))  # Keras 3 rounds down
     if split_at == 0 or split_at == n:
         raise ValueError(
             f"Training data contains {n} samples, which is not sufficient to split it into a validation and "
