@@ -64,8 +64,10 @@ class ProgbarLogger(Callback):
             self._batch_update(batch, logs)
 
     def on_test_end(self, logs=None):
-        if self._mode == "test" and self.progbar is not None:
-            self.progbar.update(self.progbar._seen, lambda: _floats(logs), finalize=True)
+        bar = self.progbar
+        if self._mode == "test" and bar is not None:
+            current = bar.target if bar.target is not None else bar._seen  # the last batch was not drawn
+            bar.update(current, lambda: _floats(logs), finalize=True)
 
     def on_predict_begin(self, logs=None):
         self._mode = "predict"
