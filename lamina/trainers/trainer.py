@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from lamina import backend
+from lamina.distribution import distribution_lib as _dist_lib
 from lamina.layers.keras_tensor import flatten, map_structure
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
@@ -73,6 +74,8 @@ def _resolve_verbose(verbose: Any) -> int:
         return 1 if (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) else 2
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
+    if _dist_lib._ACTIVE is not None and not _dist_lib._ACTIVE.is_chief:  # [distribution] rank 0 alone prints
+        return 0
     return int(verbose)
 
 
@@ -447,6 +450,9 @@ class Trainer:
             val_adapter = data_adapters.get_data_adapter(
                 vx, vy, vsw, batch_size=validation_batch_size or batch_size, steps=validation_steps,
                 shuffle=False, device=device)
+        dist = _dist_lib._ACTIVE  # [distribution] None unless a multi-process DataParallel is set
+        if dist is not None:  # [distribution] per-process data shards; file-writing callbacks on rank 0 only
+            adapter, val_adapter, callbacks = dist._fit_begin(self, adapter, val_adapter, callbacks)
 
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
@@ -454,6 +460,8 @@ class Trainer:
         self.__dict__["stop_training"] = False
         first = True
         train_fn = self.make_train_function()
+        if dist is not None:  # [distribution] forward through DDP, per-batch gradient weights
+            train_fn = dist._wrap_train_function(self, train_fn, adapter)
         self.__dict__["_cached_train_vars"] = None
         self.__dict__["_fit_adapter"] = adapter
         logs: Mapping[str, Any] = {}
@@ -487,6 +495,8 @@ class Trainer:
                     raise ValueError("The training data yielded no batches for this epoch. Check `x`, "
                                      "`steps_per_epoch` and `batch_size`.")
                 adapter.on_epoch_end()
+                if dist is not None:  # [distribution] global metrics; rank 0's BatchNorm statistics
+                    logs = dist._global_logs(self, logs, sync_buffers=True)
                 epoch_logs = _to_python(self._logs_or_metrics(logs))
                 if val_adapter is not None and self._should_eval(epoch, validation_freq):
                     val_logs = self._evaluate_adapter(val_adapter, cbs, verbose=0, in_fit=True)
@@ -496,6 +506,8 @@ class Trainer:
                     break
         finally:
             self.train(previous_mode)
+            if dist is not None:  # [distribution] unwrap DDP from the step
+                dist._fit_end(self)
         cbs.on_train_end(epoch_logs)
         return self.history
 
@@ -518,6 +530,9 @@ class Trainer:
     # ------------------------------------------------------------------ evaluate
     def _evaluate_adapter(self, adapter: Any, cbs: Any, verbose: int, in_fit: bool = False) -> dict[str, float]:
         test_fn = self.make_test_function()
+        dist = _dist_lib._ACTIVE
+        if dist is not None:  # [distribution] stand-in samples of empty shards do not count
+            test_fn = dist._wrap_test_function(self, test_fn, adapter)
         self.reset_metrics() if not in_fit else self._reset_eval_metrics()
         cbs.on_test_begin()
         begin_hooks = cbs.needs("on_test_batch_begin")
@@ -533,6 +548,8 @@ class Trainer:
             logs = test_fn(batch)
             if end_hooks:
                 cbs.on_test_batch_end(step, logs)
+        if dist is not None:  # [distribution] global metrics
+            logs = dist._global_logs(self, logs)
         result = _to_python(self._logs_or_metrics(logs))
         cbs.on_test_end(result)
         return result
@@ -554,6 +571,8 @@ class Trainer:
         verbose = _resolve_verbose(verbose)
         adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size, steps=steps,
                                                  shuffle=False, device=self._device())
+        if _dist_lib._ACTIVE is not None:  # [distribution] rank 0's weights everywhere, per-process shards
+            adapter, callbacks = _dist_lib._ACTIVE._eval_begin(self, adapter, callbacks)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=adapter.num_batches)
         logs = self._evaluate_adapter(adapter, cbs, verbose)
@@ -595,6 +614,9 @@ class Trainer:
             return map_structure(backend.to_numpy, out)
         adapter = data_adapters.get_data_adapter(x, batch_size=batch_size, steps=steps, shuffle=False,
                                                  device=device)
+        dist = _dist_lib._ACTIVE
+        if dist is not None:  # [distribution] rank 0's weights everywhere, per-process shards
+            adapter, callbacks = dist._eval_begin(self, adapter, callbacks)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=adapter.num_batches)
         predict_fn = self.make_predict_function()
@@ -611,6 +633,8 @@ class Trainer:
         cbs.on_predict_end()
         if not outputs:
             raise ValueError("`predict` got no data: the input yielded no batches.")
+        if dist is not None:  # [distribution] all processes' outputs, in the original order
+            return dist._gather_predictions(outputs, adapter)
         return _concat_outputs(outputs)
 
     # ------------------------------------------------------------------ batch variants
