@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -228,6 +229,8 @@ class ArrayDataAdapter(DataAdapter):
         self.num_batches = math.ceil(self.num_samples / self.batch_size)
         if steps is not None:
             self.num_batches = steps
+        self._steps = steps
+        self._pass: tuple | None = None  # (order, next batch, epoch) of a pass that `steps` cut short
         self.shuffle = shuffle
         self.seed = seed if seed is not None else int(np.random.randint(0, 2**31 - 1))
 
@@ -246,11 +249,21 @@ class ArrayDataAdapter(DataAdapter):
         return torch.randperm(self.num_samples, generator=g).to(self.device)
 
     def epoch_iterator(self, epoch: int) -> Iterator[Any]:
-        perm = self.permutation(epoch)
         n, bs = self.num_samples, self.batch_size
         steps_per_pass = math.ceil(n / bs)
-        for step in range(self.num_batches):
-            start = (step % steps_per_pass) * bs
+        first, count = 0, self.num_batches
+        if self._steps is not None and self._pass is not None and epoch == self._pass[2] + 1:
+            perm, first = self._pass[0], self._pass[1]  # as in Keras: the next epoch continues the pass
+        else:
+            perm = self.permutation(epoch)
+        if self._steps is not None:
+            count = min(self._steps, steps_per_pass - first)
+            if count < self._steps:
+                warnings.warn("Your input ran out of data; interrupting training. Make sure that your data can "
+                              "generate at least `steps_per_epoch * epochs` batches.", stacklevel=2)
+            self._pass = (perm, first + count, epoch) if first + count < steps_per_pass else None
+        for step in range(first, first + count):
+            start = step * bs
             end = min(start + bs, n)
             if perm is None:
                 batch = map_structure(lambda t, s=start, e=end: t[s:e] if isinstance(t, torch.Tensor) else t,
@@ -278,6 +291,8 @@ class IterableAdapter(DataAdapter):
                 self.num_batches = len(source)
             except TypeError:
                 self.num_batches = None
+        self._steps = steps
+        self._last_epoch: int | None = None
         self._iterator: Iterator[Any] | None = None
         self._is_generator = not hasattr(source, "__len__") and iter(source) is source
 
@@ -293,18 +308,28 @@ class IterableAdapter(DataAdapter):
         return batch
 
     def epoch_iterator(self, epoch: int) -> Iterator[Any]:
-        if self._is_generator:
-            it = self._iterator or iter(self.source)
-            self._iterator = it
-        else:
-            it = iter(self.source)
+        # As in Keras: with `steps` (steps_per_epoch), the next epoch of a fit continues the same pass over a
+        # DataLoader where the last one stopped; a new pass starts once it is used up. A generator always continues.
+        resume = self._iterator is not None and (
+            self._is_generator or (self._steps is not None and self._last_epoch is not None
+                                   and epoch == self._last_epoch + 1))
+        self._last_epoch = epoch
+        it = self._iterator if resume else iter(self.source)
+        self._iterator = it if (self._is_generator or self._steps is not None) else None
         count = 0
         while self.num_batches is None or count < self.num_batches:
             try:
                 batch = next(it)
             except StopIteration:
-                if self._is_generator:
-                    self._iterator = None
+                self._iterator = None
+                if resume and count == 0 and not self._is_generator:  # the last epoch ended the pass exactly
+                    resume = False
+                    it = self._iterator = iter(self.source)
+                    continue
+                if self._steps is not None:
+                    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset "
+                                  "or generator can generate at least `steps_per_epoch * epochs` batches.",
+                                  stacklevel=2)
                 return
             count += 1
             yield self._prepare(batch)
@@ -319,13 +344,24 @@ class PyDatasetAdapter(DataAdapter):
         self.shuffle = shuffle
         self.device = device or backend.default_device()
         self.num_batches = steps if steps is not None else dataset.num_batches
+        self._steps = steps
+        self._last_epoch: int | None = None
+        self._pending: Any = None  # the rest of a pass that `steps` cut short
         self._prep = IterableAdapter([], device=self.device, class_weight=class_weight)._prepare
 
     def epoch_iterator(self, epoch: int) -> Iterator[Any]:
+        # As in Keras: with `steps`, the next epoch of a fit continues the pass where the last one stopped, and a
+        # pass that runs out ends the epoch early (with a warning) instead of wrapping around.
+        resume = (self._steps is not None and self._pending is not None and len(self._pending) > 0
+                  and self._last_epoch is not None and epoch == self._last_epoch + 1)
+        self._last_epoch = epoch
         n = len(self.dataset)
-        order = np.random.permutation(n) if self.shuffle else np.arange(n)
-        if self.num_batches is not None:
-            order = [order[i % n] for i in range(self.num_batches)]
+        order = self._pending if resume else (np.random.permutation(n) if self.shuffle else np.arange(n))
+        if self._steps is not None:
+            if len(order) < self._steps:
+                warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset "
+                              "can generate at least `steps_per_epoch * epochs` batches.", stacklevel=2)
+            order, self._pending = order[:self._steps], order[self._steps:]
         self.dataset.on_epoch_begin()
         workers = self.dataset.workers
         if workers and workers > 1:
