@@ -7,6 +7,21 @@ from typing import Any
 from lamina.callbacks.callback import Callback
 
 
+def _pythonify(logs: Any) -> Any:
+    """Epoch-level logs as Keras passes them: keys sorted, scalar tensors as Python floats.
+
+    Batch logs are left as they come (the trainer's lazy logs already read as sorted floats).
+    """
+    if not isinstance(logs, dict):
+        return logs
+    out = {}
+    for k, v in sorted(logs.items()):
+        if hasattr(v, "ndim") and v.ndim == 0 and hasattr(v, "item"):
+            v = float(v.item())  # host sync, once per logging point
+        out[k] = v
+    return out
+
+
 class CallbackList(Callback):
     """A container that fans each hook out to its callbacks, in order.
 
@@ -59,17 +74,17 @@ class CallbackList(Callback):
         for cb in self.needs(hook):
             getattr(cb, hook)(*args)
 
-    def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, logs)
-    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, logs)
+    def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, _pythonify(logs))
+    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, _pythonify(logs))
     def on_train_batch_begin(self, batch, logs=None): self._call("on_train_batch_begin", batch, logs)
     def on_train_batch_end(self, batch, logs=None): self._call("on_train_batch_end", batch, logs)
     def on_test_batch_begin(self, batch, logs=None): self._call("on_test_batch_begin", batch, logs)
     def on_test_batch_end(self, batch, logs=None): self._call("on_test_batch_end", batch, logs)
     def on_predict_batch_begin(self, batch, logs=None): self._call("on_predict_batch_begin", batch, logs)
     def on_predict_batch_end(self, batch, logs=None): self._call("on_predict_batch_end", batch, logs)
-    def on_train_begin(self, logs=None): self._call("on_train_begin", logs)
-    def on_train_end(self, logs=None): self._call("on_train_end", logs)
-    def on_test_begin(self, logs=None): self._call("on_test_begin", logs)
-    def on_test_end(self, logs=None): self._call("on_test_end", logs)
-    def on_predict_begin(self, logs=None): self._call("on_predict_begin", logs)
-    def on_predict_end(self, logs=None): self._call("on_predict_end", logs)
+    def on_train_begin(self, logs=None): self._call("on_train_begin", _pythonify(logs))
+    def on_train_end(self, logs=None): self._call("on_train_end", _pythonify(logs))
+    def on_test_begin(self, logs=None): self._call("on_test_begin", _pythonify(logs))
+    def on_test_end(self, logs=None): self._call("on_test_end", _pythonify(logs))
+    def on_predict_begin(self, logs=None): self._call("on_predict_begin", _pythonify(logs))
+    def on_predict_end(self, logs=None): self._call("on_predict_end", _pythonify(logs))
