@@ -182,7 +182,7 @@ class DataParallel(Distribution):
                                  else torch.device("cpu"))
             if self._device.type == "cuda":
                 torch.cuda.set_device(self._device)
-            backend_module_set_device(self._device)
+            _set_default_device(self._device)
         else:
             self._backend = None
             self._comm_device = torch.device("cpu")
@@ -555,34 +555,31 @@ class DataParallel(Distribution):
         local_offsets = torch.cumsum(all_counts, dim=1) - all_counts  # (world, steps)
         starts = (rank_base[:, None] + local_offsets).T.reshape(-1)  # step-major, then rank
         lengths = all_counts.T.reshape(-1)
-        order = torch.cat([torch.arange(int(s), int(s) + int(n)) for s, n in zip(starts, lengths) if n > 0])
+        out_starts = torch.cumsum(lengths, 0) - lengths  # where each (step, rank) chunk goes in the result
+        order = torch.repeat_interleave(starts - out_starts, lengths) + torch.arange(int(lengths.sum()))
         gathered = []
         for i in range(n_leaves):
             parts = [torch.as_tensor(step_leaves[i]) for step_leaves in leaves_per_step]
             local = torch.cat(parts, 0) if parts else None
-            gathered.append(self._all_gather_rows(local, int(totals.max()), _flatten_out(template)[i]))
+            gathered.append(self._all_gather_rows(local, totals.tolist(), _flatten_out(template)[i]))
         full = [g.index_select(0, order.to(g.device)) for g in gathered]
         return _unflatten_out(template, [backend.to_numpy(t) for t in full])
 
-    def _all_gather_rows(self, local: torch.Tensor | None, max_rows: int, like: Any) -> torch.Tensor:
-        like = torch.as_tensor(like)
-        if local is None:
-            local = like[:0]
+    def _all_gather_rows(self, local: torch.Tensor | None, rows: list[int], like: Any) -> torch.Tensor:
+        """Every process's ``local`` rows (``rows[r]`` of them in process ``r``), concatenated in rank order."""
+        if local is None:  # only stand-in steps here
+            local = torch.as_tensor(like)[:0]
         src_device = local.device
         is_bool = local.dtype == torch.bool
         t = local.to(self._comm_device)
         if is_bool:
             t = t.to(torch.uint8)
-        n = t.shape[0]
-        padded = torch.zeros((max_rows, *t.shape[1:]), dtype=t.dtype, device=t.device)
-        padded[:n] = t
+        padded = torch.zeros((max(rows), *t.shape[1:]), dtype=t.dtype, device=t.device)
+        padded[:t.shape[0]] = t
         out = [torch.empty_like(padded) for _ in range(self.num_processes)]
         dist.all_gather(out, padded)
-        rows = self._all_gather_ints([n])
-        res = torch.cat([o[:r[0]] for o, r in zip(out, rows)], 0)
-        if is_bool:
-            res = res.to(torch.bool)
-        return res.to(src_device) if src_device.type != "meta" else res
+        res = torch.cat([o[:n] for o, n in zip(out, rows)], 0)
+        return (res.to(torch.bool) if is_bool else res).to(src_device)
 
 
 _PEER_SIGNS = ("connection closed by peer", "timed out", "timeout", "connection reset", "broken pipe",
@@ -602,7 +599,7 @@ def _explain_peer_error(e: RuntimeError, d: DataParallel) -> RuntimeError:
         "takes longer (e.g. it alone loads data), raise the timeout. Original error: " + msg)
 
 
-def backend_module_set_device(device: torch.device) -> None:
+def _set_default_device(device: torch.device) -> None:
     """New weights and data of this process go to ``device`` (the process's GPU under torchrun)."""
     backend.set_default_device(device)
 

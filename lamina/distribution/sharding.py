@@ -5,11 +5,11 @@ The global batch (what ``batch_size`` means, or what a DataLoader/PyDataset yiel
 ``N % world_size`` slices hold one sample more). The sequence of global batches is exactly the one a
 single process would see, so with ``shuffle=False`` training matches single-process training.
 
-* arrays: sliced by index (shuffling uses a seed shared by all processes);
+* arrays: each global batch of the base adapter is sliced (shuffling uses rank 0's seed);
 * DataLoaders / map-style Datasets: the batch sampler is split, so each process *loads* only its
   own samples (random samplers draw the same order on every process);
 * PyDataset, generators, IterableDatasets: every process reads each batch and keeps its slice (the
-  source must yield the same sequence in every process).
+  source must yield the same sequence in every process; a shuffled PyDataset's order is rank 0's).
 
 When a global batch has fewer samples than processes, the processes left without a sample run the
 step on the batch's first sample with weight 0 (``current == (0, N)``): its gradient and its metric
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import struct
 from collections.abc import Iterator
 from typing import Any
 
@@ -98,37 +99,24 @@ class _ShardState:
 
 
 class ShardedArrayAdapter(data_adapters.ArrayDataAdapter, _ShardState):
-    """In-memory arrays: each process indexes its slice of every global batch (no copy when not shuffled)."""
+    """In-memory arrays: the base adapter's global batches (its order, shared seed), sliced per process.
+
+    Arrays too large to live on the accelerator are sliced before they are moved, so each process
+    copies only its own part.
+    """
 
     def __init__(self, base: data_adapters.ArrayDataAdapter, rank: int, world: int, seed: int) -> None:
         self.__dict__.update(base.__dict__)
         self._init_shard(rank, world)
         self.seed = int(seed)
+        self._move = not getattr(base, "_resident", True)
+        self._resident = True  # the base iterator must not move whole global batches
 
     def epoch_iterator(self, epoch: int) -> Iterator[Any]:
-        perm = self.permutation(epoch)
-        n, bs = self.num_samples, self.batch_size
-        steps_per_pass = -(-n // bs)
         self.step_counts = []
-        for step in range(self.num_batches):
-            start = (step % steps_per_pass) * bs
-            end = min(start + bs, n)
-            lo, hi = shard_bounds(end - start, self.rank, self.world)
-            count = hi - lo
-            if count == 0:  # fewer samples than processes: run on the first one, with weight 0
-                lo, hi = 0, 1
-            a, b = start + lo, start + hi
-            if perm is None:
-                batch = map_structure(lambda t, a=a, b=b: t[a:b] if isinstance(t, torch.Tensor) else t, self.data)
-            else:
-                idx = perm[a:b]
-                batch = map_structure(lambda t, i=idx: t.index_select(0, i) if isinstance(t, torch.Tensor) else t,
-                                      self.data)
-            if not self._resident:
-                batch = data_adapters.to_device(batch, self.device)
-            self.current = (count, end - start)
-            self.step_counts.append(count)
-            yield batch
+        for batch in super().epoch_iterator(epoch):
+            batch = self._slice_global(batch)
+            yield data_adapters.to_device(batch, self.device) if self._move else batch
 
 
 class _ShardedBatchSampler(torch.utils.data.Sampler):
@@ -154,7 +142,8 @@ class _ShardedBatchSampler(torch.utils.data.Sampler):
         self.counts: collections.deque = collections.deque()
 
     def __iter__(self) -> Iterator[list[int]]:
-        # Runs in the main process when the DataLoader starts an epoch (same point in every process).
+        # Runs in the main process when the DataLoader starts a pass (same point in every process).
+        self.counts.clear()  # left over from an abandoned pass
         if self.mode == "random":  # drawn where and as RandomSampler draws it; rank 0's value everywhere
             seed = self.broadcast([int(torch.empty((), dtype=torch.int64).random_().item())])[0]
         elif self.mode == "shared":
@@ -202,7 +191,6 @@ class ShardedLoaderAdapter(data_adapters.IterableAdapter, _ShardState):
     def epoch_iterator(self, epoch: int) -> Iterator[Any]:
         self._sampler.seed = self.seed  # BackupAndRestore may have restored it
         self._sampler.epoch = epoch
-        self._sampler.counts.clear()
         self.step_counts = []
         for batch in super().epoch_iterator(epoch):
             self.current = self._sampler.counts.popleft()  # filled in order by the sampler (it runs ahead)
@@ -246,21 +234,20 @@ class ShardedPyDatasetAdapter(data_adapters.PyDatasetAdapter, _ShardState):
         self._prep = sliced_prep
 
     def epoch_iterator(self, epoch: int) -> Iterator[Any]:
-        n = len(self.dataset)
-        if self.shuffle:  # drawn as a single process draws it; rank 0's order everywhere
-            order = np.asarray(self._broadcast(np.random.permutation(n).tolist()))
-        else:
-            order = np.arange(n)
-        if self.num_batches is not None:
-            order = [order[i % n] for i in range(self.num_batches)]
         self.step_counts = []
-        self.dataset.on_epoch_begin()
-        workers = self.dataset.workers
-        if workers and workers > 1:
-            yield from self._threaded(order, workers)
-        else:
-            for i in order:
-                yield self._prep(self.dataset[int(i)])
+        if self.shuffle:  # the base draws the order from NumPy's global RNG: make it rank 0's everywhere
+            _share_numpy_rng(self._broadcast)
+        return super().epoch_iterator(epoch)
+
+
+def _share_numpy_rng(broadcast: Any) -> None:
+    """Sets NumPy's global random state to rank 0's (so every process draws what a single process would)."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    packed = [int(k) for k in keys] + [int(pos), int(has_gauss), struct.unpack("<q", struct.pack("<d", gauss))[0]]
+    packed = broadcast(packed)
+    keys = np.asarray(packed[:-3], dtype=np.uint32)
+    gauss = struct.unpack("<d", struct.pack("<q", packed[-1]))[0]
+    np.random.set_state((name, keys, packed[-3], packed[-2], gauss))
 
 
 def _already_sharded(loader: Any) -> bool:

@@ -57,7 +57,7 @@ def _weights(result):
 
 
 EQUIVALENT = ["arrays_ragged", "arrays_tiny_last", "arrays_shuffled", "loader", "loader_shuffled", "pydataset",
-              "generator", "custom_train_step", "backup_resume", "not_auto_sharded"]
+              "generator", "steps_per_epoch", "custom_train_step", "backup_resume", "not_auto_sharded"]
 
 
 @pytest.mark.parametrize("name", EQUIVALENT)

@@ -165,6 +165,19 @@ def generator(out):
     return {"history": h.history, "weights": weights(m)}
 
 
+@scenario
+def steps_per_epoch(out):
+    """steps_per_epoch shorter than the data, shuffled arrays and a shuffled DataLoader (epochs continue the pass)."""
+    x, y = data(40)
+    m = make_model()
+    h = m.fit(x, y, batch_size=8, steps_per_epoch=3, epochs=3, shuffle=True, verbose=0)
+    ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    m2 = make_model()
+    h2 = m2.fit(torch.utils.data.DataLoader(ds, batch_size=6, shuffle=True), steps_per_epoch=4, epochs=3, verbose=0)
+    return {"history": {**h.history, **{f"loader_{k}": v for k, v in h2.history.items()}},
+            "weights": weights(m) + weights(m2)}
+
+
 class CustomStepModel(keras.Model):
     """A Keras-style user-written ``train_step`` (its own backward and ``optimizer.apply``)."""
 
