@@ -90,8 +90,14 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
-        # kernel is Keras's (in, out); F.linear wants (out, in): the transpose is a view, no copy.
-        x = F.linear(inputs, self.kernel.t(), self.bias)
+        # kernel is Keras's (in, out): x @ kernel directly, bias fused into the same GEMM for 2D inputs.
+        kernel, bias = self.kernel, self.bias
+        if inputs.ndim == 2:
+            x = torch.addmm(bias, inputs, kernel) if bias is not None else inputs.mm(kernel)
+        else:
+            x = torch.matmul(inputs, kernel)
+            if bias is not None:
+                x = x + bias
         activation = self.activation
         return x if activation is activations.linear else activation(x)
 
