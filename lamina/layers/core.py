@@ -1,12 +1,12 @@
-"""Core layers: Dense, Identity, Activation, Lambda, Masking, EinsumDense, Embedding, and the
-symbolic-operator layer behind ``KerasTensor`` math."""
+"""Core layers: Dense, Identity, Activation, Lambda, Masking, EinsumDense, Embedding.
+
+(The operations behind ``KerasTensor`` math, ``x + y``, live in :mod:`lamina.layers.symbolic_ops`.)"""
 
 from __future__ import annotations
 
 import base64
 import inspect
 import marshal
-import operator
 import re
 import types
 import warnings
@@ -171,31 +171,6 @@ class Activation(Layer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
-        return config
-
-
-_OPS = {
-    "add": operator.add, "radd": lambda a, b: b + a, "sub": operator.sub, "rsub": lambda a, b: b - a,
-    "mul": operator.mul, "rmul": lambda a, b: b * a, "truediv": operator.truediv,
-    "rtruediv": lambda a, b: b / a, "matmul": operator.matmul, "pow": operator.pow, "neg": operator.neg,
-    "getitem": operator.getitem,
-}
-
-
-class _SymbolicOp(Layer):
-    """A Python operator applied to symbolic tensors in a functional graph (``x + 1``, ``x[:, 0]``)."""
-
-    def __init__(self, op: str, **kwargs: Any) -> None:
-        super().__init__(name=kwargs.pop("name", None) or None, **kwargs)
-        self.op = op
-        self.built = True
-
-    def call(self, inputs: Any, *args: Any) -> Any:
-        return _OPS[self.op](inputs, *args)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config["op"] = self.op
         return config
 
 

@@ -54,24 +54,46 @@ class KerasTensor:
             "exist yet. Call the model on real data instead."
         )
 
-    # Operators on symbolic tensors go through TFOpLambda-like layers in the functional API.
-    def _op(self, name: str, *args: Any) -> KerasTensor:
-        from lamina.layers.core import _SymbolicOp
+    # Python operators record one operation each, named and serialized as Keras's (`add (Add)`, ...).
+    def _op(self, class_name: str, *args: Any, **config: Any) -> KerasTensor:
+        from lamina.layers import symbolic_ops
 
-        return _SymbolicOp(name)(self, *args)
+        return symbolic_ops.apply(class_name, *args, **config)
 
-    def __add__(self, o): return self._op("add", o)
-    def __radd__(self, o): return self._op("radd", o)
-    def __sub__(self, o): return self._op("sub", o)
-    def __rsub__(self, o): return self._op("rsub", o)
-    def __mul__(self, o): return self._op("mul", o)
-    def __rmul__(self, o): return self._op("rmul", o)
-    def __truediv__(self, o): return self._op("truediv", o)
-    def __rtruediv__(self, o): return self._op("rtruediv", o)
-    def __matmul__(self, o): return self._op("matmul", o)
-    def __pow__(self, o): return self._op("pow", o)
-    def __neg__(self): return self._op("neg")
-    def __getitem__(self, idx): return self._op("getitem", idx)
+    def __add__(self, o): return self._op("Add", self, o)
+    def __radd__(self, o): return self._op("Add", o, self)
+    def __sub__(self, o): return self._op("Subtract", self, o)
+    def __rsub__(self, o): return self._op("Subtract", o, self)
+    def __mul__(self, o): return self._op("Multiply", self, o)
+    def __rmul__(self, o): return self._op("Multiply", o, self)
+    def __matmul__(self, o): return self._op("Matmul", self, o)
+    def __rmatmul__(self, o): return self._op("Matmul", o, self)
+    def __truediv__(self, o): return self._op("TrueDivide", self, o)
+    def __rtruediv__(self, o): return self._op("TrueDivide", o, self)
+    def __neg__(self): return self._op("Negative", self)
+    def __abs__(self): return self._op("Absolute", self)
+    def __pow__(self, o): return self._op("Power", self, o)
+    def __rpow__(self, o): return self._op("Power", o, self)
+    def __floordiv__(self, o): return self._op("FloorDivide", self, o)
+    def __rfloordiv__(self, o): return self._op("FloorDivide", o, self)
+    def __mod__(self, o): return self._op("Mod", self, o)
+    def __rmod__(self, o): return self._op("Mod", o, self)
+    def __lt__(self, o): return self._op("Less", self, o)
+    def __le__(self, o): return self._op("LessEqual", self, o)
+    def __gt__(self, o): return self._op("Greater", self, o)
+    def __ge__(self, o): return self._op("GreaterEqual", self, o)
+    def __ne__(self, o): return self._op("NotEqual", self, o)
+    def __and__(self, o): return self._op("LogicalAnd", self, o)
+    def __rand__(self, o): return self._op("LogicalAnd", o, self)
+    def __or__(self, o): return self._op("LogicalOr", self, o)
+    def __ror__(self, o): return self._op("LogicalOr", o, self)
+    def __xor__(self, o): return self._op("LogicalXor", self, o)
+    def __rxor__(self, o): return self._op("LogicalXor", o, self)
+    def __invert__(self): return self._op("LogicalNot", self)
+    def __getitem__(self, key): return self._op("GetItem", self, key)
+    def __round__(self, ndigits=None): return self._op("Round", self, decimals=ndigits or 0)
+
+    __hash__ = object.__hash__  # `!=` builds a graph node, identity stays the hash and `==`
 
 
 class Node:

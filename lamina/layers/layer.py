@@ -702,7 +702,12 @@ class Layer(nn.Module):
         if self.input_spec is not None:
             self._check_input_spec(inputs, self.input_spec)
         kwargs = dict(kwargs)
-        outputs_spec = self.compute_output_spec(*args, **kwargs)
+        scope = _scope_stack()
+        scope.append(self.name)  # sub-layers built by `call` get weight paths under this layer, as in Keras
+        try:
+            outputs_spec = self.compute_output_spec(*args, **kwargs)
+        finally:
+            scope.pop()
         outputs = map_structure(
             lambda s: KerasTensor(s.shape, s.dtype) if isinstance(s, KerasTensor) else s, outputs_spec)
         node = Node(self, args, kwargs, [o for o in flatten(outputs) if isinstance(o, KerasTensor)])
@@ -737,12 +742,7 @@ class Layer(nn.Module):
                 f'Layer "{self.name}" ({type(self).__name__}) has no defined {what}: it has never been called '
                 "on a symbolic input. Give the model an `Input` or call it on data first."
             )
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(
-                f'Layer "{self.name}" has been called {len(self._inbound_nodes)} times, so its {what} is ambiguous. '
-                "Use `get_output_at(i)` / `get_input_at(i)`."
-            )
-        return self._node_value(0, attr)
+        return self._node_value(0, attr)  # the first call's, as in Keras (`get_output_at(i)` for the others)
 
     def _node_value(self, index: int, attr: str) -> Any:
         node = self._inbound_nodes[index]

@@ -12,9 +12,63 @@ from typing import Any
 
 import torch
 
-from lamina.layers.keras_tensor import KerasTensor, Node, flatten, map_structure
+from lamina.layers import symbolic_ops
+from lamina.layers.keras_tensor import KerasTensor, Node, map_structure
+from lamina.layers.keras_tensor import flatten as _leaves  # insertion order, as nodes record outputs
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
+
+
+def flatten(structure: Any) -> list[Any]:
+    """Leaves in Keras's order (``keras.tree.flatten``): dicts by sorted key, lists and tuples in order."""
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def _sorted_dicts(structure: Any) -> Any:
+    """``structure`` with every dict's keys in sorted order (how Keras packs a model's dict outputs)."""
+    if isinstance(structure, dict):
+        return {key: _sorted_dicts(structure[key]) for key in sorted(structure)}
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_sorted_dicts(item) for item in structure)
+    return structure
+
+
+def _serialize_arg(x: Any) -> Any:
+    """Non-tensor call arguments in Keras's config form (slices and ``...`` of ``x[:, 0]`` included)."""
+    from lamina.saving.serialization import serialize_keras_object
+
+    if isinstance(x, slice):
+        return {"class_name": "__slice__", "config": {"start": _serialize_arg(x.start),
+                                                       "stop": _serialize_arg(x.stop), "step": _serialize_arg(x.step)}}
+    if x is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(x, (list, tuple)):
+        return [_serialize_arg(v) for v in x]
+    return serialize_keras_object(x)
+
+
+def _deserialize_arg(x: Any) -> Any:
+    if isinstance(x, dict) and x.get("class_name") == "__slice__":
+        c = x["config"]
+        return slice(_deserialize_arg(c.get("start")), _deserialize_arg(c.get("stop")), _deserialize_arg(c.get("step")))
+    if isinstance(x, dict) and x.get("class_name") == "__ellipsis__":
+        return Ellipsis
+    return x
+
+
+def functional_like_constructor(cls: type) -> bool:
+    """Whether ``cls.__init__`` takes what ``Functional.__init__`` takes (then its config is a graph)."""
+    import inspect
+
+    spec = inspect.getfullargspec(cls.__init__)
+    if spec.args[1:] in (["inputs", "outputs"], ["inputs", "outputs", "name"],
+                         ["inputs", "outputs", "name", "trainable"]):
+        return True
+    return spec.varargs is not None and spec.varkw is not None
 
 
 def _history(t: KerasTensor) -> tuple[Any, int, int]:
@@ -152,6 +206,7 @@ class Functional(Model):
         d = self.__dict__
         d["_inputs_struct"] = inputs
         d["_outputs_struct"] = outputs
+        d["_outputs_packed"] = _sorted_dicts(outputs)
         d["_inputs_list"] = list(flat_in)
         d["_outputs_list"] = list(flat_out)
         nodes, layers = map_graph(flat_in, flat_out)
@@ -165,8 +220,8 @@ class Functional(Model):
         d["_plan"] = self._make_plan(nodes)
         d["output_names"] = [t._keras_history[0].name for t in flat_out]
         if isinstance(outputs, dict):
-            d["output_names"] = list(outputs.keys())
-        d["input_names"] = list(inputs.keys()) if isinstance(inputs, dict) else [
+            d["output_names"] = sorted(outputs)
+        d["input_names"] = sorted(inputs) if isinstance(inputs, dict) else [
             t._keras_history[0].name for t in flat_in]
         self.built = True
         self.__dict__["_build_shapes"] = map_structure(lambda t: t.shape, inputs)
@@ -191,7 +246,23 @@ class Functional(Model):
 
     @property
     def layers(self) -> list[Layer]:
-        """All layers of the graph, InputLayers included, in Keras's order."""
+        """All layers of the graph, InputLayers included, in Keras's order (operator operations such as
+        ``x + y`` are in ``operations`` only, as in Keras)."""
+        return [layer for layer in self._graph_layers if not symbolic_ops.is_operation(layer)]
+
+    @property
+    def input(self) -> Any:
+        """The ``inputs`` as given to the constructor (a tensor, list or dict), as in Keras."""
+        return self._inputs_struct
+
+    @property
+    def output(self) -> Any:
+        """The ``outputs`` as given to the constructor (a tensor, list or dict), as in Keras."""
+        return self._outputs_struct
+
+    @property
+    def operations(self) -> list[Layer]:
+        """Every operation of the graph: the layers and the operator operations (``add (Add)``...)."""
         return list(self._graph_layers)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
@@ -221,7 +292,7 @@ class Functional(Model):
                         f'Model "{self.name}" expects inputs with keys {list(struct)}, but received keys '
                         f"{list(inputs)} (missing {missing})."
                     )
-                return [inputs[k] for k in struct]
+                return flatten({k: inputs[k] for k in struct})
             names = self.input_names
             if all(n in inputs for n in names):
                 return [inputs[n] for n in names]
@@ -253,7 +324,7 @@ class Functional(Model):
         self._check_input_shapes(flat)
         values: dict[int, Any] = {id(t): x for t, x in zip(self._inputs_list, flat)}
         if mask is not None:
-            for x, m in zip(flat, flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
+            for x, m in zip(flat, _leaves(mask) if isinstance(mask, (list, tuple)) else [mask]):
                 if isinstance(x, torch.Tensor) and m is not None:
                     x._keras_mask = m
         for layer, arg_id, args, kwargs, out_ids in self._plan:
@@ -264,15 +335,15 @@ class Functional(Model):
                 k = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, kwargs)
                 out = layer(*a, **k)
             if len(out_ids) == 1:
-                values[out_ids[0]] = out if not isinstance(out, (list, tuple)) or len(flatten(out)) != 1 else \
-                    flatten(out)[0]
+                values[out_ids[0]] = out if not isinstance(out, (list, tuple)) or len(_leaves(out)) != 1 else \
+                    _leaves(out)[0]
             else:
-                for oid, o in zip(out_ids, flatten(out)):
+                for oid, o in zip(out_ids, _leaves(out)):
                     values[oid] = o
-        return map_structure(lambda t: values[id(t)], self._outputs_struct)
+        return map_structure(lambda t: values[id(t)], self._outputs_packed)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        return map_structure(lambda t: t.shape, self._outputs_struct)
+        return map_structure(lambda t: t.shape, self._outputs_packed)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         return None
@@ -285,7 +356,7 @@ class Functional(Model):
         own = {id(n) for n in self._nodes}
         own.update(id(t._keras_history[0]._inbound_nodes[t._keras_history[1]]) for t in self._inputs_list)
         mapping = {}
-        for layer in self.layers:
+        for layer in self.operations:
             kept = 1 if isinstance(layer, Functional) else 0
             for i, node in enumerate(layer._inbound_nodes):
                 if id(node) in own:
@@ -296,9 +367,8 @@ class Functional(Model):
     def get_config(self) -> dict[str, Any]:
         from lamina.saving.serialization import serialize_keras_object
 
-        if type(self) is not Functional and type(self).get_config is Functional.get_config and not getattr(
-                type(self), "_functional_like", False):
-            return Model.get_config(self)
+        if type(self) is not Functional and not functional_like_constructor(type(self)):
+            return Model.get_config(self)  # a subclass with its own constructor: configured like a layer
         own = {id(n) for n in self._nodes}
         mapping = self._node_index_map()
 
@@ -309,17 +379,17 @@ class Functional(Model):
                         "config": {"shape": list(x.shape), "dtype": x.dtype,
                                    "keras_history": [layer.name, mapping.get((id(layer), node_index), node_index),
                                                      tensor_index]}}
-            return serialize_keras_object(x)
+            return _serialize_arg(x)
 
         layer_configs = []
-        for layer in self.layers:
+        for layer in self.operations:
             inbound = []
             for node in layer._inbound_nodes:
                 if id(node) in own and not node.is_input:
                     args, kwargs = node.arguments
                     inbound.append({"args": map_structure(ser_tensor, list(args)),
                                     "kwargs": map_structure(ser_tensor, dict(kwargs))})
-            cfg = serialize_keras_object(layer)
+            cfg = layer.serialize() if isinstance(layer, symbolic_ops.SymbolicOp) else serialize_keras_object(layer)
             cfg["name"] = layer.name
             cfg["inbound_nodes"] = inbound
             layer_configs.append(cfg)
@@ -340,7 +410,11 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Functional:
-        return functional_from_config(cls, config, custom_objects)
+        """A graph config rebuilds the graph; a subclass with its own constructor gets ``cls(**config)``."""
+        graph = all(key in config for key in ("layers", "input_layers", "output_layers"))
+        if graph and (cls is Functional or functional_like_constructor(cls)):
+            return functional_from_config(cls, config, custom_objects)
+        return Layer.from_config.__func__(cls, config)
 
 
 def functional_from_config(cls: type, config: dict[str, Any], custom_objects: dict | None = None) -> Any:
@@ -353,7 +427,11 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: di
         name = layer_data["name"]
         data = {k: v for k, v in layer_data.items() if k not in ("inbound_nodes", "name")}
         data.pop("build_config", None) if data.get("class_name") != "InputLayer" else None
-        layer = deserialize_keras_object(data, custom_objects=custom_objects)
+        op = symbolic_ops.OPERATIONS.get(data.get("class_name"))
+        if op is not None and str(data.get("module", "")).startswith("keras.src.ops"):
+            layer = op.from_config(data.get("config") or {})  # an operator (`x + y`) of Keras's graph
+        else:
+            layer = deserialize_keras_object(data, custom_objects=custom_objects)
         created[name] = layer
         pending[name] = list(layer_data.get("inbound_nodes") or [])
 
@@ -386,6 +464,8 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: di
     def resolve(value: Any) -> Any:
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
             return tensor_from(value["config"]["keras_history"])
+        if isinstance(value, dict) and value.get("class_name") in ("__slice__", "__ellipsis__"):
+            return _deserialize_arg(value)
         if isinstance(value, dict):
             return {k: resolve(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -426,9 +506,9 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: di
     inputs = io(config["input_layers"])
     outputs = io(config["output_layers"])
     kwargs = {"name": config.get("name"), "trainable": config.get("trainable", True)}
-    if cls is Model or not issubclass(cls, Functional):
-        cls = Functional
-    model = cls.__new__(cls)
+    if cls is not Model and cls is not Functional and issubclass(cls, Model):
+        return cls(inputs=inputs, outputs=outputs, **kwargs)  # a subclass with a functional-like constructor
+    model = Functional.__new__(Functional)
     Functional.__init__(model, inputs, outputs, **kwargs)
     return model
 

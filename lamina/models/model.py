@@ -33,13 +33,21 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
-        if cls is Model and (("inputs" in kwargs and "outputs" in kwargs) or len(args) >= 2):
+        if cls is Model and _functional_init_arguments(args, kwargs):
             from lamina.models.functional import Functional
 
             return Functional.__new__(Functional)
         return super().__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if _functional_init_arguments(args, kwargs):
+            # `class MyModel(Model)` whose __init__ calls `super().__init__(inputs=..., outputs=...)`: as in
+            # Keras, the class becomes a Functional subclass (Functional replaces Model among its bases).
+            from lamina.models.functional import Functional
+
+            _inject_functional_model_class(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
         if type(self) is Model and (args or "inputs" in kwargs):
             raise TypeError("Model(inputs, outputs) needs both `inputs` and `outputs`.")
         Layer.__init__(self, *args, **kwargs)
@@ -93,9 +101,10 @@ class Model(Trainer, Layer):
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Model:
         """Rebuilds a model; a functional config (``layers`` + ``input_layers``) gives a functional model."""
         if "layers" in config and "input_layers" in config and "output_layers" in config:
-            from lamina.models.functional import functional_from_config
+            from lamina.models.functional import functional_from_config, functional_like_constructor
 
-            return functional_from_config(cls, config, custom_objects)
+            if cls is Model or functional_like_constructor(cls):  # else a custom constructor takes the config
+                return functional_from_config(cls, config, custom_objects)
         return super().from_config(config)
 
     def build_from_config(self, config: dict[str, Any]) -> None:
@@ -172,23 +181,49 @@ class Model(Trainer, Layer):
                                    **kwargs)
 
     @property
-    def inputs(self) -> list[Any] | None:
-        return getattr(self, "_inputs_list", None)
+    def inputs(self) -> list[Any]:
+        """The symbolic input tensors (a functional model, or a built Sequential); else AttributeError."""
+        inputs = self.__dict__.get("_inputs_list")
+        if inputs is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'inputs'")
+        return inputs
 
     @property
-    def outputs(self) -> list[Any] | None:
-        return getattr(self, "_outputs_list", None)
+    def outputs(self) -> list[Any]:
+        """The symbolic output tensors (a functional model, or a built Sequential); else AttributeError."""
+        outputs = self.__dict__.get("_outputs_list")
+        if outputs is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute 'outputs'")
+        return outputs
 
     @property
     def input_shape(self) -> Any:
-        ins = self.inputs
+        ins = self.__dict__.get("_inputs_list")
         if not ins:
             raise AttributeError(f'Model "{self.name}" has no defined input shape yet: give it an Input or build it.')
         return ins[0].shape if len(ins) == 1 else [t.shape for t in ins]
 
     @property
     def output_shape(self) -> Any:
-        outs = self.outputs
+        outs = self.__dict__.get("_outputs_list")
         if not outs:
             raise AttributeError(f'Model "{self.name}" has no defined output shape yet: give it an Input or build it.')
         return outs[0].shape if len(outs) == 1 else [t.shape for t in outs]
+
+
+def _functional_init_arguments(args: tuple, kwargs: dict) -> bool:
+    """Keras's test for a functional constructor call: ``(inputs, outputs)`` by position or keyword."""
+    return len(args) >= 2 or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
+
+
+def _inject_functional_model_class(cls: type) -> type:
+    """Puts ``Functional`` in place of ``Model`` among the bases of ``cls`` (and of its Model ancestors)."""
+    from lamina.models.functional import Functional
+
+    if cls is Model:
+        return Functional
+    if cls is object or not issubclass(cls, Model) or issubclass(cls, Functional):
+        return cls
+    cls.__bases__ = tuple(_inject_functional_model_class(base) for base in cls.__bases__)
+    super(cls, cls).__init_subclass__()  # `call` is now Functional's: recompute what the call signature takes
+    return cls

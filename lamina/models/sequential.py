@@ -10,6 +10,7 @@ from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer, _scope_stack, standardize_shape
 from lamina.models.model import Model
+from lamina.utils.naming import auto_name
 
 
 class Sequential(Model):
@@ -122,6 +123,11 @@ class Sequential(Model):
         self._unbuild()
         if self._seq and isinstance(self._seq[0], InputLayer) and len(self._seq) > 1:
             self._maybe_build(self._seq[0].batch_shape)
+        elif len(self._seq) > 1 and isinstance(self._seq[0], Model):
+            # a model with a known input shape first (a pretrained base): build at once, as Keras does
+            shape = getattr(self._seq[0], "input_shape", None)
+            if isinstance(shape, tuple) and all(d is None or isinstance(d, int) for d in shape):
+                self._maybe_build(shape)
 
     @property
     def layers(self) -> list[Layer]:
@@ -141,7 +147,9 @@ class Sequential(Model):
             self.built = True
             return
         if isinstance(self._seq[0], InputLayer):
-            if self._seq[0].batch_shape != input_shape and len(self._seq[0].batch_shape) != len(input_shape):
+            configured = tuple(self._seq[0].batch_shape)
+            if len(configured) != len(input_shape) or any(
+                    a is not None and b is not None and a != b for a, b in zip(configured, input_shape)):
                 raise ValueError(
                     f"Sequential model '{self.name}' has already been configured to use input shape "
                     f"{self._seq[0].batch_shape}. You cannot build it with input_shape {input_shape}"
@@ -165,6 +173,7 @@ class Sequential(Model):
         self.__dict__["_inputs_list"] = [inputs]
         self.__dict__["_outputs_list"] = [x] if isinstance(x, KerasTensor) else list(x)
         self.built = True
+        auto_name("Functional")  # Keras builds its stack as a `Functional`, which takes the next "functional" name
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         x = inputs

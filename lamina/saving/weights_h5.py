@@ -108,7 +108,7 @@ def _graph_model_layers(model: Any) -> list[Any] | None:
 
     if isinstance(model, Sequential):
         return list(model.layers)
-    if type(model).__name__ == "Functional" or any(type(c).__name__ == "Functional" for c in type(model).__mro__):
+    if type(model).__name__ == "Functional" or any(c.__name__ == "Functional" for c in type(model).__mro__):
         ops = _safe_getattr(model, "_operations")
         if isinstance(ops, (list, tuple)):
             return [op for op in ops if isinstance(op, _layer_cls())]

@@ -53,7 +53,7 @@ def plot_history(history: Any, path: str = "history.png", metrics: list[str] | N
 def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False, show_layer_names: bool = True,
                  rankdir: str = "TB", show_trainable: bool = False, **kwargs: Any) -> str:
     """The model's graph in Graphviz DOT text (one node per layer, edges from the layer calls)."""
-    layers = list(getattr(model, "layers", []))
+    layers = list(getattr(model, "operations", None) or getattr(model, "layers", []))  # functional: ops too
     seq = getattr(model, "_seq", None)
     if seq is not None:
         layers = list(seq)
