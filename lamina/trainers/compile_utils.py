@@ -77,8 +77,8 @@ def get_loss(identifier: Any, y_true: Any, y_pred: Any) -> Any:
 
 def _flat_outputs(y: Any, output_names: list[str] | None) -> list[Any]:
     if isinstance(y, dict):
-        if output_names and set(y) >= set(output_names):
-            return [y[n] for n in output_names]
+        if output_names and (set(y) >= set(output_names) or set(y) <= set(output_names)):
+            return [y.get(n) for n in output_names]  # by name; outputs without a target (no loss) get None
         return [y[k] for k in y]
     if isinstance(y, (list, tuple)):
         return list(y)
