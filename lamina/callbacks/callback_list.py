@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from lamina.callbacks.callback import Callback
@@ -16,8 +17,9 @@ def _pythonify(logs: Any) -> Any:
         return logs
     out = {}
     for k, v in sorted(logs.items()):
-        if hasattr(v, "ndim") and v.ndim == 0 and hasattr(v, "item"):
-            v = float(v.item())  # host sync, once per logging point
+        if not isinstance(v, (float, str)):
+            with contextlib.suppress(TypeError, ValueError, RuntimeError):
+                v = float(v)  # a scalar tensor or Variable: host sync, once per logging point
         out[k] = v
     return out
 
