@@ -197,8 +197,10 @@ def serialize_keras_object(obj: Any) -> Any:
         raise TypeError(f"Cannot serialize {obj!r}: it has no get_config() method.")
     cls = type(obj)
     config = obj.get_config()
-    out = {"module": _module_of(obj), "class_name": cls.__name__, "config": config,
-           "registered_name": _GLOBAL_CUSTOM_NAMES.get(cls) or ("Functional" if _is_functional_class(cls) else None)}
+    registered = _GLOBAL_CUSTOM_NAMES.get(cls) or ("Functional" if _is_functional_class(cls) else None)
+    if registered is None and not cls.__module__.startswith("lamina"):
+        registered = cls.__name__  # an unregistered custom class: Keras finds it by this name in custom_objects
+    out = {"module": _module_of(obj), "class_name": cls.__name__, "config": config, "registered_name": registered}
     from lamina.layers.layer import Layer
 
     if isinstance(obj, Layer):

@@ -531,6 +531,16 @@ def test_model_subclass_with_a_functional_constructor_becomes_functional(tmp_pat
     reloaded = lamina.models.load_model(path, custom_objects={"MyModel": LMyModel})
     assert type(reloaded) is LMyModel
     np.testing.assert_allclose(_np(reloaded.predict(x, verbose=0)), _np(lmodel.predict(x, verbose=0)), rtol=1e-6)
+    # the real Keras reads Lamina's file into its own class, and Lamina reads Keras's
+    KMyModel = type(kmodel)
+    by_keras = keras.models.load_model(path, custom_objects={"MyModel": KMyModel})
+    assert type(by_keras) is KMyModel
+    np.testing.assert_allclose(_np(by_keras.predict(x, verbose=0)), _np(lmodel.predict(x, verbose=0)), rtol=1e-5)
+    kpath = str(tmp_path / "keras_sub.keras")
+    kmodel.save(kpath)
+    from_keras = lamina.models.load_model(kpath, custom_objects={"MyModel": LMyModel})
+    assert type(from_keras) is LMyModel
+    np.testing.assert_allclose(_np(from_keras.predict(x, verbose=0)), _np(kmodel.predict(x, verbose=0)), rtol=1e-5)
     # a second instance reuses the (now functional) class directly
     other = LMyModel(name="other")
     assert other.name == "other" and other(x).shape == (8, 2)
@@ -557,7 +567,7 @@ def operators(lib):
     return lib.Model([a, b], outs)
 
 
-def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops():
+def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops(tmp_path):
     kmodel, lmodel = _build_both(operators)
     _assert_same_summaries(kmodel, lmodel)
     assert [la.name for la in lmodel.layers] == [la.name for la in kmodel.layers]  # operations are not layers
@@ -578,6 +588,13 @@ def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops():
     _copy_weights(lmodel, keras_reads)
     for got, want in zip(keras_reads(data), expected):
         np.testing.assert_allclose(_np(got), want, rtol=1e-5, atol=1e-6)
+    # through .keras files both ways
+    kmodel.save(str(tmp_path / "k.keras"))
+    lmodel.save(str(tmp_path / "l.keras"))
+    for model in (lamina.models.load_model(str(tmp_path / "k.keras")),
+                  keras.models.load_model(str(tmp_path / "l.keras"))):
+        for got, want in zip(model(data), expected):
+            np.testing.assert_allclose(_np(got), want, rtol=1e-5, atol=1e-6)
     # operators take the next automatic names like any layer: `add`, then `add_1` for a layers.Add
     assert lamina.layers.Add().name == "add_1"
 
