@@ -41,8 +41,8 @@ class _LazyLogs(Mapping):
         self._values: dict[str, Any] | None = None
 
     def _get(self) -> dict[str, Any]:
-        if self._values is None:
-            self._values = self._model.get_metrics_result()
+        if self._values is None:  # Python floats in sorted order, as Keras hands batch logs to callbacks
+            self._values = _to_python(self._model.get_metrics_result())
         return self._values
 
     def __getitem__(self, key: str) -> Any:
@@ -60,11 +60,12 @@ class _LazyLogs(Mapping):
 
 def _to_python(logs: Mapping[str, Any]) -> dict[str, float]:
     out = {}
-    for k, v in logs.items():
+    for k, v in sorted(logs.items()):  # Keras's pythonify_logs sorts the keys
         if isinstance(v, torch.Tensor):
             v = float(v.detach())  # host sync (one per logging point)
-        elif isinstance(v, np.ndarray):
-            v = float(v)
+        elif not isinstance(v, (float, str)):  # a Variable a custom metric returns, NumPy values, ints
+            with contextlib.suppress(TypeError, ValueError):
+                v = float(v)
         out[k] = v
     return out
 
@@ -192,10 +193,19 @@ class Trainer:
     def compile_from_config(self, config: dict[str, Any]) -> None:
         from lamina.saving.serialization import deserialize_keras_object
 
+        def restore(value: Any) -> Any:  # strings ("mse", "accuracy") stay strings, as in Keras
+            if isinstance(value, str) or value is None:
+                return value
+            if isinstance(value, (list, tuple)):
+                return [restore(v) for v in value]
+            if isinstance(value, dict) and "class_name" not in value:
+                return {k: restore(v) for k, v in value.items()}
+            return deserialize_keras_object(value)
+
         config = dict(config)
         for key in ("optimizer", "loss", "metrics", "weighted_metrics"):
-            if config.get(key) is not None:
-                config[key] = deserialize_keras_object(config[key])
+            if key in config:
+                config[key] = restore(config[key])
         config.pop("auto_scale_loss", None)
         self.compile(**config)
         if self.built and self.optimizer is not None and self.trainable_weights:
@@ -293,7 +303,7 @@ class Trainer:
         with self._autocast():
             fwd = self._compiled_forward or self._forward_loss
             y_pred, loss = fwd(x, y, sample_weight)
-        self._loss_tracker.update_state(loss.detach(), sample_weight=_batch_size(x))
+        self._track_loss(loss, _batch_size(x))
         variables = self._train_variables()
         if variables:
             for v in variables:
@@ -310,8 +320,19 @@ class Trainer:
         with self._autocast():
             y_pred = self(x, training=False)
             loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        self._track_loss(loss, _batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _track_loss(self, loss: torch.Tensor, batch_size: int) -> None:
+        """Keras's loss tracker update, ``total += loss * batch_size; count += batch_size``, in two device ops."""
+        tracker = self._loss_tracker
+        total = tracker.total.value
+        loss = loss.detach()
+        if total.device == loss.device and total.dtype == loss.dtype and loss.ndim == 0:
+            total.add_(loss * batch_size)
+            tracker.count.value.add_(batch_size)  # a Python number: no transfer
+        else:
+            tracker.update_state(loss, sample_weight=batch_size)
 
     def predict_step(self, data: Any) -> Any:
         """The model's output for one batch (inference mode)."""
@@ -399,7 +420,8 @@ class Trainer:
         for loss_fn, t, p in zip(self._compile_loss.losses, trues, preds):
             if loss_fn is not None and t is not None:
                 try:
-                    validate(loss_fn, t, p)
+                    inner = loss_fn.fn if isinstance(loss_fn, losses_module.LossFunctionWrapper) else loss_fn
+                    validate(t, p, inner)
                 except ValueError as e:
                     raise ValueError(f'Model "{self.name}": {e}') from None
 
