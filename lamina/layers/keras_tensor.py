@@ -48,6 +48,9 @@ class KerasTensor:
     def __bool__(self) -> bool:
         raise TypeError("A symbolic KerasTensor cannot be used as a Python bool.")
 
+    def __iter__(self) -> Any:  # without it, `__getitem__` would make `a, b = x` index forever
+        raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
+
     def __array__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(
             "A symbolic KerasTensor cannot be converted to a NumPy array: it stands for data that does not "

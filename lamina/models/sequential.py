@@ -214,8 +214,10 @@ class Sequential(Model):
         model = cls(**{k: v for k, v in config.items() if k in ("name", "trainable")})
         for layer_config in layer_configs:
             model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects), rebuild=False)
-        if model._seq and isinstance(model._seq[0], InputLayer):
-            model._maybe_rebuild()
+        model._maybe_rebuild()
+        if model.built:
+            for _ in range(len(model._seq) - 2):  # Keras rebuilds after each add, each time a "functional" name
+                auto_name("Functional")
         elif build_input_shape is not None:
             model._maybe_build(tuple(build_input_shape))
         return model

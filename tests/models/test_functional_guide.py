@@ -597,6 +597,8 @@ def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops(tmp
             np.testing.assert_allclose(_np(got), want, rtol=1e-5, atol=1e-6)
     # operators take the next automatic names like any layer: `add`, then `add_1` for a layers.Add
     assert lamina.layers.Add().name == "add_1"
+    with pytest.raises(NotImplementedError):  # as in Keras; `__getitem__` alone would make this index forever
+        first, second = lamina.Input((2,))
 
 
 # ------------------------------------------------------------------------------------------------ Sequential guide
@@ -690,9 +692,14 @@ def test_transfer_learning_with_a_frozen_base_model():
     assert len(lmodel.non_trainable_weights) == len(kmodel.non_trainable_weights) == 6
     before = [w.numpy().copy() for w in lbase.weights]
     bn = lbase.get_layer("bn")
-    lmodel.compile(optimizer=lamina.optimizers.SGD(0.1), loss=lamina.losses.MeanSquaredError())
+    _copy_weights(lmodel, kmodel)
     x = RNG.normal(3.0, 2.0, size=(16, 8, 8, 3)).astype("float32")
-    lmodel.fit(x, RNG.random((16, 10), dtype=np.float32), epochs=2, batch_size=8, verbose=0)
+    y = RNG.random((16, 10), dtype=np.float32)
+    histories = []
+    for lib, model in ((lamina, lmodel), (keras, kmodel)):
+        model.compile(optimizer=lib.optimizers.SGD(0.1), loss=lib.losses.MeanSquaredError())
+        histories.append(model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0))
+    _assert_histories_close(*histories)
     # every base weight, BatchNormalization's moving statistics included, stays as it was
     for b, w in zip(before, lbase.weights):
         np.testing.assert_array_equal(b, w.numpy())
@@ -710,6 +717,16 @@ def test_model_names_follow_keras_after_a_sequential():
     (kseq, kfun), (lseq, lfun) = _build_both(build)
     assert lfun.name == kfun.name == "functional_1"  # the Sequential's stack took "functional"
     _assert_same_summaries([kseq, kfun], [lseq, lfun])
+
+    def rebuild_from_config(lib):  # Keras re-adds the layers one by one: one "functional" name per rebuild
+        config = lib.Sequential([lib.Input((3,)), lib.layers.Dense(2), lib.layers.Dense(2)]).get_config()
+        lib.backend.clear_session()
+        lib.Sequential.from_config(config)
+        inputs = lib.Input((3,))
+        return lib.Model(inputs, lib.layers.Dense(1)(inputs))
+
+    kfun, lfun = _build_both(rebuild_from_config)
+    assert lfun.name == kfun.name == "functional_2"
 
 
 def test_unbuilt_models_have_no_inputs_and_build_checks_the_shape():
