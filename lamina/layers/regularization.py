@@ -137,8 +137,8 @@ class Dropout(_SeededNoise):
         if self.rate == 1:
             return torch.zeros_like(inputs)
         noise_shape = self._noise_shape(inputs)
-        if noise_shape is None and self.seed is None:
-            return F.dropout(inputs, self.rate, training=True)  # torch's fused kernel
+        if noise_shape is None and self.seed is None and inputs.device.type != "cpu":
+            return F.dropout(inputs, self.rate, training=True)  # torch's fused kernel (on CPU, bernoulli_ is slow)
         keep = 1.0 - self.rate
         shape = self._concrete_noise_shape(inputs, noise_shape)
         # a small (noise_shape) mask already scaled by 1/keep, broadcast in one multiply

@@ -172,3 +172,12 @@ def serialize_or_none(obj: Any, module: Any) -> Any:
 def apply_activation(fn: Callable[..., torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     return x if fn is activations.linear else fn(x)
 
+
+def conv_output(fn: Callable[..., torch.Tensor], y: torch.Tensor, from_torch_layout: Callable) -> torch.Tensor:
+    """Activation, then back to the Keras layout. ``y`` is the convolution's own fresh output, so relu runs
+    in place on it before the (zero-copy) permute: 5-10x less time than an out-of-place relu on
+    channels-last memory on CPU, and conv backward does not need ``y``."""
+    if fn is activations.relu:
+        return from_torch_layout(torch.relu_(y))
+    return apply_activation(fn, from_torch_layout(y))
+

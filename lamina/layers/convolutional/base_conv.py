@@ -16,8 +16,8 @@ import torch.nn.functional as F
 
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.convolutional._utils import (
-    apply_activation,
     cast_like,
+    conv_output,
     conv_output_length,
     pad_spatial,
     same_padding_args,
@@ -223,7 +223,7 @@ class BaseConv(ConvLayerBase):
         kernel = torch_kernel(cast_like(self.kernel, x), self.rank)
         y = CONV_FNS[self.rank](x, kernel, cast_like(self.bias, x), self.strides, padding, self.dilation_rate,
                                 self.groups)
-        return apply_activation(self.activation, self._from_torch_layout(y))
+        return conv_output(self.activation, y, self._from_torch_layout)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return self._conv_output_shape(input_shape, self.filters)

@@ -17,8 +17,8 @@ import torch.nn.functional as F
 
 from lamina import constraints, initializers, regularizers
 from lamina.layers.convolutional._utils import (
-    apply_activation,
     cast_like,
+    conv_output,
     pad_spatial,
     serialize_or_none,
     standardize_tuple,
@@ -117,7 +117,7 @@ class BaseConvTranspose(ConvLayerBase):
             y = pad_spatial(y, [(0, max(-right, 0)) for _, right in rest])
             if bias is not None:
                 y = y + bias.reshape(-1, *(1,) * self.rank)
-        return apply_activation(self.activation, self._from_torch_layout(y))
+        return conv_output(self.activation, y, self._from_torch_layout)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         self._input_channels(input_shape)

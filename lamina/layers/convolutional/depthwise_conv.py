@@ -15,9 +15,9 @@ import torch
 
 from lamina import constraints, initializers, regularizers
 from lamina.layers.convolutional._utils import (
-    apply_activation,
     cast_like,
     check_positive_int,
+    conv_output,
     serialize_or_none,
     torch_kernel,
 )
@@ -74,7 +74,7 @@ class BaseDepthwiseConv(ConvLayerBase):
         kernel = depthwise_torch_kernel(cast_like(self.kernel, x), self.rank)
         y = CONV_FNS[self.rank](x, kernel, cast_like(self.bias, x), self.strides, padding, self.dilation_rate,
                                 x.shape[1])
-        return apply_activation(self.activation, self._from_torch_layout(y))
+        return conv_output(self.activation, y, self._from_torch_layout)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         channels = tuple(input_shape)[self._channel_axis] if len(tuple(input_shape)) == self.rank + 2 else None

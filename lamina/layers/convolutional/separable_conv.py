@@ -13,9 +13,9 @@ import torch
 
 from lamina import constraints, initializers, regularizers
 from lamina.layers.convolutional._utils import (
-    apply_activation,
     cast_like,
     check_positive_int,
+    conv_output,
     serialize_or_none,
     torch_kernel,
 )
@@ -80,7 +80,7 @@ class BaseSeparableConv(ConvLayerBase):
         y = conv(x, depthwise, None, self.strides, padding, self.dilation_rate, x.shape[1])
         # pointwise (1, .., 1, in * multiplier, filters) -> (filters, in * multiplier, 1, .., 1), a view
         y = conv(y, torch_kernel(cast_like(self.pointwise_kernel, y), self.rank), cast_like(self.bias, y))
-        return apply_activation(self.activation, self._from_torch_layout(y))
+        return conv_output(self.activation, y, self._from_torch_layout)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return self._conv_output_shape(input_shape, self.filters)
