@@ -34,11 +34,25 @@ WORKLOADS = {
 def _model(keras, workload: str):
     layers = keras.layers
     if workload == "mlp":
-        return keras.Sequential([keras.Input((784,)), layers.Dense(512, activation="relu"),
-                                 layers.Dense(512, activation="relu"), layers.Dense(10)])
-    return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
-                             layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-                             layers.Flatten(), layers.Dense(10)])
+        return keras.Sequential(
+            [
+                keras.Input((784,)),
+                layers.Dense(512, activation="relu"),
+                layers.Dense(512, activation="relu"),
+                layers.Dense(10),
+            ]
+        )
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(10),
+        ]
+    )
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -56,8 +70,9 @@ def worker(args: argparse.Namespace) -> None:
     y = rng.integers(0, 10, n)
     keras.utils.set_random_seed(0)
     model = _model(keras, args.workload)
-    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     times: list[float] = []
 
     class Timer(keras.callbacks.Callback):
@@ -70,21 +85,45 @@ def worker(args: argparse.Namespace) -> None:
     history = model.fit(x, y, batch_size=args.batch, epochs=args.epochs, shuffle=True, verbose=0, callbacks=[Timer()])
     if dist.process_id == 0:
         warm = times[1:] or times
-        print(json.dumps({"processes": dist.num_processes, "epoch_s": statistics.median(warm), "samples": n,
-                          "device": str(getattr(dist, "device", "cpu")),
-                          "final_loss": history.history["loss"][-1]}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "processes": dist.num_processes,
+                    "epoch_s": statistics.median(warm),
+                    "samples": n,
+                    "device": str(getattr(dist, "device", "cpu")),
+                    "final_loss": history.history["loss"][-1],
+                }
+            ),
+            flush=True,
+        )
 
 
 def _run(procs: int, threads: int, args: argparse.Namespace) -> dict:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), KERAS_BACKEND="torch",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    worker_args = [__file__, "--worker", "--workload", args.workload, "--batch", str(args.batch),
-                   "--epochs", str(args.epochs), "--samples", str(args.samples or 0), "--threads", str(threads)]
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS=str(threads),
+        KERAS_BACKEND="torch",
+        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
+    worker_args = [
+        __file__,
+        "--worker",
+        "--workload",
+        args.workload,
+        "--batch",
+        str(args.batch),
+        "--epochs",
+        str(args.epochs),
+        "--samples",
+        str(args.samples or 0),
+        "--threads",
+        str(threads),
+    ]
     if procs == 1:
         cmd = [sys.executable, *worker_args]
     else:
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}",
-               *worker_args]
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}", *worker_args]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout)
     if out.returncode != 0:
         raise RuntimeError(f"run with {procs} processes failed:\n{out.stdout[-2000:]}\n{out.stderr[-6000:]}")
@@ -121,8 +160,10 @@ def main() -> None:
     if not torch.cuda.is_available() and max(procs) > 1:
         r = _run(1, args.threads * max(procs), args)
         rows.append((f"1 process x {args.threads * max(procs)} threads (reference)", None, r))
-    print(f"workload={args.workload} global_batch={args.batch} samples={base['samples']} "
-          f"device={base['device']} (median of warm epochs)")
+    print(
+        f"workload={args.workload} global_batch={args.batch} samples={base['samples']} "
+        f"device={base['device']} (median of warm epochs)"
+    )
     print(f"{'run':42s} {'epoch s':>8s} {'samples/s':>10s} {'speed-up':>9s} {'efficiency':>10s}")
     for label, n, r in rows:
         speedup = base["epoch_s"] / r["epoch_s"]

@@ -45,18 +45,43 @@ def _data(name: str, n: int):
 def _keras_like_model(keras, name: str):
     layers = keras.layers
     if name == "mlp":
-        return keras.Sequential([keras.Input((784,)), layers.Dense(256, activation="relu"),
-                                 layers.Dense(256, activation="relu"), layers.Dense(10)])
+        return keras.Sequential(
+            [
+                keras.Input((784,)),
+                layers.Dense(256, activation="relu"),
+                layers.Dense(256, activation="relu"),
+                layers.Dense(10),
+            ]
+        )
     if name == "mnist_cnn":
-        return keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"),
-                                 layers.MaxPooling2D(2), layers.Conv2D(64, 3, activation="relu"),
-                                 layers.MaxPooling2D(2), layers.Flatten(), layers.Dropout(0.5), layers.Dense(10)])
-    return keras.Sequential([
-        keras.Input((250, 250, 3)), layers.Conv2D(32, 5, strides=2, activation="relu"),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(3),
-        layers.Conv2D(32, 3, activation="relu"), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(3),
-        layers.Conv2D(32, 3, activation="relu"), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.GlobalMaxPooling2D(), layers.Dense(10)])
+        return keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                layers.Conv2D(32, 3, activation="relu"),
+                layers.MaxPooling2D(2),
+                layers.Conv2D(64, 3, activation="relu"),
+                layers.MaxPooling2D(2),
+                layers.Flatten(),
+                layers.Dropout(0.5),
+                layers.Dense(10),
+            ]
+        )
+    return keras.Sequential(
+        [
+            keras.Input((250, 250, 3)),
+            layers.Conv2D(32, 5, strides=2, activation="relu"),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(3),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(3),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.Conv2D(32, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.GlobalMaxPooling2D(),
+            layers.Dense(10),
+        ]
+    )
 
 
 class _EpochTimer:
@@ -78,8 +103,11 @@ def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
         import keras
     x, y = _data(name, cfg["n"])
     model = _keras_like_model(keras, name)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     timer = _EpochTimer()
 
     class Cb(keras.callbacks.Callback):
@@ -132,15 +160,39 @@ def run_torch(name: str, cfg: dict) -> dict:
         model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
         xt = torch.from_numpy(x)
     elif name == "mnist_cnn":
-        model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-                              nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Dropout(0.5),
+            nn.Linear(1600, 10),
+        )
         xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     else:
         model = nn.Sequential(
-            nn.Conv2d(3, 32, 5, stride=2), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(3),
-            nn.Conv2d(32, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(3),
-            nn.Conv2d(32, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+            nn.Conv2d(3, 32, 5, stride=2),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(3),
+            nn.Conv2d(32, 32, 3),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(3),
+            nn.Conv2d(32, 32, 3),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
+            nn.Linear(32, 10),
+        )
         xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
     yt = torch.from_numpy(y)
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -155,7 +207,7 @@ def run_torch(name: str, cfg: dict) -> dict:
         t = time.perf_counter()
         correct = torch.zeros((), device=device)
         for i in range(0, cfg["n"], bs):
-            xb, yb = xt[i:i + bs], yt[i:i + bs]
+            xb, yb = xt[i : i + bs], yt[i : i + bs]
             opt.zero_grad(set_to_none=True)
             out = model(xb)
             loss = loss_fn(out, yb)
@@ -194,8 +246,9 @@ def main() -> None:
             if peer.startswith("keras-"):
                 env["KERAS_BACKEND"] = peer.split("-", 1)[1]
             env.setdefault("KERAS_BACKEND", "torch")
-            proc = subprocess.run([sys.executable, __file__, "--child", peer, name], env=env,
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", peer, name], env=env, capture_output=True, text=True
+            )
             line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
             if proc.returncode != 0 or not line:
                 results[name][peer] = {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:]}

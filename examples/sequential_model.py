@@ -182,13 +182,15 @@ else:
     print(tuple(features.shape))
 
 # ---------------------------------------------------------------- Transfer learning with a Sequential model
-model = keras.Sequential([
-    keras.Input(shape=(784,)),
-    layers.Dense(32, activation="relu"),
-    layers.Dense(32, activation="relu"),
-    layers.Dense(32, activation="relu"),
-    layers.Dense(10),
-])
+model = keras.Sequential(
+    [
+        keras.Input(shape=(784,)),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(10),
+    ]
+)
 
 # Freeze all layers except the last one.
 for layer in model.layers[:-1]:

@@ -18,8 +18,9 @@ import torch
 import torch.nn.functional as F
 
 
-def relu(x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None,
-         threshold: float = 0.0) -> torch.Tensor:
+def relu(
+    x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0
+) -> torch.Tensor:
     """Keras's relu with optional ``negative_slope``, ``max_value`` and ``threshold``."""
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return F.relu(x)
@@ -36,27 +37,88 @@ def relu(x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None =
     return y
 
 
-def relu6(x): return F.relu6(x)
-def leaky_relu(x, negative_slope: float = 0.2): return F.leaky_relu(x, negative_slope)
-def elu(x, alpha: float = 1.0): return F.elu(x, alpha)
-def selu(x): return F.selu(x)
-def celu(x, alpha: float = 1.0): return F.celu(x, alpha)
-def sigmoid(x): return torch.sigmoid(x)
-def tanh(x): return torch.tanh(x)
-def softplus(x): return F.softplus(x)
-def softsign(x): return F.softsign(x)
-def silu(x): return F.silu(x)
-def exponential(x): return torch.exp(x)
-def linear(x): return x
-def mish(x): return F.mish(x)
-def log_sigmoid(x): return F.logsigmoid(x)
-def hard_silu(x): return x * F.relu6(x + 3.0) / 6.0
-def tanh_shrink(x): return x - torch.tanh(x)
-def squareplus(x, b: float = 4.0): return (x + torch.sqrt(x * x + b)) / 2.0
-def sparse_plus(x): return torch.where(x <= -1, torch.zeros_like(x), torch.where(x >= 1, x, (x + 1) ** 2 / 4))
-def soft_shrink(x, threshold: float = 0.5): return F.softshrink(x, threshold)
-def hard_shrink(x, threshold: float = 0.5): return F.hardshrink(x, threshold)
-def hard_tanh(x): return F.hardtanh(x)
+def relu6(x):
+    return F.relu6(x)
+
+
+def leaky_relu(x, negative_slope: float = 0.2):
+    return F.leaky_relu(x, negative_slope)
+
+
+def elu(x, alpha: float = 1.0):
+    return F.elu(x, alpha)
+
+
+def selu(x):
+    return F.selu(x)
+
+
+def celu(x, alpha: float = 1.0):
+    return F.celu(x, alpha)
+
+
+def sigmoid(x):
+    return torch.sigmoid(x)
+
+
+def tanh(x):
+    return torch.tanh(x)
+
+
+def softplus(x):
+    return F.softplus(x)
+
+
+def softsign(x):
+    return F.softsign(x)
+
+
+def silu(x):
+    return F.silu(x)
+
+
+def exponential(x):
+    return torch.exp(x)
+
+
+def linear(x):
+    return x
+
+
+def mish(x):
+    return F.mish(x)
+
+
+def log_sigmoid(x):
+    return F.logsigmoid(x)
+
+
+def hard_silu(x):
+    return x * F.relu6(x + 3.0) / 6.0
+
+
+def tanh_shrink(x):
+    return x - torch.tanh(x)
+
+
+def squareplus(x, b: float = 4.0):
+    return (x + torch.sqrt(x * x + b)) / 2.0
+
+
+def sparse_plus(x):
+    return torch.where(x <= -1, torch.zeros_like(x), torch.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def soft_shrink(x, threshold: float = 0.5):
+    return F.softshrink(x, threshold)
+
+
+def hard_shrink(x, threshold: float = 0.5):
+    return F.hardshrink(x, threshold)
+
+
+def hard_tanh(x):
+    return F.hardtanh(x)
 
 
 def hard_sigmoid(x: torch.Tensor) -> torch.Tensor:
@@ -90,9 +152,35 @@ _ = math
 
 _ACTIVATIONS: dict[str, Callable[..., torch.Tensor]] = {
     f.__name__: f
-    for f in (relu, relu6, leaky_relu, elu, selu, celu, sigmoid, tanh, softplus, softsign, silu, exponential,
-              linear, mish, log_sigmoid, hard_silu, tanh_shrink, squareplus, sparse_plus, soft_shrink,
-              hard_shrink, hard_tanh, hard_sigmoid, gelu, softmax, log_softmax, glu)
+    for f in (
+        relu,
+        relu6,
+        leaky_relu,
+        elu,
+        selu,
+        celu,
+        sigmoid,
+        tanh,
+        softplus,
+        softsign,
+        silu,
+        exponential,
+        linear,
+        mish,
+        log_sigmoid,
+        hard_silu,
+        tanh_shrink,
+        squareplus,
+        sparse_plus,
+        soft_shrink,
+        hard_shrink,
+        hard_tanh,
+        hard_sigmoid,
+        gelu,
+        softmax,
+        log_softmax,
+        glu,
+    )
 }
 _ALIASES = {"swish": silu, "hard_swish": hard_silu}
 
@@ -112,9 +200,7 @@ def get(identifier: Any) -> Callable[..., torch.Tensor]:
     if isinstance(identifier, str):
         fn = _ACTIVATIONS.get(identifier) or _ALIASES.get(identifier)
         if fn is None:
-            raise ValueError(
-                f"Unknown activation: {identifier!r}. Valid names: {', '.join(sorted(_ACTIVATIONS))}."
-            )
+            raise ValueError(f"Unknown activation: {identifier!r}. Valid names: {', '.join(sorted(_ACTIVATIONS))}.")
         return fn
     if callable(identifier):
         return identifier

@@ -46,8 +46,7 @@ def set_floatx(value: str) -> None:
     value = standardize_dtype(value)
     if value not in ("float16", "bfloat16", "float32", "float64"):
         raise ValueError(
-            "Unknown floatx type: expected one of float16, bfloat16, float32, "
-            f"float64. Received: floatx={value!r}"
+            f"Unknown floatx type: expected one of float16, bfloat16, float32, float64. Received: floatx={value!r}"
         )
     _FLOATX = value
 

@@ -87,8 +87,12 @@ _BY_NAME.update({to_snake_case(k): v for k, v in list(_BY_NAME.items())})
 
 
 def serialize(c: Constraint) -> dict[str, Any]:
-    return {"module": "keras.constraints", "class_name": type(c).__name__, "config": c.get_config(),
-            "registered_name": None}
+    return {
+        "module": "keras.constraints",
+        "class_name": type(c).__name__,
+        "config": c.get_config(),
+        "registered_name": None,
+    }
 
 
 def get(identifier: Any) -> Constraint | None:

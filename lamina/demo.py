@@ -18,15 +18,18 @@ def build_model():  # noqa: ANN201 - returns a lamina.Sequential
     import lamina as keras
     from lamina import layers
 
-    return keras.Sequential([
-        keras.Input(shape=(8, 8, 1)),
-        layers.Conv2D(32, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, padding="same", activation="relu"),
-        layers.Flatten(),
-        layers.Dropout(0.3),
-        layers.Dense(10),
-    ], name="digits_convnet")
+    return keras.Sequential(
+        [
+            keras.Input(shape=(8, 8, 1)),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.Flatten(),
+            layers.Dropout(0.3),
+            layers.Dense(10),
+        ],
+        name="digits_convnet",
+    )
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -53,10 +56,11 @@ def main(argv: list[str] | None = None) -> float:
         metrics=["accuracy"],
     )
     start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=32, epochs=args.epochs, validation_split=0.1,
-                        verbose=verbose)
-    print(f"Trained {args.epochs} epochs in {time.perf_counter() - start:.1f}s; "
-          f"final loss {history.history['loss'][-1]:.4f}.")
+    history = model.fit(x_train, y_train, batch_size=32, epochs=args.epochs, validation_split=0.1, verbose=verbose)
+    print(
+        f"Trained {args.epochs} epochs in {time.perf_counter() - start:.1f}s; "
+        f"final loss {history.history['loss'][-1]:.4f}."
+    )
 
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=128, verbose=0)
     print(f"Test loss {loss:.4f}, test accuracy {accuracy:.2%}")

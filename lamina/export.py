@@ -52,8 +52,10 @@ def _signature(model: Any, input_signature: Any) -> list[tuple[tuple[int | None,
             shapes = model._build_shapes
             specs = [shapes] if shapes and not isinstance(shapes[0], (tuple, list)) else list(shapes)
         else:
-            raise ValueError(f'Model "{getattr(model, "name", model)}" has no known input shape to export: give it '
-                             "an `Input`, call it on data first, or pass `input_signature=[(None, ...)]`.")
+            raise ValueError(
+                f'Model "{getattr(model, "name", model)}" has no known input shape to export: give it '
+                "an `Input`, call it on data first, or pass `input_signature=[(None, ...)]`."
+            )
     if not isinstance(specs, (list, tuple)) or (specs and all(d is None or isinstance(d, int) for d in specs)):
         specs = [specs]
     out = []
@@ -85,8 +87,9 @@ def _device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def export_model(model: Any, filepath: Any, format: str = "onnx", verbose: bool = True,
-                 input_signature: Any = None, **kwargs: Any) -> Any:
+def export_model(
+    model: Any, filepath: Any, format: str = "onnx", verbose: bool = True, input_signature: Any = None, **kwargs: Any
+) -> Any:
     """Exports ``model`` for inference to ``filepath`` in ``format`` (``"onnx"``, ``"torch"``, ``"torchscript"``).
 
     Args:
@@ -102,8 +105,10 @@ def export_model(model: Any, filepath: Any, format: str = "onnx", verbose: bool 
         The exported object (``torch.export.ExportedProgram``, ``ScriptModule``) or None for ONNX.
     """
     if format not in _FORMATS:
-        raise ValueError(f"Unrecognized format={format!r}. Lamina exports to one of {list(_FORMATS)} "
-                         "(TensorFlow SavedModel, LiteRT and OpenVINO are Keras formats for other backends).")
+        raise ValueError(
+            f"Unrecognized format={format!r}. Lamina exports to one of {list(_FORMATS)} "
+            "(TensorFlow SavedModel, LiteRT and OpenVINO are Keras formats for other backends)."
+        )
     path = os.fspath(filepath)
     signature = _signature(model, input_signature)
     examples = _examples(signature, _device(model))
@@ -127,8 +132,9 @@ def export_model(model: Any, filepath: Any, format: str = "onnx", verbose: bool 
 
 def _dynamic_shapes(signature: list) -> tuple:
     # forward(*inputs) has one (var-positional) parameter, so the spec is a 1-tuple holding one entry per input
-    shapes = [{axis: torch.export.Dim.AUTO for axis, d in enumerate(shape) if d is None} or None
-              for shape, _ in signature]
+    shapes = [
+        {axis: torch.export.Dim.AUTO for axis, d in enumerate(shape) if d is None} or None for shape, _ in signature
+    ]
     return (tuple(shapes),)
 
 
@@ -136,8 +142,10 @@ def _export_onnx(wrapper: nn.Module, examples: tuple, signature: list, path: str
     try:
         import onnx  # noqa: F401
     except ImportError:
-        raise ImportError("Exporting to ONNX needs the `onnx` and `onnxscript` packages: "
-                          "`pip install onnx onnxscript` (and `onnxruntime` to run the file).") from None
+        raise ImportError(
+            "Exporting to ONNX needs the `onnx` and `onnxscript` packages: "
+            "`pip install onnx onnxscript` (and `onnxruntime` to run the file)."
+        ) from None
     opset = kwargs.pop("opset_version", None)
     if kwargs:
         raise ValueError(f"Unexpected keyword argument(s) for format='onnx': {list(kwargs)}")
@@ -146,9 +154,17 @@ def _export_onnx(wrapper: nn.Module, examples: tuple, signature: list, path: str
     output_names = [f"output_{i}" if n_out > 1 else "output" for i in range(n_out)]
     with atomic_write(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        program = torch.onnx.export(wrapper, examples, dynamo=True, dynamic_shapes=_dynamic_shapes(signature),
-                                    input_names=input_names, output_names=output_names, opset_version=opset,
-                                    verbose=False, external_data=False)
+        program = torch.onnx.export(
+            wrapper,
+            examples,
+            dynamo=True,
+            dynamic_shapes=_dynamic_shapes(signature),
+            input_names=input_names,
+            output_names=output_names,
+            opset_version=opset,
+            verbose=False,
+            external_data=False,
+        )
         program.save(tmp)
     return None
 

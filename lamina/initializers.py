@@ -123,8 +123,9 @@ class RandomUniform(Initializer):
 
 def _truncated_normal(shape, mean, stddev, seed):
     t = torch.empty(tuple(shape), dtype=torch.float32)
-    torch.nn.init.trunc_normal_(t, mean=mean, std=stddev, a=mean - 2 * stddev, b=mean + 2 * stddev,
-                                generator=_generator(seed))
+    torch.nn.init.trunc_normal_(
+        t, mean=mean, std=stddev, a=mean - 2 * stddev, b=mean + 2 * stddev, generator=_generator(seed)
+    )
     return t
 
 
@@ -144,8 +145,15 @@ class TruncatedNormal(Initializer):
 class VarianceScaling(Initializer):
     """Keras's variance scaling: ``scale / fan`` with ``mode`` and ``distribution``."""
 
-    def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                 seed: int | None = None, input_axes: Any = None, output_axes: Any = None) -> None:
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: int | None = None,
+        input_axes: Any = None,
+        output_axes: Any = None,
+    ) -> None:
         self.input_axes, self.output_axes = input_axes, output_axes
         if scale <= 0.0:
             raise ValueError(f"VarianceScaling expects a positive `scale`. Received: scale={scale}")
@@ -180,14 +188,27 @@ class VarianceScaling(Initializer):
         return t.to(_tdtype(dtype))
 
     def get_config(self):
-        return {"seed": self.seed, "scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "input_axes": self.input_axes, "output_axes": self.output_axes}
+        return {
+            "seed": self.seed,
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
+        }
 
 
 def _vs_subclass(name: str, scale: float, mode: str, distribution: str) -> type:
     def __init__(self, seed: int | None = None, input_axes: Any = None, output_axes: Any = None) -> None:
-        VarianceScaling.__init__(self, scale=scale, mode=mode, distribution=distribution, seed=seed,
-                                 input_axes=input_axes, output_axes=output_axes)
+        VarianceScaling.__init__(
+            self,
+            scale=scale,
+            mode=mode,
+            distribution=distribution,
+            seed=seed,
+            input_axes=input_axes,
+            output_axes=output_axes,
+        )
 
     def get_config(self):
         return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
@@ -244,20 +265,48 @@ class Identity(Initializer):
 
 IdentityInitializer = Identity
 
-_ALL = [Constant, Zeros, Ones, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, GlorotUniform,
-        GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity]
+_ALL = [
+    Constant,
+    Zeros,
+    Ones,
+    RandomNormal,
+    RandomUniform,
+    TruncatedNormal,
+    VarianceScaling,
+    GlorotUniform,
+    GlorotNormal,
+    HeUniform,
+    HeNormal,
+    LecunUniform,
+    LecunNormal,
+    Orthogonal,
+    Identity,
+]
 _BY_NAME: dict[str, type] = {}
 for _cls in _ALL:
     _BY_NAME[_cls.__name__] = _cls
     _BY_NAME[to_snake_case(_cls.__name__)] = _cls
-_BY_NAME.update({"zero": Zeros, "one": Ones, "uniform": RandomUniform, "normal": RandomNormal,
-                 "orthogonal": Orthogonal, "identity": Identity, "IdentityInitializer": Identity})
+_BY_NAME.update(
+    {
+        "zero": Zeros,
+        "one": Ones,
+        "uniform": RandomUniform,
+        "normal": RandomNormal,
+        "orthogonal": Orthogonal,
+        "identity": Identity,
+        "IdentityInitializer": Identity,
+    }
+)
 
 
 def serialize(initializer: Initializer) -> dict[str, Any]:
     """Keras's serialized form: ``{"module", "class_name", "config", "registered_name"}``."""
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}
+    return {
+        "module": "keras.initializers",
+        "class_name": type(initializer).__name__,
+        "config": initializer.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize(config: Any) -> Initializer:

@@ -17,8 +17,14 @@ def set_global_policy(policy: Any) -> None:
     """Sets the policy new layers use (a name or a ``DTypePolicy``)."""
     global _POLICY
     name = getattr(policy, "name", policy)
-    if name is not None and name not in ("float16", "bfloat16", "float32", "float64", "mixed_float16",
-                                         "mixed_bfloat16"):
+    if name is not None and name not in (
+        "float16",
+        "bfloat16",
+        "float32",
+        "float64",
+        "mixed_float16",
+        "mixed_bfloat16",
+    ):
         raise ValueError(
             "Invalid dtype policy: expected float16, bfloat16, float32, float64, mixed_float16 or mixed_bfloat16. "
             f"Received: policy={name!r}"

@@ -113,8 +113,12 @@ _BY_NAME.update({"l1": L1, "l2": L2, "l1_l2": L1L2})
 
 
 def serialize(reg: Regularizer) -> dict[str, Any]:
-    return {"module": "keras.regularizers", "class_name": type(reg).__name__, "config": reg.get_config(),
-            "registered_name": None}
+    return {
+        "module": "keras.regularizers",
+        "class_name": type(reg).__name__,
+        "config": reg.get_config(),
+        "registered_name": None,
+    }
 
 
 def get(identifier: Any) -> Regularizer | None:

@@ -24,14 +24,16 @@ def _device(model):
 
 
 def _conv_model():
-    return lamina.Sequential([
-        lamina.Input((8, 8, 3)),
-        layers.Conv2D(4, 3, padding="same", activation="relu"),
-        layers.BatchNormalization(),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(3, activation="softmax"),
-    ])
+    return lamina.Sequential(
+        [
+            lamina.Input((8, 8, 3)),
+            layers.Conv2D(4, 3, padding="same", activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def test_onnx_runs_in_onnxruntime_with_a_dynamic_batch(tmp_path):
@@ -91,5 +93,4 @@ def test_export_arguments_are_checked(tmp_path, capsys):
     assert "Saved artifact" in capsys.readouterr().out
     session = ort.InferenceSession(str(tmp_path / "u.onnx"))
     x = np.ones((2, 4), "float32")
-    np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: x})[0], _predict(unbuilt, x),
-                               atol=1e-6)
+    np.testing.assert_allclose(session.run(None, {session.get_inputs()[0].name: x})[0], _predict(unbuilt, x), atol=1e-6)

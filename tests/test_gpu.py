@@ -11,8 +11,15 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 
 def _convnet():
-    return lamina.Sequential([lamina.Input((8, 8, 1)), layers.Conv2D(8, 3, activation="relu"),
-                              layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(3)])
+    return lamina.Sequential(
+        [
+            lamina.Input((8, 8, 1)),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    )
 
 
 def _fit(device, policy="float32"):
@@ -21,8 +28,11 @@ def _fit(device, policy="float32"):
         with lamina.backend.device_scope(device):
             lamina.utils.set_random_seed(0)
             model = _convnet()
-            model.compile(optimizer="adam", loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
-                          metrics=["accuracy"])
+            model.compile(
+                optimizer="adam",
+                loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
+                metrics=["accuracy"],
+            )
             rng = np.random.default_rng(0)
             x = rng.random((64, 8, 8, 1), dtype=np.float32)
             y = rng.integers(0, 3, 64)

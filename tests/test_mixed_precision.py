@@ -12,6 +12,7 @@ from lamina import layers
 def policy():
     def set_policy(name):
         lamina.mixed_precision.set_global_policy(name)
+
     yield set_policy
     lamina.mixed_precision.set_global_policy("float32")
 

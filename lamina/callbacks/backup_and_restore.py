@@ -39,14 +39,21 @@ class BackupAndRestore(Callback):
         'epoch'
     """
 
-    def __init__(self, backup_dir: str, save_freq: str | int | bool = "epoch", double_checkpoint: bool = False,
-                 delete_checkpoint: bool = True) -> None:
+    def __init__(
+        self,
+        backup_dir: str,
+        save_freq: str | int | bool = "epoch",
+        double_checkpoint: bool = False,
+        delete_checkpoint: bool = True,
+    ) -> None:
         super().__init__()
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")
         if save_freq != "epoch" and save_freq is not False and not isinstance(save_freq, int):
-            raise ValueError(f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
-                             "Expected either 'epoch' or an integer value.")
+            raise ValueError(
+                f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
+                "Expected either 'epoch' or an integer value."
+            )
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
         self.double_checkpoint = double_checkpoint
@@ -81,8 +88,9 @@ class BackupAndRestore(Callback):
         if state is None:
             return
         model = self.model
-        model._initial_epoch_override = int(state["epoch"]) + 1 if state.get("epoch_done", True) else int(
-            state["epoch"])
+        model._initial_epoch_override = (
+            int(state["epoch"]) + 1 if state.get("epoch_done", True) else int(state["epoch"])
+        )
         adapter = getattr(model, "_fit_adapter", None)
         if adapter is not None and hasattr(adapter, "seed") and "data_seed" in state:
             adapter.seed = int(state["data_seed"])
@@ -145,8 +153,9 @@ class BackupAndRestore(Callback):
             "epoch": epoch,
             "epoch_done": epoch_done,
             "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "optimizer": [v.value.detach().cpu() for v in opt.variables] if opt is not None and getattr(
-                opt, "built", False) else [],
+            "optimizer": [v.value.detach().cpu() for v in opt.variables]
+            if opt is not None and getattr(opt, "built", False)
+            else [],
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             "numpy_rng": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
@@ -160,6 +169,9 @@ class BackupAndRestore(Callback):
             torch.save(state, tmp)
 
     def on_train_end(self, logs: Any = None) -> None:
-        if self.delete_checkpoint and not getattr(self.model, "stop_training", False) and os.path.isdir(
-                self.backup_dir):
+        if (
+            self.delete_checkpoint
+            and not getattr(self.model, "stop_training", False)
+            and os.path.isdir(self.backup_dir)
+        ):
             shutil.rmtree(self.backup_dir, ignore_errors=True)

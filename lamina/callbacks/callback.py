@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 _BATCH_HOOKS = (
-    "on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin", "on_test_batch_end",
-    "on_predict_batch_begin", "on_predict_batch_end", "on_batch_begin", "on_batch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+    "on_batch_begin",
+    "on_batch_end",
 )
 
 

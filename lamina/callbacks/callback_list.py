@@ -32,8 +32,14 @@ class CallbackList(Callback):
     skip building per-batch logs (and their host sync) when nobody reads them.
     """
 
-    def __init__(self, callbacks: list[Callback] | None = None, add_history: bool = False,
-                 add_progbar: bool = False, model: Any = None, **params: Any) -> None:
+    def __init__(
+        self,
+        callbacks: list[Callback] | None = None,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        model: Any = None,
+        **params: Any,
+    ) -> None:
         super().__init__()
         from lamina.callbacks.history import History
         from lamina.callbacks.progbar_logger import ProgbarLogger
@@ -76,17 +82,44 @@ class CallbackList(Callback):
         for cb in self.needs(hook):
             getattr(cb, hook)(*args)
 
-    def on_epoch_begin(self, epoch, logs=None): self._call("on_epoch_begin", epoch, _pythonify(logs))
-    def on_epoch_end(self, epoch, logs=None): self._call("on_epoch_end", epoch, _pythonify(logs))
-    def on_train_batch_begin(self, batch, logs=None): self._call("on_train_batch_begin", batch, logs)
-    def on_train_batch_end(self, batch, logs=None): self._call("on_train_batch_end", batch, logs)
-    def on_test_batch_begin(self, batch, logs=None): self._call("on_test_batch_begin", batch, logs)
-    def on_test_batch_end(self, batch, logs=None): self._call("on_test_batch_end", batch, logs)
-    def on_predict_batch_begin(self, batch, logs=None): self._call("on_predict_batch_begin", batch, logs)
-    def on_predict_batch_end(self, batch, logs=None): self._call("on_predict_batch_end", batch, logs)
-    def on_train_begin(self, logs=None): self._call("on_train_begin", _pythonify(logs))
-    def on_train_end(self, logs=None): self._call("on_train_end", _pythonify(logs))
-    def on_test_begin(self, logs=None): self._call("on_test_begin", _pythonify(logs))
-    def on_test_end(self, logs=None): self._call("on_test_end", _pythonify(logs))
-    def on_predict_begin(self, logs=None): self._call("on_predict_begin", _pythonify(logs))
-    def on_predict_end(self, logs=None): self._call("on_predict_end", _pythonify(logs))
+    def on_epoch_begin(self, epoch, logs=None):
+        self._call("on_epoch_begin", epoch, _pythonify(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._call("on_epoch_end", epoch, _pythonify(logs))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._call("on_train_batch_begin", batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._call("on_train_batch_end", batch, logs)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._call("on_test_batch_begin", batch, logs)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._call("on_test_batch_end", batch, logs)
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._call("on_predict_batch_begin", batch, logs)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._call("on_predict_batch_end", batch, logs)
+
+    def on_train_begin(self, logs=None):
+        self._call("on_train_begin", _pythonify(logs))
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", _pythonify(logs))
+
+    def on_test_begin(self, logs=None):
+        self._call("on_test_begin", _pythonify(logs))
+
+    def on_test_end(self, logs=None):
+        self._call("on_test_end", _pythonify(logs))
+
+    def on_predict_begin(self, logs=None):
+        self._call("on_predict_begin", _pythonify(logs))
+
+    def on_predict_end(self, logs=None):
+        self._call("on_predict_end", _pythonify(logs))

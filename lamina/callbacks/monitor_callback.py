@@ -8,14 +8,27 @@ from typing import Any
 
 from lamina.callbacks.callback import Callback
 
-_UP_WORDS = ("acc", "auc", "precision", "recall", "f1", "fbeta", "iou", "r2", "score", "true_positives",
-             "true_negatives", "sensitivity", "specificity")
+_UP_WORDS = (
+    "acc",
+    "auc",
+    "precision",
+    "recall",
+    "f1",
+    "fbeta",
+    "iou",
+    "r2",
+    "score",
+    "true_positives",
+    "true_negatives",
+    "sensitivity",
+    "specificity",
+)
 
 
 def _metric_direction(model: Any, name: str) -> str | None:
     for m in getattr(model, "metrics", []) or []:
         subs = getattr(m, "metrics", None)
-        for sub in (subs if isinstance(subs, list) else [m]):
+        for sub in subs if isinstance(subs, list) else [m]:
             if getattr(sub, "name", None) == name:
                 direction = getattr(sub, "_direction", None)
                 if direction in ("up", "down"):
@@ -30,8 +43,9 @@ def _metric_direction(model: Any, name: str) -> str | None:
 class MonitorCallback(Callback):
     """Base for callbacks that watch ``monitor`` in ``mode`` ``"min"``, ``"max"`` or ``"auto"``."""
 
-    def __init__(self, monitor: str = "val_loss", mode: str = "auto", baseline: float | None = None,
-                 min_delta: float = 0) -> None:
+    def __init__(
+        self, monitor: str = "val_loss", mode: str = "auto", baseline: float | None = None, min_delta: float = 0
+    ) -> None:
         super().__init__()
         if mode not in ("auto", "min", "max"):
             warnings.warn(f"{type(self).__name__} mode '{mode}' is unknown, fallback to auto mode.", stacklevel=2)

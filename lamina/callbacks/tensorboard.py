@@ -19,9 +19,18 @@ class TensorBoard(Callback):
         update_freq: ``"epoch"`` or a number of batches between batch-level scalars.
     """
 
-    def __init__(self, log_dir: str = "logs", histogram_freq: int = 0, write_graph: bool = True,
-                 write_images: bool = False, write_steps_per_second: bool = False, update_freq: str | int = "epoch",
-                 profile_batch: int = 0, embeddings_freq: int = 0, embeddings_metadata: Any = None) -> None:
+    def __init__(
+        self,
+        log_dir: str = "logs",
+        histogram_freq: int = 0,
+        write_graph: bool = True,
+        write_images: bool = False,
+        write_steps_per_second: bool = False,
+        update_freq: str | int = "epoch",
+        profile_batch: int = 0,
+        embeddings_freq: int = 0,
+        embeddings_metadata: Any = None,
+    ) -> None:
         super().__init__()
         try:
             from torch.utils.tensorboard import SummaryWriter

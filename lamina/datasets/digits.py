@@ -24,8 +24,9 @@ def load_raw() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :64].astype(np.uint8), table[:, 64]
 
 
-def load_data(test_split: float = 0.2, seed: int = 113) -> tuple[tuple[np.ndarray, np.ndarray],
-                                                                   tuple[np.ndarray, np.ndarray]]:
+def load_data(
+    test_split: float = 0.2, seed: int = 113
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """``(x_train, y_train), (x_test, y_test)`` like ``keras.datasets.mnist.load_data``.
 
     Images are float32 ``(n, 8, 8, 1)`` scaled to [0, 1]; labels int64. The split is a fixed

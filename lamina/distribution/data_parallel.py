@@ -38,8 +38,9 @@ from lamina.distribution.distribution_lib import (
     list_devices,
 )
 
-_DDP_HAS_FORWARD_SYNC = "forward_sync_buffers" in inspect.signature(
-    torch.nn.parallel.DistributedDataParallel.__init__).parameters
+_DDP_HAS_FORWARD_SYNC = (
+    "forward_sync_buffers" in inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
+)
 
 
 class _HookState:
@@ -148,13 +149,23 @@ class DataParallel(Distribution):
         (1, 0)
     """
 
-    def __init__(self, device_mesh: DeviceMesh | None = None, devices: Any = None, auto_shard_dataset: bool = True,
-                 *, backend: str | None = None, timeout: float | None = None, find_unused_parameters: bool = False,
-                 broadcast_buffers: bool = True) -> None:
+    def __init__(
+        self,
+        device_mesh: DeviceMesh | None = None,
+        devices: Any = None,
+        auto_shard_dataset: bool = True,
+        *,
+        backend: str | None = None,
+        timeout: float | None = None,
+        find_unused_parameters: bool = False,
+        broadcast_buffers: bool = True,
+    ) -> None:
         if device_mesh is not None:
             if not isinstance(device_mesh, DeviceMesh):
-                raise ValueError(f"Expect `mesh` to be an instance of `DeviceMesh`. Received: mesh={device_mesh} "
-                                 f"(of type {type(device_mesh)})")
+                raise ValueError(
+                    f"Expect `mesh` to be an instance of `DeviceMesh`. Received: mesh={device_mesh} "
+                    f"(of type {type(device_mesh)})"
+                )
             devices = list(np.asarray(device_mesh.devices).reshape(-1))
             batch_dim = device_mesh.axis_names[0]
         else:
@@ -178,8 +189,9 @@ class DataParallel(Distribution):
         self._last_weight = 1.0  # this process's share of the last batch (weights plain-dict logs)
         if self._is_multi_process():
             self._backend = dist.get_backend()
-            self._comm_device = (torch.device("cuda", torch.cuda.current_device()) if self._backend == "nccl"
-                                 else torch.device("cpu"))
+            self._comm_device = (
+                torch.device("cuda", torch.cuda.current_device()) if self._backend == "nccl" else torch.device("cpu")
+            )
             if self._device.type == "cuda":
                 torch.cuda.set_device(self._device)
             _set_default_device(self._device)
@@ -208,8 +220,10 @@ class DataParallel(Distribution):
         if torch.cuda.is_available() and (not dist.is_initialized() or dist.get_backend() == "nccl"):
             count = torch.cuda.device_count()
             if _launched() and local_rank >= count:
-                raise ValueError(f"Process with LOCAL_RANK={local_rank} has no GPU: this machine has {count}. Launch "
-                                 f"at most {count} processes per node (torchrun --nproc_per_node={count}).")
+                raise ValueError(
+                    f"Process with LOCAL_RANK={local_rank} has no GPU: this machine has {count}. Launch "
+                    f"at most {count} processes per node (torchrun --nproc_per_node={count})."
+                )
             return torch.device("cuda", local_rank)
         return torch.device("cpu")
 
@@ -257,7 +271,7 @@ class DataParallel(Distribution):
                 offset = 0
                 for t in ts:
                     n = t.numel()
-                    t.copy_(flat[offset:offset + n].view_as(t))
+                    t.copy_(flat[offset : offset + n].view_as(t))
                     offset += n
 
     def _sync_model_state(self, model: Any, buffers_only: bool = False) -> None:
@@ -284,7 +298,7 @@ class DataParallel(Distribution):
                 offset = 0
                 for v, t in zip(vs, ts):
                     n = t.numel()
-                    part = flat[offset:offset + n].view_as(t)
+                    part = flat[offset : offset + n].view_as(t)
                     if getattr(v, "aggregation", "sum") == "mean":
                         part = part / self.num_processes
                     t.copy_(part)
@@ -310,7 +324,8 @@ class DataParallel(Distribution):
                 "Under DataParallel, `fit`, `evaluate` and `predict` are collective: every process must call them, "
                 "with the same data. To run one on a single process (e.g. `if rank == 0: model.evaluate(...)`), "
                 "call `keras.distribution.set_distribution(None)` before it and set the distribution back after. "
-                f"Original error: {e}") from e
+                f"Original error: {e}"
+            ) from e
         for i in range(len(adapters)):
             per_rank = [g[1 + i] for g in gathered]
             if len(set(per_rank)) > 1:
@@ -396,10 +411,14 @@ class DataParallel(Distribution):
 
             device_ids = [self._device.index] if self._device.type == "cuda" else None
             self._hook_state = _HookState(None)
-            sync = ({"forward_sync_buffers": self.broadcast_buffers} if _DDP_HAS_FORWARD_SYNC
-                    else {"broadcast_buffers": self.broadcast_buffers})
+            sync = (
+                {"forward_sync_buffers": self.broadcast_buffers}
+                if _DDP_HAS_FORWARD_SYNC
+                else {"broadcast_buffers": self.broadcast_buffers}
+            )
             ddp = DistributedDataParallel(  # broadcasts rank 0's weights and buffers to every process
-                _ForwardLoss(model), device_ids=device_ids, find_unused_parameters=self.find_unused_parameters, **sync)
+                _ForwardLoss(model), device_ids=device_ids, find_unused_parameters=self.find_unused_parameters, **sync
+            )
             ddp.register_comm_hook(self._hook_state, _weighted_allreduce_hook)
             holder = _DDPHolder()
             holder.key = key
@@ -445,7 +464,7 @@ class DataParallel(Distribution):
                 offset = 0
                 for t in ts:
                     n = t.numel()
-                    t.copy_(flat[offset:offset + n].view_as(t))
+                    t.copy_(flat[offset : offset + n].view_as(t))
                     offset += n
 
     def _wrap_train_function(self, model: Any, train_fn: Any, adapter: Any) -> Any:
@@ -575,15 +594,22 @@ class DataParallel(Distribution):
         if is_bool:
             t = t.to(torch.uint8)
         padded = torch.zeros((max(rows), *t.shape[1:]), dtype=t.dtype, device=t.device)
-        padded[:t.shape[0]] = t
+        padded[: t.shape[0]] = t
         out = [torch.empty_like(padded) for _ in range(self.num_processes)]
         dist.all_gather(out, padded)
         res = torch.cat([o[:n] for o, n in zip(out, rows)], 0)
         return (res.to(torch.bool) if is_bool else res).to(src_device)
 
 
-_PEER_SIGNS = ("connection closed by peer", "timed out", "timeout", "connection reset", "broken pipe",
-               "nccl communicator was aborted", "watchdog")
+_PEER_SIGNS = (
+    "connection closed by peer",
+    "timed out",
+    "timeout",
+    "connection reset",
+    "broken pipe",
+    "nccl communicator was aborted",
+    "watchdog",
+)
 
 
 def _explain_peer_error(e: RuntimeError, d: DataParallel) -> RuntimeError:
@@ -596,7 +622,8 @@ def _explain_peer_error(e: RuntimeError, d: DataParallel) -> RuntimeError:
         f"Data-parallel training stopped on rank {d.process_id} of {d.num_processes}: another process crashed or "
         f"did not reach the same step within {timeout:g} s (DataParallel(timeout=...)). Look for the first "
         "error in the other ranks' output (torchrun prints it under 'Root Cause'). If one process legitimately "
-        "takes longer (e.g. it alone loads data), raise the timeout. Original error: " + msg)
+        "takes longer (e.g. it alone loads data), raise the timeout. Original error: " + msg
+    )
 
 
 def _set_default_device(device: torch.device) -> None:

@@ -40,8 +40,9 @@ def _standard_type(device_type: str | None) -> str:
         return "gpu"
     if t == "cpu":
         return "cpu"
-    raise ValueError(f"`device_type` must be 'cpu' or 'gpu' (PyTorch has no TPU support). Received: "
-                     f"device_type={device_type!r}")
+    raise ValueError(
+        f"`device_type` must be 'cpu' or 'gpu' (PyTorch has no TPU support). Received: device_type={device_type!r}"
+    )
 
 
 def list_devices(device_type: str | None = None) -> list[str]:
@@ -114,8 +115,14 @@ def _explain_init_error(e: Exception, where: str) -> RuntimeError:
     return RuntimeError(f"Could not start the distributed process group at {where}: {msg}")
 
 
-def initialize(job_addresses: str | None = None, num_processes: int | None = None, process_id: int | None = None,
-               *, backend: str | None = None, timeout: float | None = None) -> None:
+def initialize(
+    job_addresses: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+    *,
+    backend: str | None = None,
+    timeout: float | None = None,
+) -> None:
     """Joins this process to the job's process group (``torch.distributed.init_process_group``).
 
     Under ``torchrun`` nothing needs to be passed: the launcher's environment (``MASTER_ADDR``,
@@ -143,8 +150,10 @@ def initialize(job_addresses: str | None = None, num_processes: int | None = Non
     if process_id is None:
         process_id = _env_int("KERAS_DISTRIBUTION_PROCESS_ID", "RANK")
     if num_processes is None or num_processes < 1:
-        raise ValueError("`initialize` needs the number of processes: launch with torchrun, or pass "
-                         f"`num_processes` (or set KERAS_DISTRIBUTION_NUM_PROCESSES). Received: {num_processes!r}")
+        raise ValueError(
+            "`initialize` needs the number of processes: launch with torchrun, or pass "
+            f"`num_processes` (or set KERAS_DISTRIBUTION_NUM_PROCESSES). Received: {num_processes!r}"
+        )
     if process_id is None or not 0 <= process_id < num_processes:
         raise ValueError(f"`process_id` must be in [0, {num_processes}). Received: process_id={process_id!r}")
     if job_addresses:
@@ -155,8 +164,10 @@ def initialize(job_addresses: str | None = None, num_processes: int | None = Non
         where = coordinator
     else:
         if "MASTER_ADDR" not in os.environ or "MASTER_PORT" not in os.environ:
-            raise ValueError("`initialize` needs the coordinator address: launch with torchrun, pass "
-                             "`job_addresses='host:port'`, or set MASTER_ADDR and MASTER_PORT.")
+            raise ValueError(
+                "`initialize` needs the coordinator address: launch with torchrun, pass "
+                "`job_addresses='host:port'`, or set MASTER_ADDR and MASTER_PORT."
+            )
         init_method = "env://"
         where = f"{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}"
     if backend is None:
@@ -165,8 +176,13 @@ def initialize(job_addresses: str | None = None, num_processes: int | None = Non
         local = _env_int("LOCAL_RANK", default=process_id % max(torch.cuda.device_count(), 1))
         torch.cuda.set_device(local)
     try:
-        dist.init_process_group(backend=backend, init_method=init_method, world_size=num_processes,
-                                rank=process_id, timeout=_timeout(timeout))
+        dist.init_process_group(
+            backend=backend,
+            init_method=init_method,
+            world_size=num_processes,
+            rank=process_id,
+            timeout=_timeout(timeout),
+        )
     except (RuntimeError, ValueError) as e:  # DistNetworkError / DistStoreError are RuntimeErrors
         raise _explain_init_error(e, where) from e
 
@@ -196,14 +212,16 @@ class DeviceMesh:
         if not shape or not axis_names:
             raise ValueError(f"Shape and axis_names cannot be empty. Received: shape={shape}, axis_names={axis_names}")
         if len(shape) != len(axis_names):
-            raise ValueError(f"Shape and axis_names should have same size. Received: shape={shape}, "
-                             f"axis_names={axis_names}")
+            raise ValueError(
+                f"Shape and axis_names should have same size. Received: shape={shape}, axis_names={axis_names}"
+            )
         if devices is None:
             devices = list_devices()
         devices = np.array(devices)
         if math.prod(shape) != devices.size:
-            raise ValueError(f"Shape does not match the number of devices. Received: shape={shape}; "
-                             f"devices.shape={devices.shape}")
+            raise ValueError(
+                f"Shape does not match the number of devices. Received: shape={shape}; devices.shape={devices.shape}"
+            )
         self._shape = tuple(shape)
         self._axis_names = list(axis_names)
         self._devices = np.reshape(devices, shape)
@@ -235,8 +253,9 @@ class Distribution:
             reads its own part).
     """
 
-    def __init__(self, device_mesh: DeviceMesh | None, batch_dim_name: str | None = None,
-                 auto_shard_dataset: bool = True) -> None:
+    def __init__(
+        self, device_mesh: DeviceMesh | None, batch_dim_name: str | None = None, auto_shard_dataset: bool = True
+    ) -> None:
         self._device_mesh = device_mesh
         self._batch_dim_name = batch_dim_name
         self._auto_shard_dataset = auto_shard_dataset

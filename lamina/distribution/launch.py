@@ -17,10 +17,17 @@ def _free_port() -> int:
 
 
 def _worker(rank: int, fn: Callable, args: tuple, world: int, addr: str, port: int, results: Any) -> None:
-    os.environ.update({
-        "RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_WORLD_SIZE": str(world),
-        "GROUP_RANK": "0", "MASTER_ADDR": addr, "MASTER_PORT": str(port),
-    })
+    os.environ.update(
+        {
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": str(world),
+            "LOCAL_WORLD_SIZE": str(world),
+            "GROUP_RANK": "0",
+            "MASTER_ADDR": addr,
+            "MASTER_PORT": str(port),
+        }
+    )
     out = fn(*args)
     if rank == 0:
         results.put(out)
@@ -30,8 +37,14 @@ def _worker(rank: int, fn: Callable, args: tuple, world: int, addr: str, port: i
         dist.destroy_process_group()
 
 
-def spawn(fn: Callable, args: tuple = (), num_processes: int | None = None, *, master_addr: str = "127.0.0.1",
-          master_port: int | None = None) -> Any:
+def spawn(
+    fn: Callable,
+    args: tuple = (),
+    num_processes: int | None = None,
+    *,
+    master_addr: str = "127.0.0.1",
+    master_port: int | None = None,
+) -> Any:
     """Runs ``fn(*args)`` in ``num_processes`` local processes, as ``torchrun`` would; returns rank 0's result.
 
     Inside ``fn``, ``set_distribution(DataParallel())`` joins the job exactly as under torchrun, so
@@ -60,8 +73,12 @@ def spawn(fn: Callable, args: tuple = (), num_processes: int | None = None, *, m
     ctx = torch.multiprocessing.get_context("spawn")
     results = ctx.SimpleQueue()
     pc = torch.multiprocessing.start_processes(
-        _worker, args=(fn, tuple(args), num_processes, master_addr, port, results), nprocs=num_processes,
-        join=False, start_method="spawn")
+        _worker,
+        args=(fn, tuple(args), num_processes, master_addr, port, results),
+        nprocs=num_processes,
+        join=False,
+        start_method="spawn",
+    )
     result = None
     while True:
         while not results.empty():  # drain while waiting, so a large result never blocks the child

@@ -164,9 +164,13 @@ class _ShardedBatchSampler(torch.utils.data.Sampler):
 
 def _rebuild_loader(loader: torch.utils.data.DataLoader, batch_sampler: Any) -> torch.utils.data.DataLoader:
     kwargs: dict[str, Any] = {
-        "num_workers": loader.num_workers, "collate_fn": loader.collate_fn, "pin_memory": loader.pin_memory,
-        "timeout": loader.timeout, "worker_init_fn": loader.worker_init_fn,
-        "multiprocessing_context": loader.multiprocessing_context, "generator": loader.generator,
+        "num_workers": loader.num_workers,
+        "collate_fn": loader.collate_fn,
+        "pin_memory": loader.pin_memory,
+        "timeout": loader.timeout,
+        "worker_init_fn": loader.worker_init_fn,
+        "multiprocessing_context": loader.multiprocessing_context,
+        "generator": loader.generator,
         "persistent_workers": loader.persistent_workers,
     }
     if loader.num_workers > 0:
@@ -180,8 +184,9 @@ def _rebuild_loader(loader: torch.utils.data.DataLoader, batch_sampler: Any) -> 
 class ShardedLoaderAdapter(data_adapters.IterableAdapter, _ShardState):
     """A map-style DataLoader rebuilt on a split batch sampler: each process loads only its samples."""
 
-    def __init__(self, base: data_adapters.IterableAdapter, rank: int, world: int, seed: int,
-                 broadcast: Any = None) -> None:
+    def __init__(
+        self, base: data_adapters.IterableAdapter, rank: int, world: int, seed: int, broadcast: Any = None
+    ) -> None:
         self.__dict__.update(base.__dict__)
         self._init_shard(rank, world)
         self.seed = int(seed)
@@ -218,8 +223,9 @@ class ShardedIterableAdapter(data_adapters.IterableAdapter, _ShardState):
 class ShardedPyDatasetAdapter(data_adapters.PyDatasetAdapter, _ShardState):
     """A :class:`PyDataset`: every process reads each batch (same order everywhere) and keeps its slice."""
 
-    def __init__(self, base: data_adapters.PyDatasetAdapter, rank: int, world: int, seed: int,
-                 broadcast: Any = None) -> None:
+    def __init__(
+        self, base: data_adapters.PyDatasetAdapter, rank: int, world: int, seed: int, broadcast: Any = None
+    ) -> None:
         self.__dict__.update(base.__dict__)
         self._init_shard(rank, world)
         self.seed = int(seed)

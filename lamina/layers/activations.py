@@ -41,16 +41,20 @@ class ReLU(Layer):
         [0.0, 0.5, 1.0]
     """
 
-    def __init__(self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, max_value: float | None = None, negative_slope: float = 0.0, threshold: float = 0.0, **kwargs: Any
+    ) -> None:
         if max_value is not None and not _non_negative(max_value):
             raise ValueError(f"max_value of a ReLU layer cannot be a negative value. Received: max_value={max_value}")
         if not _non_negative(negative_slope):
-            raise ValueError("negative_slope of a ReLU layer cannot be None or a negative value. "
-                             f"Received: negative_slope={negative_slope}")
+            raise ValueError(
+                "negative_slope of a ReLU layer cannot be None or a negative value. "
+                f"Received: negative_slope={negative_slope}"
+            )
         if not _non_negative(threshold):
-            raise ValueError(f"threshold of a ReLU layer cannot be None or a negative value. Received: "
-                             f"threshold={threshold}")
+            raise ValueError(
+                f"threshold of a ReLU layer cannot be None or a negative value. Received: threshold={threshold}"
+            )
         super().__init__(**kwargs)
         self.max_value = max_value
         self.negative_slope = negative_slope
@@ -61,21 +65,23 @@ class ReLU(Layer):
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         if self.max_value is None and self.negative_slope == 0 and self.threshold == 0:
             return F.relu(inputs)
-        return activations.relu(inputs, negative_slope=self.negative_slope, max_value=self.max_value,
-                                threshold=self.threshold)
+        return activations.relu(
+            inputs, negative_slope=self.negative_slope, max_value=self.max_value, threshold=self.threshold
+        )
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope,
-                       "threshold": self.threshold})
+        config.update({"max_value": self.max_value, "negative_slope": self.negative_slope, "threshold": self.threshold})
         return config
 
     def extra_repr(self) -> str:
-        return (f"name={self.name!r}, max_value={self.max_value}, negative_slope={self.negative_slope}, "
-                f"threshold={self.threshold}")
+        return (
+            f"name={self.name!r}, max_value={self.max_value}, negative_slope={self.negative_slope}, "
+            f"threshold={self.threshold}"
+        )
 
 
 class LeakyReLU(Layer):
@@ -96,8 +102,10 @@ class LeakyReLU(Layer):
             negative_slope = kwargs.pop("alpha")
             warnings.warn("Argument `alpha` is deprecated. Use `negative_slope` instead.", stacklevel=2)
         if not _non_negative(negative_slope):
-            raise ValueError("The negative_slope value of a Leaky ReLU layer cannot be None or negative value. "
-                             f"Expected a float. Received: negative_slope={negative_slope}")
+            raise ValueError(
+                "The negative_slope value of a Leaky ReLU layer cannot be None or negative value. "
+                f"Expected a float. Received: negative_slope={negative_slope}"
+            )
         super().__init__(**kwargs)
         self.negative_slope = negative_slope
         self.supports_masking = True
@@ -139,8 +147,14 @@ class PReLU(Layer):
         [('p_re_lu/alpha', (2,))]
     """
 
-    def __init__(self, alpha_initializer: Any = "Zeros", alpha_regularizer: Any = None, alpha_constraint: Any = None,
-                 shared_axes: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        alpha_initializer: Any = "Zeros",
+        alpha_regularizer: Any = None,
+        alpha_constraint: Any = None,
+        shared_axes: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
         self.alpha_initializer = initializers.get(alpha_initializer)
@@ -159,15 +173,26 @@ class PReLU(Layer):
         for axis in self.shared_axes or []:
             a = axis + ndim if axis < 0 else axis
             if not 1 <= a < ndim:
-                raise self._error(f"inputs with an axis {axis} to share (shared_axes={self.shared_axes})",
-                                  f"input_shape={tuple(input_shape)}", "Use axes between 1 and rank - 1.")
+                raise self._error(
+                    f"inputs with an axis {axis} to share (shared_axes={self.shared_axes})",
+                    f"input_shape={tuple(input_shape)}",
+                    "Use axes between 1 and rank - 1.",
+                )
             shared.add(a)
         param_shape = [1 if i in shared else input_shape[i] for i in range(1, ndim)]
         if any(d is None for d in param_shape):
-            raise self._error("known sizes on every non-shared axis", f"input_shape={tuple(input_shape)}",
-                              "Share the unknown axes with `shared_axes` or give the input a defined shape.")
-        self.alpha = self.add_weight(name="alpha", shape=param_shape, initializer=self.alpha_initializer,
-                                     regularizer=self.alpha_regularizer, constraint=self.alpha_constraint)
+            raise self._error(
+                "known sizes on every non-shared axis",
+                f"input_shape={tuple(input_shape)}",
+                "Share the unknown axes with `shared_axes` or give the input a defined shape.",
+            )
+        self.alpha = self.add_weight(
+            name="alpha",
+            shape=param_shape,
+            initializer=self.alpha_initializer,
+            regularizer=self.alpha_regularizer,
+            constraint=self.alpha_constraint,
+        )
         axes = {i: input_shape[i] for i in range(1, ndim) if i not in shared} if shared else {}
         self.input_spec = InputSpec(ndim=ndim, axes=axes)
         self.built = True
@@ -180,12 +205,14 @@ class PReLU(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "alpha_initializer": initializers.serialize(self.alpha_initializer),
-            "alpha_regularizer": _ser(self.alpha_regularizer, regularizers),
-            "alpha_constraint": _ser(self.alpha_constraint, constraints),
-            "shared_axes": self.shared_axes,
-        })
+        config.update(
+            {
+                "alpha_initializer": initializers.serialize(self.alpha_initializer),
+                "alpha_regularizer": _ser(self.alpha_regularizer, regularizers),
+                "alpha_constraint": _ser(self.alpha_constraint, constraints),
+                "shared_axes": self.shared_axes,
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -259,11 +286,14 @@ class Softmax(Layer):
         dtype = inputs.dtype
         if mask is not None:
             mask = torch.as_tensor(mask, device=inputs.device)
-            if mask.ndim > inputs.ndim or any(m != 1 and m != i for m, i in
-                                              zip(reversed(mask.shape), reversed(inputs.shape))):
-                raise self._error("a mask broadcastable to the inputs",
-                                  f"inputs.shape={tuple(inputs.shape)}, mask.shape={tuple(mask.shape)}",
-                                  "Each mask dimension must be 1 or match the input dimension (from the right).")
+            if mask.ndim > inputs.ndim or any(
+                m != 1 and m != i for m, i in zip(reversed(mask.shape), reversed(inputs.shape))
+            ):
+                raise self._error(
+                    "a mask broadcastable to the inputs",
+                    f"inputs.shape={tuple(inputs.shape)}, mask.shape={tuple(mask.shape)}",
+                    "Each mask dimension must be 1 or match the input dimension (from the right).",
+                )
             if mask.dtype != torch.bool:
                 mask = mask > 0.5
             inputs = inputs.masked_fill(~mask, _large_negative(inputs.dtype))
@@ -291,4 +321,3 @@ class Softmax(Layer):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, axis={self.axis}"
-

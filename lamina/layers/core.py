@@ -49,10 +49,20 @@ class Dense(Layer):
         [('layer1/kernel', (3, 2)), ('layer1/bias', (2,))]
     """
 
-    def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
             raise ValueError(
                 f"Received an invalid value for `units`, expected a positive integer. Received: units={units!r}"
@@ -76,14 +86,24 @@ class Dense(Layer):
     def build(self, input_shape: tuple) -> None:
         input_dim = input_shape[-1]
         if input_dim is None:
-            raise self._error("a known last axis", f"input_shape={tuple(input_shape)}",
-                              "Give the input a defined feature size.")
-        self.kernel = self.add_weight(name="kernel", shape=(input_dim, self.units),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+            raise self._error(
+                "a known last axis", f"input_shape={tuple(input_shape)}", "Give the input a defined feature size."
+            )
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         if self.use_bias:
-            self.bias = self.add_weight(name="bias", shape=(self.units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
@@ -108,18 +128,20 @@ class Dense(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _ser(self.kernel_regularizer, regularizers),
-            "bias_regularizer": _ser(self.bias_regularizer, regularizers),
-            "kernel_constraint": _ser(self.kernel_constraint, constraints),
-            "bias_constraint": _ser(self.bias_constraint, constraints),
-            "quantization_config": None,
-        })
+        config.update(
+            {
+                "units": self.units,
+                "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": _ser(self.kernel_regularizer, regularizers),
+                "bias_regularizer": _ser(self.bias_regularizer, regularizers),
+                "kernel_constraint": _ser(self.kernel_constraint, constraints),
+                "bias_constraint": _ser(self.bias_constraint, constraints),
+                "quantization_config": None,
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -209,8 +231,7 @@ def _load_lambda(config: dict[str, Any]) -> Any:
     fn_code = marshal.loads(raw)  # noqa: S302 - guarded by safe mode, see Lambda.from_config
     namespace = {"__builtins__": builtins, "torch": torch, "np": np, "numpy": np, "lamina": lamina, "keras": lamina}
     cells = None if closure is None else tuple(types.CellType(v) for v in closure)
-    return types.FunctionType(fn_code, namespace, fn_code.co_name, None if defaults is None else tuple(defaults),
-                              cells)
+    return types.FunctionType(fn_code, namespace, fn_code.co_name, None if defaults is None else tuple(defaults), cells)
 
 
 class Lambda(Layer):
@@ -235,8 +256,9 @@ class Lambda(Layer):
         [3.0, 3.0]
     """
 
-    def __init__(self, function: Any, output_shape: Any = None, mask: Any = None, arguments: dict | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, function: Any, output_shape: Any = None, mask: Any = None, arguments: dict | None = None, **kwargs: Any
+    ) -> None:
         if not callable(function):
             raise ValueError(f"Lambda expects a callable `function`. Received: function={function!r}")
         super().__init__(**kwargs)
@@ -301,11 +323,15 @@ class Lambda(Layer):
         config = super().get_config()
         config["function"] = _serialize_function(self.function)
         if self._output_shape is not None:
-            config["output_shape"] = (_serialize_function(self._output_shape) if callable(self._output_shape)
-                                      else self._output_shape)
+            config["output_shape"] = (
+                _serialize_function(self._output_shape) if callable(self._output_shape) else self._output_shape
+            )
         if self.mask is not None:
-            config["mask"] = (_serialize_function(self.mask) if callable(self.mask)
-                              else serialization.serialize_keras_object(self.mask))
+            config["mask"] = (
+                _serialize_function(self.mask)
+                if callable(self.mask)
+                else serialization.serialize_keras_object(self.mask)
+            )
         config["arguments"] = serialization.serialize_keras_object(self.arguments)
         return config
 
@@ -322,8 +348,9 @@ class Lambda(Layer):
             )
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None,
-                    safe_mode: bool | None = None) -> Lambda:
+    def from_config(
+        cls, config: dict[str, Any], custom_objects: dict | None = None, safe_mode: bool | None = None
+    ) -> Lambda:
         """Rebuilds a Lambda; a Python lambda's bytecode is loaded only when safe mode is off."""
         from lamina.saving import serialization
 
@@ -342,8 +369,9 @@ class Lambda(Layer):
                 cls._refuse_in_safe_mode(safe)
                 config["output_shape"] = _load_lambda(shape_config["config"])
             elif isinstance(shape_config, dict):
-                config["output_shape"] = serialization.deserialize_keras_object(shape_config,
-                                                                                custom_objects=custom_objects)
+                config["output_shape"] = serialization.deserialize_keras_object(
+                    shape_config, custom_objects=custom_objects
+                )
             else:
                 config["output_shape"] = _to_shape_structure(shape_config)
         if "mask" in config and _is_lambda_config(config["mask"]):
@@ -352,8 +380,9 @@ class Lambda(Layer):
         elif isinstance(config.get("mask"), dict):
             config["mask"] = serialization.deserialize_keras_object(config["mask"], custom_objects=custom_objects)
         if "arguments" in config:
-            config["arguments"] = serialization.deserialize_keras_object(config["arguments"],
-                                                                         custom_objects=custom_objects)
+            config["arguments"] = serialization.deserialize_keras_object(
+                config["arguments"], custom_objects=custom_objects
+            )
         return super().from_config(config)
 
     def extra_repr(self) -> str:
@@ -456,8 +485,9 @@ def _split_einsum(equation: str) -> tuple[str, str, str, bool]:
     )
 
 
-def analyze_einsum(equation: str, bias_axes: str | None, input_shape: tuple,
-                   output_shape: Any) -> tuple[list, list | None, list, list, list]:
+def analyze_einsum(
+    equation: str, bias_axes: str | None, input_shape: tuple, output_shape: Any
+) -> tuple[list, list | None, list, list, list]:
     """EinsumDense's shape analysis: ``(kernel_shape, bias_shape, full_output_shape, input_axes, output_axes)``.
 
     ``output_shape`` is the layer's partial output shape (no batch, no elided axes); the kernel takes
@@ -472,7 +502,7 @@ def analyze_einsum(equation: str, bias_axes: str | None, input_shape: tuple,
         for i in range(1, elided):
             out.insert(1, input_shape[i])
     elif elided > 0:
-        out.extend(input_shape[len(input_shape) - elided:])
+        out.extend(input_shape[len(input_shape) - elided :])
     if left_elided:
         input_map = {d: i + elided - len(input_shape) for i, d in enumerate(input_spec)}
         output_map = {d: i + elided for i, d in enumerate(output_spec)}
@@ -514,8 +544,9 @@ def analyze_einsum(equation: str, bias_axes: str | None, input_shape: tuple,
         sizes = {c: out[i + offset] for i, c in enumerate(output_spec)}
         for c in bias_axes:
             if c not in output_spec:
-                raise ValueError(f"Bias dimension '{c}' was requested, but is not part of the output spec "
-                                 f"'{output_spec}'")
+                raise ValueError(
+                    f"Bias dimension '{c}' was requested, but is not part of the output spec '{output_spec}'"
+                )
         first = min(output_spec.find(c) for c in bias_axes)
         bias_shape = [sizes[c] if c in bias_axes else 1 for c in output_spec[first:]]
         if not left_elided:
@@ -545,10 +576,20 @@ class EinsumDense(Layer):
         [('kernel', (5, 4)), ('bias', (4,))]
     """
 
-    def __init__(self, equation: str, output_shape: Any, activation: Any = None, bias_axes: str | None = None,
-                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, kernel_constraint: Any = None,
-                 bias_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        equation: str,
+        output_shape: Any,
+        activation: Any = None,
+        bias_axes: str | None = None,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         for key in ("lora_rank", "lora_alpha", "gptq_unpacked_column_size", "quantization_config"):
             if kwargs.pop(key, None) is not None:
                 raise ValueError(f"EinsumDense: `{key}` is not supported by Lamina.")
@@ -568,31 +609,50 @@ class EinsumDense(Layer):
     def build(self, input_shape: tuple) -> None:
         try:
             kernel_shape, bias_shape, _, input_axes, output_axes = analyze_einsum(
-                self.equation, self.bias_axes, input_shape, self.partial_output_shape)
+                self.equation, self.bias_axes, input_shape, self.partial_output_shape
+            )
         except ValueError as e:
-            raise self._error(f"inputs that fit equation {self.equation!r} and output_shape="
-                              f"{self.partial_output_shape}", f"input_shape={tuple(input_shape)}", str(e)) from None
+            raise self._error(
+                f"inputs that fit equation {self.equation!r} and output_shape={self.partial_output_shape}",
+                f"input_shape={tuple(input_shape)}",
+                str(e),
+            ) from None
         if any(d is None for d in kernel_shape) or (bias_shape and any(d is None for d in bias_shape)):
-            raise self._error("known sizes on the axes the kernel and bias span", f"input_shape={tuple(input_shape)}",
-                              "Give those input axes a defined size, or set them in `output_shape`.")
+            raise self._error(
+                "known sizes on the axes the kernel and bias span",
+                f"input_shape={tuple(input_shape)}",
+                "Give those input axes a defined size, or set them in `output_shape`.",
+            )
         init = self.kernel_initializer
         if isinstance(init, initializers.VarianceScaling) and (init.input_axes is None or init.output_axes is None):
             # fans from the kernel's input/output axes, as Keras does (the config keeps the original)
-            init = type(init).from_config({**init.get_config(), "input_axes": input_axes,
-                                           "output_axes": output_axes})
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel_shape), initializer=init,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+            init = type(init).from_config({**init.get_config(), "input_axes": input_axes, "output_axes": output_axes})
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=tuple(kernel_shape),
+            initializer=init,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         if bias_shape is not None:
-            self.bias = self.add_weight(name="bias", shape=tuple(bias_shape), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                name="bias",
+                shape=tuple(bias_shape),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
         # pin the input axes the kernel contracts over
         input_spec, weight_spec, _, left = _split_einsum(self.equation)
         ndim = len(input_shape)
         offset = ndim - len(input_spec) if left else 0
-        axes = {i + offset: input_shape[i + offset] for i, d in enumerate(input_spec)
-                if d in weight_spec and input_shape[i + offset] is not None}
+        axes = {
+            i + offset: input_shape[i + offset]
+            for i, d in enumerate(input_spec)
+            if d in weight_spec and input_shape[i + offset] is not None
+        }
         self.input_spec = InputSpec(ndim=ndim, axes=axes)
         self.built = True
 
@@ -608,25 +668,30 @@ class EinsumDense(Layer):
         try:
             return tuple(analyze_einsum(self.equation, self.bias_axes, input_shape, self.partial_output_shape)[2])
         except ValueError as e:
-            raise self._error(f"inputs that fit equation {self.equation!r} and output_shape="
-                              f"{self.partial_output_shape}", f"input_shape={tuple(input_shape)}", str(e)) from None
+            raise self._error(
+                f"inputs that fit equation {self.equation!r} and output_shape={self.partial_output_shape}",
+                f"input_shape={tuple(input_shape)}",
+                str(e),
+            ) from None
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "output_shape": self.partial_output_shape,
-            "equation": self.equation,
-            "activation": activations.serialize(self.activation),
-            "bias_axes": self.bias_axes,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _ser(self.kernel_regularizer, regularizers),
-            "bias_regularizer": _ser(self.bias_regularizer, regularizers),
-            "activity_regularizer": _ser(self.activity_regularizer, regularizers),
-            "kernel_constraint": _ser(self.kernel_constraint, constraints),
-            "bias_constraint": _ser(self.bias_constraint, constraints),
-            "quantization_config": None,
-        })
+        config.update(
+            {
+                "output_shape": self.partial_output_shape,
+                "equation": self.equation,
+                "activation": activations.serialize(self.activation),
+                "bias_axes": self.bias_axes,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": _ser(self.kernel_regularizer, regularizers),
+                "bias_regularizer": _ser(self.bias_regularizer, regularizers),
+                "activity_regularizer": _ser(self.activity_regularizer, regularizers),
+                "kernel_constraint": _ser(self.kernel_constraint, constraints),
+                "bias_constraint": _ser(self.bias_constraint, constraints),
+                "quantization_config": None,
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -665,15 +730,27 @@ class Embedding(Layer):
     _autocast_inputs = False  # indices stay integers; floats are truncated in call
     _keep_int_inputs = True
 
-    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer: Any = "uniform",
-                 embeddings_regularizer: Any = None, embeddings_constraint: Any = None, mask_zero: bool = False,
-                 weights: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer: Any = "uniform",
+        embeddings_regularizer: Any = None,
+        embeddings_constraint: Any = None,
+        mask_zero: bool = False,
+        weights: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if not isinstance(input_dim, int) or isinstance(input_dim, bool) or input_dim <= 0:
-            raise ValueError(f"`input_dim` must be a positive integer. Received: input_dim={input_dim} "
-                             f"(of type {type(input_dim).__name__}).")
+            raise ValueError(
+                f"`input_dim` must be a positive integer. Received: input_dim={input_dim} "
+                f"(of type {type(input_dim).__name__})."
+            )
         if not isinstance(output_dim, int) or isinstance(output_dim, bool) or output_dim <= 0:
-            raise ValueError(f"`output_dim` must be a positive integer. Received: output_dim={output_dim} "
-                             f"(of type {type(output_dim).__name__}).")
+            raise ValueError(
+                f"`output_dim` must be a positive integer. Received: output_dim={output_dim} "
+                f"(of type {type(output_dim).__name__})."
+            )
         for key in ("lora_rank", "lora_alpha", "quantization_config"):
             if kwargs.pop(key, None) is not None:
                 raise ValueError(f"Embedding: `{key}` is not supported by Lamina.")
@@ -696,10 +773,13 @@ class Embedding(Layer):
     def build(self, input_shape: Any = None) -> None:
         if self.built:
             return
-        self.embeddings = self.add_weight(name="embeddings", shape=(self.input_dim, self.output_dim),
-                                          initializer=self.embeddings_initializer,
-                                          regularizer=self.embeddings_regularizer,
-                                          constraint=self.embeddings_constraint)
+        self.embeddings = self.add_weight(
+            name="embeddings",
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+        )
         self.built = True
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -712,8 +792,12 @@ class Embedding(Layer):
             out = F.embedding(indices, self.embeddings)
         except (IndexError, RuntimeError) as e:
             lo, hi = int(indices.min()), int(indices.max())
-            raise self._error(f"indices in [0, {self.input_dim})", f"indices in [{lo}, {hi}]",
-                              "Increase `input_dim` to the vocabulary size or fix the token ids.", IndexError) from e
+            raise self._error(
+                f"indices in [0, {self.input_dim})",
+                f"indices in [{lo}, {hi}]",
+                "Increase `input_dim` to the vocabulary size or fix the token ids.",
+                IndexError,
+            ) from e
         if out.dtype != self._compute_tdtype():
             out = out.to(self._compute_tdtype())
         if self.mask_zero:
@@ -730,16 +814,18 @@ class Embedding(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "input_dim": self.input_dim,
-            "output_dim": self.output_dim,
-            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-            "embeddings_regularizer": _ser(self.embeddings_regularizer, regularizers),
-            "activity_regularizer": _ser(self.activity_regularizer, regularizers),
-            "embeddings_constraint": _ser(self.embeddings_constraint, constraints),
-            "mask_zero": self.mask_zero,
-            "quantization_config": None,
-        })
+        config.update(
+            {
+                "input_dim": self.input_dim,
+                "output_dim": self.output_dim,
+                "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
+                "embeddings_regularizer": _ser(self.embeddings_regularizer, regularizers),
+                "activity_regularizer": _ser(self.activity_regularizer, regularizers),
+                "embeddings_constraint": _ser(self.embeddings_constraint, constraints),
+                "mask_zero": self.mask_zero,
+                "quantization_config": None,
+            }
+        )
         return config
 
     def extra_repr(self) -> str:

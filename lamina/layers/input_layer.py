@@ -26,9 +26,18 @@ class InputLayer(Layer):
         (None, 4)
     """
 
-    def __init__(self, shape: Any = None, batch_size: int | None = None, dtype: Any = None, sparse: bool | None = None,
-                 batch_shape: Any = None, input_tensor: Any = None, optional: bool = False, name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        shape: Any = None,
+        batch_size: int | None = None,
+        dtype: Any = None,
+        sparse: bool | None = None,
+        batch_shape: Any = None,
+        input_tensor: Any = None,
+        optional: bool = False,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.pop("ragged", None)
         if "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
@@ -36,8 +45,10 @@ class InputLayer(Layer):
             batch_shape = kwargs.pop("batch_input_shape")
         super().__init__(name=name, dtype=dtype, **kwargs)
         if shape is not None and batch_shape is not None:
-            raise ValueError("InputLayer takes `shape` or `batch_shape`, not both. "
-                             f"Received: shape={shape}, batch_shape={batch_shape}")
+            raise ValueError(
+                "InputLayer takes `shape` or `batch_shape`, not both. "
+                f"Received: shape={shape}, batch_shape={batch_shape}"
+            )
         if input_tensor is not None:
             if not isinstance(input_tensor, KerasTensor):
                 raise ValueError(f"`input_tensor` must be a KerasTensor. Received: {input_tensor!r}")
@@ -73,8 +84,14 @@ class InputLayer(Layer):
         return self.batch_shape
 
     def get_config(self) -> dict[str, Any]:
-        return {"batch_shape": list(self.batch_shape), "dtype": self._input_dtype, "sparse": self.sparse,
-                "ragged": False, "name": self.name, "optional": self.optional}
+        return {
+            "batch_shape": list(self.batch_shape),
+            "dtype": self._input_dtype,
+            "sparse": self.sparse,
+            "ragged": False,
+            "name": self.name,
+            "optional": self.optional,
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> InputLayer:
@@ -83,8 +100,16 @@ class InputLayer(Layer):
         return cls(**config)
 
 
-def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None, sparse: bool | None = None,  # noqa: N802
-          batch_shape: Any = None, name: str | None = None, tensor: Any = None, optional: bool = False) -> KerasTensor:
+def Input(
+    shape: Any = None,
+    batch_size: int | None = None,
+    dtype: Any = None,
+    sparse: bool | None = None,  # noqa: N802
+    batch_shape: Any = None,
+    name: str | None = None,
+    tensor: Any = None,
+    optional: bool = False,
+) -> KerasTensor:
     """A symbolic input tensor of per-sample ``shape``: start of a ``Sequential`` or functional model.
 
     Example:
@@ -92,6 +117,14 @@ def Input(shape: Any = None, batch_size: int | None = None, dtype: Any = None, s
         >>> lamina.Input(shape=(250, 250, 3)).shape
         (None, 250, 250, 3)
     """
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape,
-                       name=name, input_tensor=tensor, optional=optional)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        name=name,
+        input_tensor=tensor,
+        optional=optional,
+    )
     return layer._output

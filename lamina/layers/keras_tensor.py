@@ -25,8 +25,9 @@ class KerasTensor:
         ((None, 4), 'float32')
     """
 
-    def __init__(self, shape: tuple[int | None, ...], dtype: Any = "float32", name: str | None = None,
-                 sparse: bool = False) -> None:
+    def __init__(
+        self, shape: tuple[int | None, ...], dtype: Any = "float32", name: str | None = None, sparse: bool = False
+    ) -> None:
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.dtype = backend.standardize_dtype(dtype)
         n = next(_ids)
@@ -63,38 +64,101 @@ class KerasTensor:
 
         return symbolic_ops.apply(class_name, *args, **config)
 
-    def __add__(self, o): return self._op("Add", self, o)
-    def __radd__(self, o): return self._op("Add", o, self)
-    def __sub__(self, o): return self._op("Subtract", self, o)
-    def __rsub__(self, o): return self._op("Subtract", o, self)
-    def __mul__(self, o): return self._op("Multiply", self, o)
-    def __rmul__(self, o): return self._op("Multiply", o, self)
-    def __matmul__(self, o): return self._op("Matmul", self, o)
-    def __rmatmul__(self, o): return self._op("Matmul", o, self)
-    def __truediv__(self, o): return self._op("TrueDivide", self, o)
-    def __rtruediv__(self, o): return self._op("TrueDivide", o, self)
-    def __neg__(self): return self._op("Negative", self)
-    def __abs__(self): return self._op("Absolute", self)
-    def __pow__(self, o): return self._op("Power", self, o)
-    def __rpow__(self, o): return self._op("Power", o, self)
-    def __floordiv__(self, o): return self._op("FloorDivide", self, o)
-    def __rfloordiv__(self, o): return self._op("FloorDivide", o, self)
-    def __mod__(self, o): return self._op("Mod", self, o)
-    def __rmod__(self, o): return self._op("Mod", o, self)
-    def __lt__(self, o): return self._op("Less", self, o)
-    def __le__(self, o): return self._op("LessEqual", self, o)
-    def __gt__(self, o): return self._op("Greater", self, o)
-    def __ge__(self, o): return self._op("GreaterEqual", self, o)
-    def __ne__(self, o): return self._op("NotEqual", self, o)
-    def __and__(self, o): return self._op("LogicalAnd", self, o)
-    def __rand__(self, o): return self._op("LogicalAnd", o, self)
-    def __or__(self, o): return self._op("LogicalOr", self, o)
-    def __ror__(self, o): return self._op("LogicalOr", o, self)
-    def __xor__(self, o): return self._op("LogicalXor", self, o)
-    def __rxor__(self, o): return self._op("LogicalXor", o, self)
-    def __invert__(self): return self._op("LogicalNot", self)
-    def __getitem__(self, key): return self._op("GetItem", self, key)
-    def __round__(self, ndigits=None): return self._op("Round", self, decimals=ndigits or 0)
+    def __add__(self, o):
+        return self._op("Add", self, o)
+
+    def __radd__(self, o):
+        return self._op("Add", o, self)
+
+    def __sub__(self, o):
+        return self._op("Subtract", self, o)
+
+    def __rsub__(self, o):
+        return self._op("Subtract", o, self)
+
+    def __mul__(self, o):
+        return self._op("Multiply", self, o)
+
+    def __rmul__(self, o):
+        return self._op("Multiply", o, self)
+
+    def __matmul__(self, o):
+        return self._op("Matmul", self, o)
+
+    def __rmatmul__(self, o):
+        return self._op("Matmul", o, self)
+
+    def __truediv__(self, o):
+        return self._op("TrueDivide", self, o)
+
+    def __rtruediv__(self, o):
+        return self._op("TrueDivide", o, self)
+
+    def __neg__(self):
+        return self._op("Negative", self)
+
+    def __abs__(self):
+        return self._op("Absolute", self)
+
+    def __pow__(self, o):
+        return self._op("Power", self, o)
+
+    def __rpow__(self, o):
+        return self._op("Power", o, self)
+
+    def __floordiv__(self, o):
+        return self._op("FloorDivide", self, o)
+
+    def __rfloordiv__(self, o):
+        return self._op("FloorDivide", o, self)
+
+    def __mod__(self, o):
+        return self._op("Mod", self, o)
+
+    def __rmod__(self, o):
+        return self._op("Mod", o, self)
+
+    def __lt__(self, o):
+        return self._op("Less", self, o)
+
+    def __le__(self, o):
+        return self._op("LessEqual", self, o)
+
+    def __gt__(self, o):
+        return self._op("Greater", self, o)
+
+    def __ge__(self, o):
+        return self._op("GreaterEqual", self, o)
+
+    def __ne__(self, o):
+        return self._op("NotEqual", self, o)
+
+    def __and__(self, o):
+        return self._op("LogicalAnd", self, o)
+
+    def __rand__(self, o):
+        return self._op("LogicalAnd", o, self)
+
+    def __or__(self, o):
+        return self._op("LogicalOr", self, o)
+
+    def __ror__(self, o):
+        return self._op("LogicalOr", o, self)
+
+    def __xor__(self, o):
+        return self._op("LogicalXor", self, o)
+
+    def __rxor__(self, o):
+        return self._op("LogicalXor", o, self)
+
+    def __invert__(self):
+        return self._op("LogicalNot", self)
+
+    def __getitem__(self, key):
+        return self._op("GetItem", self, key)
+
+    def __round__(self, ndigits=None):
+        return self._op("Round", self, decimals=ndigits or 0)
 
     __hash__ = object.__hash__  # `!=` builds a graph node, identity stays the hash and `==`
 

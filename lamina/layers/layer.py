@@ -60,9 +60,18 @@ class InputSpec:
         InputSpec(min_ndim=2, axes={-1: 4})
     """
 
-    def __init__(self, dtype: Any = None, shape: tuple | None = None, ndim: int | None = None,
-                 max_ndim: int | None = None, min_ndim: int | None = None, axes: dict | None = None,
-                 allow_last_axis_squeeze: bool = False, name: str | None = None, optional: bool = False) -> None:
+    def __init__(
+        self,
+        dtype: Any = None,
+        shape: tuple | None = None,
+        ndim: int | None = None,
+        max_ndim: int | None = None,
+        min_ndim: int | None = None,
+        axes: dict | None = None,
+        allow_last_axis_squeeze: bool = False,
+        name: str | None = None,
+        optional: bool = False,
+    ) -> None:
         self.dtype = None if dtype is None else backend.standardize_dtype(dtype)
         self.shape = None if shape is None else tuple(shape)
         self.ndim = len(self.shape) if self.shape is not None else ndim
@@ -74,16 +83,30 @@ class InputSpec:
         self.optional = optional
 
     def __repr__(self) -> str:
-        parts = [f"{k}={v}" for k, v in (("dtype", self.dtype), ("shape", self.shape), ("ndim", self.ndim),
-                                          ("max_ndim", self.max_ndim), ("min_ndim", self.min_ndim))
-                 if v is not None]
+        parts = [
+            f"{k}={v}"
+            for k, v in (
+                ("dtype", self.dtype),
+                ("shape", self.shape),
+                ("ndim", self.ndim),
+                ("max_ndim", self.max_ndim),
+                ("min_ndim", self.min_ndim),
+            )
+            if v is not None
+        ]
         if self.axes:
             parts.append(f"axes={self.axes}")
         return "InputSpec(" + ", ".join(parts) + ")"
 
     def get_config(self) -> dict[str, Any]:
-        return {"dtype": self.dtype, "shape": self.shape, "ndim": self.ndim, "max_ndim": self.max_ndim,
-                "min_ndim": self.min_ndim, "axes": self.axes}
+        return {
+            "dtype": self.dtype,
+            "shape": self.shape,
+            "ndim": self.ndim,
+            "max_ndim": self.max_ndim,
+            "min_ndim": self.min_ndim,
+            "axes": self.axes,
+        }
 
 
 class DTypePolicy:
@@ -106,8 +129,7 @@ class DTypePolicy:
         return {"name": self.name}
 
     def serialize(self) -> dict[str, Any]:
-        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name},
-                "registered_name": None}
+        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name}, "registered_name": None}
 
     def __repr__(self) -> str:
         return f'<DTypePolicy "{self.name}">'
@@ -140,8 +162,20 @@ def standardize_shape(shape: Any) -> tuple[int | None, ...]:
     return tuple(None if d is None else int(d) for d in shape)
 
 
-_LAYER_KWARGS = {"name", "dtype", "trainable", "autocast", "input_shape", "input_dim", "batch_input_shape",
-                 "batch_size", "input_length", "dynamic", "activity_regularizer", "weights"}
+_LAYER_KWARGS = {
+    "name",
+    "dtype",
+    "trainable",
+    "autocast",
+    "input_shape",
+    "input_dim",
+    "batch_input_shape",
+    "batch_size",
+    "input_length",
+    "dynamic",
+    "activity_regularizer",
+    "weights",
+}
 
 
 class Layer(nn.Module):
@@ -187,8 +221,16 @@ class Layer(nn.Module):
         cls._call_has_mask = "mask" in params
         cls._call_has_var_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
 
-    def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True, dtype: Any = None,
-                 autocast: bool = True, name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        activity_regularizer: Any = None,
+        trainable: bool = True,
+        dtype: Any = None,
+        autocast: bool = True,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         input_shape = kwargs.pop("input_shape", None)
         input_dim = kwargs.pop("input_dim", None)
         batch_input_shape = kwargs.pop("batch_input_shape", None)
@@ -266,8 +308,13 @@ class Layer(nn.Module):
             self._non_persistent_buffers_set.add(attr)
         var._attr = attr
 
-    def _error(self, expected: str, received: str, fix: str = "Check the layer before it or the data you passed.",
-               cls: type[Exception] = ValueError) -> Exception:
+    def _error(
+        self,
+        expected: str,
+        received: str,
+        fix: str = "Check the layer before it or the data you passed.",
+        cls: type[Exception] = ValueError,
+    ) -> Exception:
         """The one error format: layer name (type), what it expects, what it received, and the fix."""
         return cls(f'Layer "{self.name}" ({type(self).__name__}) expects {expected}, but received {received}. {fix}')
 
@@ -286,9 +333,19 @@ class Layer(nn.Module):
         return self.dtype_policy.variable_dtype
 
     # ------------------------------------------------------------------ weights
-    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None, trainable: bool = True,
-                   autocast: bool = True, regularizer: Any = None, constraint: Any = None,
-                   aggregation: str = "none", name: str | None = None, **kwargs: Any) -> Variable:
+    def add_weight(
+        self,
+        shape: Any = None,
+        initializer: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        autocast: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        aggregation: str = "none",
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Variable:
         """Creates a weight registered on this module and returns its :class:`Variable` view.
 
         Trainable weights are ``nn.Parameter``s, others buffers. ``initializer`` defaults
@@ -300,8 +357,11 @@ class Layer(nn.Module):
             raise TypeError(f"add_weight() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
         shape = () if shape is None else standardize_shape(shape)
         if any(d is None or d < 0 for d in shape):
-            raise self._error("a fully defined weight shape", f"shape={shape} for weight {name!r}",
-                              "Build the layer from a known input shape.")
+            raise self._error(
+                "a fully defined weight shape",
+                f"shape={shape} for weight {name!r}",
+                "Build the layer from a known input shape.",
+            )
         dtype = backend.standardize_dtype(dtype or self.variable_dtype)
         tdtype = backend.torch_dtype(dtype)
         if initializer is None:
@@ -413,8 +473,11 @@ class Layer(nn.Module):
                 f'Layer "{self.name}" ({type(self).__name__}) expects {len(params)} weight arrays, but received '
                 f"{len(weights)}. Provided weights: {[np.shape(w) for w in weights]}"
             )
-        bad = [f"{v.path}: expected {v.shape}, received {tuple(np.shape(w))}"
-               for v, w in zip(params, weights) if tuple(v.shape) != tuple(np.shape(w))]
+        bad = [
+            f"{v.path}: expected {v.shape}, received {tuple(np.shape(w))}"
+            for v, w in zip(params, weights)
+            if tuple(v.shape) != tuple(np.shape(w))
+        ]
         if bad:
             raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) weight shape mismatch: ' + "; ".join(bad))
         for v, w in zip(params, weights):
@@ -506,10 +569,17 @@ class Layer(nn.Module):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Fast path: built, one plain tensor, at most a `training` kwarg, no torch hooks, no mask in flight.
-        if (self.built and len(args) == 1 and type(args[0]) is torch.Tensor and not self._mixed
-                and (not kwargs or (len(kwargs) == 1 and "training" in kwargs))
-                and not self._forward_hooks and not self._forward_pre_hooks and not _has_global_hooks()
-                and getattr(args[0], "_keras_mask", None) is None):
+        if (
+            self.built
+            and len(args) == 1
+            and type(args[0]) is torch.Tensor
+            and not self._mixed
+            and (not kwargs or (len(kwargs) == 1 and "training" in kwargs))
+            and not self._forward_hooks
+            and not self._forward_pre_hooks
+            and not _has_global_hooks()
+            and getattr(args[0], "_keras_mask", None) is None
+        ):
             x = args[0]
             spec = self.input_spec
             if spec is not None:
@@ -542,8 +612,9 @@ class Layer(nn.Module):
         # Keras casts float inputs to the compute dtype; ints and bools become floats for float layers.
         if x.dtype.is_floating_point or not getattr(self, "_keep_int_inputs", False):
             if x.dtype.is_complex:
-                raise self._error("real-valued inputs", f"dtype {backend.standardize_dtype(x.dtype)}",
-                                  "Pass float data.", TypeError)
+                raise self._error(
+                    "real-valued inputs", f"dtype {backend.standardize_dtype(x.dtype)}", "Pass float data.", TypeError
+                )
             return x.to(self._compute_tdtype())
         return x
 
@@ -560,8 +631,9 @@ class Layer(nn.Module):
             if arr.dtype == np.float64:
                 return backend.convert_to_tensor(arr, dtype=self.compute_dtype, device=device)
             if arr.dtype.kind in "US" or arr.dtype == object:
-                raise self._error("numeric inputs", f"an array of dtype {arr.dtype}", "Convert the data to numbers.",
-                                  TypeError)
+                raise self._error(
+                    "numeric inputs", f"an array of dtype {arr.dtype}", "Convert the data to numbers.", TypeError
+                )
             return backend.convert_to_tensor(arr, device=device)
         if isinstance(x, tuple):
             return tuple(self._convert_inputs(v) for v in x)
@@ -598,8 +670,11 @@ class Layer(nn.Module):
             self._check_input_spec(inputs, self.input_spec)
         if self.autocast and self._autocast_inputs:
             inputs = map_structure(
-                lambda t: self._cast_input(t) if isinstance(t, torch.Tensor) and t.dtype != self._compute_tdtype()
-                else t, inputs)
+                lambda t: (
+                    self._cast_input(t) if isinstance(t, torch.Tensor) and t.dtype != self._compute_tdtype() else t
+                ),
+                inputs,
+            )
             args = (inputs, *args[1:])
 
         # training: explicit > outer call > module flag
@@ -709,7 +784,8 @@ class Layer(nn.Module):
         finally:
             scope.pop()
         outputs = map_structure(
-            lambda s: KerasTensor(s.shape, s.dtype) if isinstance(s, KerasTensor) else s, outputs_spec)
+            lambda s: KerasTensor(s.shape, s.dtype) if isinstance(s, KerasTensor) else s, outputs_spec
+        )
         node = Node(self, args, kwargs, [o for o in flatten(outputs) if isinstance(o, KerasTensor)])
         node_index = len(self._inbound_nodes)
         self._inbound_nodes.append(node)
@@ -720,8 +796,11 @@ class Layer(nn.Module):
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         """Output ``KerasTensor``s for symbolic inputs: from ``compute_output_shape``, else a meta-device run."""
         inputs = args[0]
-        if type(self).compute_output_shape is not Layer.compute_output_shape and len(args) == 1 and not any(
-                isinstance(v, KerasTensor) for v in flatten(kwargs)):
+        if (
+            type(self).compute_output_shape is not Layer.compute_output_shape
+            and len(args) == 1
+            and not any(isinstance(v, KerasTensor) for v in flatten(kwargs))
+        ):
             shape = self.compute_output_shape(_shape_of(inputs))
             dtype = self._output_dtype(inputs)
             return _shapes_to_tensors(shape, dtype)
@@ -768,8 +847,11 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments as a JSON-friendly dict (Keras's schema)."""
-        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable,
-                                  "dtype": self.dtype_policy.serialize()}
+        config: dict[str, Any] = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": self.dtype_policy.serialize(),
+        }
         if self._batch_input_shape is not None and not self.built:
             config["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:
@@ -841,6 +923,7 @@ def _meta_run(layer: Layer, args: tuple, kwargs: dict) -> Any:
 
     results = []
     for probe in _PROBES:
+
         def to_meta(t: Any, probe: int = probe) -> Any:
             if isinstance(t, KerasTensor):
                 shape = tuple(probe if d is None else d for d in t.shape)
@@ -849,8 +932,10 @@ def _meta_run(layer: Layer, args: tuple, kwargs: dict) -> Any:
 
         margs = map_structure(to_meta, args)
         mkwargs = map_structure(to_meta, kwargs)
-        state = {k: torch.empty_like(v, device="meta") for k, v in
-                 list(layer.named_parameters()) + list(layer.named_buffers())}
+        state = {
+            k: torch.empty_like(v, device="meta")
+            for k, v in list(layer.named_parameters()) + list(layer.named_buffers())
+        }
         try:
             out = functional_call(layer, state, margs, mkwargs, strict=False)
         except Exception:  # noqa: BLE001 - fall back to a small real run below

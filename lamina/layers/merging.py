@@ -17,8 +17,11 @@ def _broadcast_shape(a: tuple, b: tuple) -> tuple:
     out = []
     for x, y in zip(a, b):
         if x is None or y is None:
-            out.append(None if (x in (None, 1) and y in (None, 1)) or (x is None and y is None) else (
-                x if y in (None, 1) else y))
+            out.append(
+                None
+                if (x in (None, 1) and y in (None, 1)) or (x is None and y is None)
+                else (x if y in (None, 1) else y)
+            )
         elif x == 1:
             out.append(y)
         elif y == 1 or x == y:
@@ -39,14 +42,21 @@ class Merge(Layer):
         self.supports_masking = True
 
     def _check(self, input_shape: Any) -> list[tuple]:
-        if not isinstance(input_shape, (list, tuple)) or not input_shape or not isinstance(
-                input_shape[0], (list, tuple)):
-            raise self._error("a list of input tensors", f"input_shape={input_shape}",
-                              "Call the layer on a list, e.g. layer([x, y]).")
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or not input_shape
+            or not isinstance(input_shape[0], (list, tuple))
+        ):
+            raise self._error(
+                "a list of input tensors", f"input_shape={input_shape}", "Call the layer on a list, e.g. layer([x, y])."
+            )
         shapes = [tuple(s) for s in input_shape]
         if len(shapes) < self._min_inputs or (self._max_inputs and len(shapes) > self._max_inputs):
-            count = f"exactly {self._max_inputs}" if self._max_inputs == self._min_inputs else (
-                f"at least {self._min_inputs}")
+            count = (
+                f"exactly {self._max_inputs}"
+                if self._max_inputs == self._min_inputs
+                else (f"at least {self._min_inputs}")
+            )
             raise self._error(f"{count} inputs", f"{len(shapes)} inputs of shapes {shapes}")
         return shapes
 
@@ -173,11 +183,13 @@ class Concatenate(Merge):
         rank = len(shapes[0])
         axis = self.axis % rank
         for s in shapes[1:]:
-            mismatch = any(i != axis and a is not None and b is not None and a != b
-                           for i, (a, b) in enumerate(zip(shapes[0], s)))
+            mismatch = any(
+                i != axis and a is not None and b is not None and a != b for i, (a, b) in enumerate(zip(shapes[0], s))
+            )
             if len(s) != rank or mismatch:
-                raise self._error(f"inputs with matching shapes except for the concatenation axis {self.axis}",
-                                  f"shapes {shapes}")
+                raise self._error(
+                    f"inputs with matching shapes except for the concatenation axis {self.axis}", f"shapes {shapes}"
+                )
         out = list(shapes[0])
         sizes = [s[axis] for s in shapes]
         out[axis] = None if any(v is None for v in sizes) else sum(sizes)
@@ -195,8 +207,9 @@ class Concatenate(Merge):
         filled = []
         for x, m in zip(inputs, mask):
             if m is None:
-                m = torch.ones(x.shape[:-1] if self.axis in (-1, x.ndim - 1) else x.shape, dtype=torch.bool,
-                               device=x.device)
+                m = torch.ones(
+                    x.shape[:-1] if self.axis in (-1, x.ndim - 1) else x.shape, dtype=torch.bool, device=x.device
+                )
             filled.append(m)
         if self.axis in (-1, inputs[0].ndim - 1):
             out = filled[0]

@@ -32,8 +32,7 @@ def _check_axes_in_bounds(layer: Layer, axis: Any, input_shape: tuple) -> None:
     rank = len(input_shape)
     for a in axes:
         if a >= rank or a < -rank:
-            raise ValueError(f"Axis {a} is out of bounds for input shape {tuple(input_shape)}. "
-                             f"Received: axis={axis}")
+            raise ValueError(f"Axis {a} is out of bounds for input shape {tuple(input_shape)}. Received: axis={axis}")
 
 
 class _AllReduceSum(torch.autograd.Function):
@@ -99,27 +98,47 @@ class BatchNormalization(Layer):
         ['gamma', 'beta', 'moving_mean', 'moving_variance']
     """
 
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
-                 moving_mean_initializer: Any = "zeros", moving_variance_initializer: Any = "ones",
-                 beta_regularizer: Any = None, gamma_regularizer: Any = None, beta_constraint: Any = None,
-                 gamma_constraint: Any = None, renorm: bool = False, renorm_clipping: dict | None = None,
-                 renorm_momentum: float = 0.99, synchronized: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        moving_mean_initializer: Any = "zeros",
+        moving_variance_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
+        renorm: bool = False,
+        renorm_clipping: dict | None = None,
+        renorm_momentum: float = 0.99,
+        synchronized: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if isinstance(axis, bool) or not isinstance(axis, int):
             raise TypeError(f"BatchNormalization expects an integer `axis`. Received: axis={axis!r}")
         if renorm:
             renorm_clipping = renorm_clipping or {}
             keys = ["rmax", "rmin", "dmax"]
             if set(renorm_clipping) - set(keys):
-                raise ValueError(f"Received invalid keys for `renorm_clipping` argument: {renorm_clipping}. "
-                                 f"Supported values: {keys}.")
+                raise ValueError(
+                    f"Received invalid keys for `renorm_clipping` argument: {renorm_clipping}. "
+                    f"Supported values: {keys}."
+                )
             rmax, rmin, dmax = (renorm_clipping.get(k) for k in ("rmax", "rmin", "dmax"))
             if rmax is not None and rmin is not None and rmax < rmin:
-                raise ValueError("rmax should be greater than rmin in the `renorm_clipping` argument. "
-                                 f"Received: rmax={rmax}, rmin={rmin}.")
+                raise ValueError(
+                    "rmax should be greater than rmin in the `renorm_clipping` argument. "
+                    f"Received: rmax={rmax}, rmin={rmin}."
+                )
             if dmax is not None and dmax < 0:
-                raise ValueError("dmax should be non-negative in the `renorm_clipping` argument. "
-                                 f"Received: dmax={dmax}.")
+                raise ValueError(
+                    f"dmax should be non-negative in the `renorm_clipping` argument. Received: dmax={dmax}."
+                )
         super().__init__(**kwargs)
         self.axis = int(axis)
         self.momentum = float(momentum)
@@ -147,39 +166,68 @@ class BatchNormalization(Layer):
     def build(self, input_shape: tuple) -> None:
         rank = len(input_shape)
         if not -rank <= self.axis < rank:
-            raise self._error(f"an input with axis {self.axis}", f"input_shape={tuple(input_shape)}",
-                              "Pass the features axis of the input as `axis`.")
+            raise self._error(
+                f"an input with axis {self.axis}",
+                f"input_shape={tuple(input_shape)}",
+                "Pass the features axis of the input as `axis`.",
+            )
         dim = input_shape[self.axis]
         if dim is None:
-            raise self._error(f"a known size on axis {self.axis}", f"input_shape={tuple(input_shape)}",
-                              "Give the input a defined features axis.")
+            raise self._error(
+                f"a known size on axis {self.axis}",
+                f"input_shape={tuple(input_shape)}",
+                "Give the input a defined features axis.",
+            )
         shape = (dim,)
         if self.scale:
-            self.gamma = self.add_weight(shape=shape, name="gamma", initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-                                         trainable=True, autocast=False)
+            self.gamma = self.add_weight(
+                shape=shape,
+                name="gamma",
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+                trainable=True,
+                autocast=False,
+            )
         if self.center:
-            self.beta = self.add_weight(shape=shape, name="beta", initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-                                        trainable=True, autocast=False)
-        self.moving_mean = self.add_weight(shape=shape, name="moving_mean", initializer=self.moving_mean_initializer,
-                                           trainable=False, autocast=False)
-        self.moving_variance = self.add_weight(shape=shape, name="moving_variance",
-                                               initializer=self.moving_variance_initializer, trainable=False,
-                                               autocast=False)
+            self.beta = self.add_weight(
+                shape=shape,
+                name="beta",
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+                trainable=True,
+                autocast=False,
+            )
+        self.moving_mean = self.add_weight(
+            shape=shape, name="moving_mean", initializer=self.moving_mean_initializer, trainable=False, autocast=False
+        )
+        self.moving_variance = self.add_weight(
+            shape=shape,
+            name="moving_variance",
+            initializer=self.moving_variance_initializer,
+            trainable=False,
+            autocast=False,
+        )
         if self.renorm:
             var_init = self.moving_variance_initializer
 
             def stddev_init(shape: tuple, dtype: Any = None) -> torch.Tensor:
                 return torch.sqrt(torch.as_tensor(var_init(shape, dtype=dtype)))
 
-            self.moving_stddev = self.add_weight(shape=shape, name="moving_stddev", initializer=stddev_init,
-                                                 trainable=False, autocast=False)
-            self.renorm_mean = self.add_weight(shape=shape, name="renorm_mean",
-                                               initializer=self.moving_mean_initializer, trainable=False,
-                                               autocast=False)
-            self.renorm_stddev = self.add_weight(shape=shape, name="renorm_stddev", initializer=stddev_init,
-                                                 trainable=False, autocast=False)
+            self.moving_stddev = self.add_weight(
+                shape=shape, name="moving_stddev", initializer=stddev_init, trainable=False, autocast=False
+            )
+            self.renorm_mean = self.add_weight(
+                shape=shape,
+                name="renorm_mean",
+                initializer=self.moving_mean_initializer,
+                trainable=False,
+                autocast=False,
+            )
+            self.renorm_stddev = self.add_weight(
+                shape=shape, name="renorm_stddev", initializer=stddev_init, trainable=False, autocast=False
+            )
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: dim})
         self.built = True
 
@@ -187,8 +235,10 @@ class BatchNormalization(Layer):
         if mask is not None and not isinstance(mask, torch.Tensor):
             mask = torch.as_tensor(np.asarray(mask), device=inputs.device)
         if mask is not None and mask.ndim != inputs.ndim - 1:
-            raise ValueError("The mask provided should be one dimension less than the inputs. Received: "
-                             f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}")
+            raise ValueError(
+                "The mask provided should be one dimension less than the inputs. Received: "
+                f"mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}"
+            )
         x = _upcast(inputs)
         axis = self.axis % x.ndim
         gamma = None if self.gamma is None else self.gamma.to(x.dtype)
@@ -196,17 +246,28 @@ class BatchNormalization(Layer):
         if not (training and self.trainable) and x.ndim >= 2:
             # (N, ..., C, ...) -> channels on dim 1, a view
             xc = x if axis == 1 else x.movedim(axis, 1)
-            out = F.batch_norm(xc, self.moving_mean.to(x.dtype), self.moving_variance.to(x.dtype), gamma, beta,
-                               False, 0.0, self.epsilon)
+            out = F.batch_norm(
+                xc,
+                self.moving_mean.to(x.dtype),
+                self.moving_variance.to(x.dtype),
+                gamma,
+                beta,
+                False,
+                0.0,
+                self.epsilon,
+            )
             out = out if axis == 1 else out.movedim(1, axis)
             return out.to(inputs.dtype)
         reduce = [d for d in range(x.ndim) if d != axis]
         count = x.numel() // max(x.shape[axis], 1)
         if not (training and self.trainable):  # rank-1 input in inference: plain formula
-            return ((x - self.moving_mean) * torch.rsqrt(self.moving_variance + self.epsilon)
-                    * (1 if gamma is None else gamma) + (0 if beta is None else beta)).to(inputs.dtype)
-        manual = (mask is not None or self.renorm or count <= 1 or x.ndim < 2
-                  or (self.synchronized and _sync_enabled()))
+            return (
+                (x - self.moving_mean)
+                * torch.rsqrt(self.moving_variance + self.epsilon)
+                * (1 if gamma is None else gamma)
+                + (0 if beta is None else beta)
+            ).to(inputs.dtype)
+        manual = mask is not None or self.renorm or count <= 1 or x.ndim < 2 or (self.synchronized and _sync_enabled())
         if not manual:
             xc = x if axis == 1 else x.movedim(axis, 1)
             # momentum=1 makes F.batch_norm write this batch's mean and unbiased variance into the scratch buffers.
@@ -240,7 +301,7 @@ class BatchNormalization(Layer):
                 stats = _AllReduceSum.apply(stats)
                 c = x.shape[self.axis]
                 mean = stats[:c] / stats[-1]
-                return mean, stats[c:2 * c] / stats[-1] - mean.square()
+                return mean, stats[c : 2 * c] / stats[-1] - mean.square()
             mean = x.mean(reduce)
             return mean, x.square().mean(reduce) - mean.square()  # Keras's E[x^2] - E[x]^2
         m = mask.to(torch.bool).unsqueeze(-1).expand_as(x)
@@ -262,7 +323,7 @@ class BatchNormalization(Layer):
             mean_d, var_d = mean.detach(), var.detach()
             stddev = torch.sqrt(var_d + self.epsilon)
             renorm_mean = self.renorm_mean.to(mean.dtype)
-            renorm_stddev = torch.clamp(self.renorm_stddev.to(mean.dtype), min=self.epsilon ** 0.5)
+            renorm_stddev = torch.clamp(self.renorm_stddev.to(mean.dtype), min=self.epsilon**0.5)
             r = stddev / renorm_stddev
             d = (mean_d - renorm_mean) / renorm_stddev
             if clip.get("rmin") is not None:
@@ -297,25 +358,27 @@ class BatchNormalization(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "axis": self.axis,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
-            "beta_regularizer": _ser(self.beta_regularizer, regularizers),
-            "gamma_regularizer": _ser(self.gamma_regularizer, regularizers),
-            "beta_constraint": _ser(self.beta_constraint, constraints),
-            "gamma_constraint": _ser(self.gamma_constraint, constraints),
-            "synchronized": self.synchronized,
-            "renorm": self.renorm,
-            "renorm_clipping": self.renorm_clipping,
-            "renorm_momentum": self.renorm_momentum,
-        })
+        config.update(
+            {
+                "axis": self.axis,
+                "momentum": self.momentum,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+                "beta_regularizer": _ser(self.beta_regularizer, regularizers),
+                "gamma_regularizer": _ser(self.gamma_regularizer, regularizers),
+                "beta_constraint": _ser(self.beta_constraint, constraints),
+                "gamma_constraint": _ser(self.gamma_constraint, constraints),
+                "synchronized": self.synchronized,
+                "renorm": self.renorm,
+                "renorm_clipping": self.renorm_clipping,
+                "renorm_momentum": self.renorm_momentum,
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -343,15 +406,28 @@ class LayerNormalization(Layer):
         [[-1.0, 1.0]]
     """
 
-    def __init__(self, axis: Any = -1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
-                 beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", beta_regularizer: Any = None,
-                 gamma_regularizer: Any = None, beta_constraint: Any = None, gamma_constraint: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        axis: Any = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         rms_scaling = kwargs.pop("rms_scaling", False)
         if rms_scaling:
-            warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the "
-                          "input by the variance, not the root mean square. To correctly use RMS Normalization, "
-                          "please use `keras.layers.RMSNormalization` instead.", stacklevel=2)
+            warnings.warn(
+                "You passed `rms_scaling=True`, which is deprecated. This argument incorrectly scales the "
+                "input by the variance, not the root mean square. To correctly use RMS Normalization, "
+                "please use `keras.layers.RMSNormalization` instead.",
+                stacklevel=2,
+            )
         if isinstance(axis, (list, tuple)):
             axis = list(axis)
         elif not isinstance(axis, int) or isinstance(axis, bool):
@@ -378,16 +454,31 @@ class LayerNormalization(Layer):
         self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
         shape = tuple(input_shape[d] for d in self.axis)
         if any(d is None for d in shape):
-            raise self._error(f"known sizes on axes {self.axis}", f"input_shape={tuple(input_shape)}",
-                              "Give the normalized axes a defined size.")
+            raise self._error(
+                f"known sizes on axes {self.axis}",
+                f"input_shape={tuple(input_shape)}",
+                "Give the normalized axes a defined size.",
+            )
         if self.scale or self.rms_scaling:
-            self.gamma = self.add_weight(name="gamma", shape=shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-                                         trainable=True, autocast=False)
+            self.gamma = self.add_weight(
+                name="gamma",
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+                trainable=True,
+                autocast=False,
+            )
         if self.center and not self.rms_scaling:
-            self.beta = self.add_weight(name="beta", shape=shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-                                        trainable=True, autocast=False)
+            self.beta = self.add_weight(
+                name="beta",
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+                trainable=True,
+                autocast=False,
+            )
         self.built = True
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -429,19 +520,21 @@ class LayerNormalization(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "axis": self.axis,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            "rms_scaling": self.rms_scaling,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": _ser(self.beta_regularizer, regularizers),
-            "gamma_regularizer": _ser(self.gamma_regularizer, regularizers),
-            "beta_constraint": _ser(self.beta_constraint, constraints),
-            "gamma_constraint": _ser(self.gamma_constraint, constraints),
-        })
+        config.update(
+            {
+                "axis": self.axis,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                "rms_scaling": self.rms_scaling,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": _ser(self.beta_regularizer, regularizers),
+                "gamma_regularizer": _ser(self.gamma_regularizer, regularizers),
+                "beta_constraint": _ser(self.beta_constraint, constraints),
+                "gamma_constraint": _ser(self.gamma_constraint, constraints),
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -468,13 +561,26 @@ class GroupNormalization(Layer):
         [[[-1.0, -1.0], [1.0, 1.0]]]
     """
 
-    def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, beta_initializer: Any = "zeros", gamma_initializer: Any = "ones",
-                 beta_regularizer: Any = None, gamma_regularizer: Any = None, beta_constraint: Any = None,
-                 gamma_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        groups: int = 32,
+        axis: int = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if isinstance(groups, bool) or not isinstance(groups, int) or (groups <= 0 and groups != -1):
-            raise ValueError("Received an invalid value for argument `groups`, expected a positive integer (or "
-                             f"`-1` for instance normalization). Received: groups={groups}")
+            raise ValueError(
+                "Received an invalid value for argument `groups`, expected a positive integer (or "
+                f"`-1` for instance normalization). Received: groups={groups}"
+            )
         super().__init__(**kwargs)
         self.supports_masking = True
         self.autocast = False
@@ -496,8 +602,10 @@ class GroupNormalization(Layer):
         _check_axes_in_bounds(self, self.axis, input_shape)
         dim = input_shape[self.axis]
         if dim is None:
-            raise ValueError(f"Axis {self.axis} of input tensor should have a defined dimension but the layer "
-                             f"received an input with shape {tuple(input_shape)}.")
+            raise ValueError(
+                f"Axis {self.axis} of input tensor should have a defined dimension but the layer "
+                f"received an input with shape {tuple(input_shape)}."
+            )
         if self.groups == -1:
             self.groups = dim
         if dim < self.groups:
@@ -506,13 +614,23 @@ class GroupNormalization(Layer):
             raise ValueError(f"Number of groups ({self.groups}) must be a multiple of the number of channels ({dim}).")
         self.input_spec = InputSpec(ndim=len(input_shape), axes={self.axis: dim})
         if self.scale:
-            self.gamma = self.add_weight(shape=(dim,), name="gamma", initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-                                         autocast=False)
+            self.gamma = self.add_weight(
+                shape=(dim,),
+                name="gamma",
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+                autocast=False,
+            )
         if self.center:
-            self.beta = self.add_weight(shape=(dim,), name="beta", initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-                                        autocast=False)
+            self.beta = self.add_weight(
+                shape=(dim,),
+                name="beta",
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+                autocast=False,
+            )
         self.built = True
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -531,19 +649,21 @@ class GroupNormalization(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "groups": self.groups,
-            "axis": self.axis,
-            "epsilon": self.epsilon,
-            "center": self.center,
-            "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": _ser(self.beta_regularizer, regularizers),
-            "gamma_regularizer": _ser(self.gamma_regularizer, regularizers),
-            "beta_constraint": _ser(self.beta_constraint, constraints),
-            "gamma_constraint": _ser(self.gamma_constraint, constraints),
-        })
+        config.update(
+            {
+                "groups": self.groups,
+                "axis": self.axis,
+                "epsilon": self.epsilon,
+                "center": self.center,
+                "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": _ser(self.beta_regularizer, regularizers),
+                "gamma_regularizer": _ser(self.gamma_regularizer, regularizers),
+                "beta_constraint": _ser(self.beta_constraint, constraints),
+                "gamma_constraint": _ser(self.gamma_constraint, constraints),
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -569,8 +689,9 @@ class UnitNormalization(Layer):
         elif isinstance(axis, int) and not isinstance(axis, bool):
             self.axis = axis
         else:
-            raise TypeError(f"Invalid value for `axis` argument: expected an int or a list/tuple of ints. "
-                            f"Received: axis={axis}")
+            raise TypeError(
+                f"Invalid value for `axis` argument: expected an int or a list/tuple of ints. Received: axis={axis}"
+            )
         self.supports_masking = True
         self.built = True
 
@@ -671,8 +792,9 @@ class SpectralNormalization(_wrapper_base()):
     def __init__(self, layer: Layer, power_iterations: int = 1, **kwargs: Any) -> None:
         super().__init__(layer, **kwargs)
         if power_iterations <= 0:
-            raise ValueError("`power_iterations` should be greater than zero. Received: "
-                             f"`power_iterations={power_iterations}`")
+            raise ValueError(
+                f"`power_iterations` should be greater than zero. Received: `power_iterations={power_iterations}`"
+            )
         self.power_iterations = power_iterations
         self.vector_u = None
 
@@ -695,9 +817,13 @@ class SpectralNormalization(_wrapper_base()):
         super().build(input_shape)
         self.input_spec = InputSpec(min_ndim=1, axes={-1: input_shape[-1]})
         kernel = self.kernel
-        self.vector_u = self.add_weight(shape=(1, kernel.shape[-1]),
-                                        initializer=initializers.TruncatedNormal(stddev=0.02), trainable=False,
-                                        name="vector_u", dtype=backend.standardize_dtype(kernel.dtype))
+        self.vector_u = self.add_weight(
+            shape=(1, kernel.shape[-1]),
+            initializer=initializers.TruncatedNormal(stddev=0.02),
+            trainable=False,
+            name="vector_u",
+            dtype=backend.standardize_dtype(kernel.dtype),
+        )
         self.built = True
 
     @property

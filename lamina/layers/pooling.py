@@ -41,9 +41,17 @@ class BasePooling(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
     """
 
-    def __init__(self, pool_size: Any, strides: Any, pool_dimensions: int, pool_mode: str = "max",
-                 padding: str = "valid", data_format: str | None = None, name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        pool_size: Any,
+        strides: Any,
+        pool_dimensions: int,
+        pool_mode: str = "max",
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         pool_size = standardize_tuple(pool_size, pool_dimensions, "pool_size")
         strides = pool_size if strides is None else standardize_tuple(strides, pool_dimensions, "strides")
         padding = standardize_padding(padding)
@@ -82,20 +90,31 @@ class BasePooling(Layer):
         out = tuple(conv_output_length(n, k, s, self.padding) for n, k, s in zip(spatial, self.pool_size, self.strides))
         if any(n is not None and n <= 0 for n in out):
             raise self._error(
-                "inputs at least as large as its pool_size", f"shape {shape} with pool_size={self.pool_size}, "
+                "inputs at least as large as its pool_size",
+                f"shape {shape} with pool_size={self.pool_size}, "
                 f"strides={self.strides}, padding={self.padding!r}, so the computed output size would be zero or "
-                "negative", 'Use larger inputs, a smaller pool_size, or padding="same".')
+                "negative",
+                'Use larger inputs, a smaller pool_size, or padding="same".',
+            )
         return (shape[0], *out, shape[-1]) if channels_last else (shape[0], shape[1], *out)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"pool_size": self.pool_size, "padding": self.padding, "strides": self.strides,
-                       "data_format": self.data_format})
+        config.update(
+            {
+                "pool_size": self.pool_size,
+                "padding": self.padding,
+                "strides": self.strides,
+                "data_format": self.data_format,
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
-        return (f"name={self.name!r}, pool_size={self.pool_size}, strides={self.strides}, padding={self.padding!r}, "
-                f"data_format={self.data_format!r}")
+        return (
+            f"name={self.name!r}, pool_size={self.pool_size}, strides={self.strides}, padding={self.padding!r}, "
+            f"data_format={self.data_format!r}"
+        )
 
 
 class MaxPooling1D(BasePooling):
@@ -120,10 +139,25 @@ class MaxPooling1D(BasePooling):
         [2.0, 3.0, 4.0, 5.0]
     """
 
-    def __init__(self, pool_size: Any = 2, strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, pool_dimensions=1, pool_mode="max", padding=padding,
-                         data_format=data_format, name=name, **kwargs)
+    def __init__(
+        self,
+        pool_size: Any = 2,
+        strides: Any = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            pool_size,
+            strides,
+            pool_dimensions=1,
+            pool_mode="max",
+            padding=padding,
+            data_format=data_format,
+            name=name,
+            **kwargs,
+        )
 
 
 class MaxPooling2D(BasePooling):
@@ -148,10 +182,25 @@ class MaxPooling2D(BasePooling):
         [5.0, 6.0, 8.0, 9.0]
     """
 
-    def __init__(self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, pool_dimensions=2, pool_mode="max", padding=padding,
-                         data_format=data_format, name=name, **kwargs)
+    def __init__(
+        self,
+        pool_size: Any = (2, 2),
+        strides: Any = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            pool_size,
+            strides,
+            pool_dimensions=2,
+            pool_mode="max",
+            padding=padding,
+            data_format=data_format,
+            name=name,
+            **kwargs,
+        )
 
 
 class MaxPooling3D(BasePooling):
@@ -175,10 +224,25 @@ class MaxPooling3D(BasePooling):
         torch.Size([1, 2, 2, 2, 2])
     """
 
-    def __init__(self, pool_size: Any = (2, 2, 2), strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, pool_dimensions=3, pool_mode="max", padding=padding,
-                         data_format=data_format, name=name, **kwargs)
+    def __init__(
+        self,
+        pool_size: Any = (2, 2, 2),
+        strides: Any = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            pool_size,
+            strides,
+            pool_dimensions=3,
+            pool_mode="max",
+            padding=padding,
+            data_format=data_format,
+            name=name,
+            **kwargs,
+        )
 
 
 class AveragePooling1D(BasePooling):
@@ -203,10 +267,25 @@ class AveragePooling1D(BasePooling):
         [1.5, 2.5, 3.5, 4.5]
     """
 
-    def __init__(self, pool_size: Any, strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, pool_dimensions=1, pool_mode="average", padding=padding,
-                         data_format=data_format, name=name, **kwargs)
+    def __init__(
+        self,
+        pool_size: Any,
+        strides: Any = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            pool_size,
+            strides,
+            pool_dimensions=1,
+            pool_mode="average",
+            padding=padding,
+            data_format=data_format,
+            name=name,
+            **kwargs,
+        )
 
 
 class AveragePooling2D(BasePooling):
@@ -231,10 +310,25 @@ class AveragePooling2D(BasePooling):
         [3.5, 5.5, 11.5, 13.5]
     """
 
-    def __init__(self, pool_size: Any, strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, pool_dimensions=2, pool_mode="average", padding=padding,
-                         data_format=data_format, name=name, **kwargs)
+    def __init__(
+        self,
+        pool_size: Any,
+        strides: Any = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            pool_size,
+            strides,
+            pool_dimensions=2,
+            pool_mode="average",
+            padding=padding,
+            data_format=data_format,
+            name=name,
+            **kwargs,
+        )
 
 
 class AveragePooling3D(BasePooling):
@@ -258,10 +352,25 @@ class AveragePooling3D(BasePooling):
         torch.Size([1, 2, 2, 2, 2])
     """
 
-    def __init__(self, pool_size: Any, strides: Any = None, padding: str = "valid",
-                 data_format: str | None = None, name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(pool_size, strides, pool_dimensions=3, pool_mode="average", padding=padding,
-                         data_format=data_format, name=name, **kwargs)
+    def __init__(
+        self,
+        pool_size: Any,
+        strides: Any = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            pool_size,
+            strides,
+            pool_dimensions=3,
+            pool_mode="average",
+            padding=padding,
+            data_format=data_format,
+            name=name,
+            **kwargs,
+        )
 
 
 class BaseGlobalPooling(Layer):
@@ -273,8 +382,9 @@ class BaseGlobalPooling(Layer):
         keepdims: keep the spatial axes with size 1.
     """
 
-    def __init__(self, pool_dimensions: int, data_format: str | None = None, keepdims: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, pool_dimensions: int, data_format: str | None = None, keepdims: bool = False, **kwargs: Any
+    ) -> None:
         data_format = standardize_data_format(data_format)
         super().__init__(**kwargs)
         self.rank = pool_dimensions
@@ -482,8 +592,9 @@ class BaseAdaptivePooling(Layer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
     """
 
-    def __init__(self, output_size: Any, rank: int, pool_mode: str, data_format: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, output_size: Any, rank: int, pool_mode: str, data_format: str | None = None, **kwargs: Any
+    ) -> None:
         output_size = standardize_tuple(output_size, rank, "output_size")
         data_format = standardize_data_format(data_format)
         super().__init__(**kwargs)

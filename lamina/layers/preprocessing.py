@@ -19,11 +19,15 @@ _EPSILON = 1e-7  # keras.config.epsilon()
 def _serialize_value(value: Any) -> Any:
     """Keras's form for array-valued config entries: ``{"class_name": "__numpy__", ...}``."""
     if isinstance(value, torch.Tensor):
-        return {"class_name": "__tensor__",
-                "config": {"value": backend.to_numpy(value).tolist(), "dtype": backend.standardize_dtype(value.dtype)}}
+        return {
+            "class_name": "__tensor__",
+            "config": {"value": backend.to_numpy(value).tolist(), "dtype": backend.standardize_dtype(value.dtype)},
+        }
     if isinstance(value, np.ndarray) and value.ndim > 0:
-        return {"class_name": "__numpy__",
-                "config": {"value": value.tolist(), "dtype": backend.standardize_dtype(value.dtype)}}
+        return {
+            "class_name": "__numpy__",
+            "config": {"value": value.tolist(), "dtype": backend.standardize_dtype(value.dtype)},
+        }
     if isinstance(value, (np.generic, np.ndarray)):
         return value.item()
     return value
@@ -125,8 +129,9 @@ class Normalization(Layer):
         ['mean', 'variance', 'count']
     """
 
-    def __init__(self, axis: Any = -1, mean: Any = None, variance: Any = None, invert: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, axis: Any = -1, mean: Any = None, variance: Any = None, invert: bool = False, **kwargs: Any
+    ) -> None:
         if axis is None:
             axis = ()
         elif isinstance(axis, int):
@@ -134,15 +139,21 @@ class Normalization(Layer):
         else:
             axis = tuple(axis)
         if (mean is not None) != (variance is not None):
-            raise ValueError("When setting values directly, both `mean` and `variance` must be set. "
-                             f"Received: mean={mean} and variance={variance}")
+            raise ValueError(
+                "When setting values directly, both `mean` and `variance` must be set. "
+                f"Received: mean={mean} and variance={variance}"
+            )
         if mean is not None:
             if np.shape(mean) != np.shape(variance):
-                raise ValueError("When setting values directly, `mean` and `variance` must have the same shape. "
-                                 f"Received: mean shape {np.shape(mean)} and variance shape {np.shape(variance)}")
+                raise ValueError(
+                    "When setting values directly, `mean` and `variance` must have the same shape. "
+                    f"Received: mean shape {np.shape(mean)} and variance shape {np.shape(variance)}"
+                )
             if len(np.shape(mean)) > len(axis):
-                raise ValueError(f"The rank of `mean` must be less than or equal to the number of axes "
-                                 f"({len(axis)}). Received: mean shape {np.shape(mean)} for axis {axis}")
+                raise ValueError(
+                    f"The rank of `mean` must be less than or equal to the number of axes "
+                    f"({len(axis)}). Received: mean shape {np.shape(mean)} for axis {axis}"
+                )
         super().__init__(**kwargs)
         self.axis = axis
         self.input_mean = mean
@@ -158,14 +169,19 @@ class Normalization(Layer):
         input_shape = tuple(input_shape)
         ndim = len(input_shape)
         if any(a < -ndim or a >= ndim for a in self.axis):
-            raise self._error(f"inputs with every axis in axis={self.axis}", f"inputs of rank {ndim}",
-                              "All `axis` values must be in the range [-ndim, ndim).")
+            raise self._error(
+                f"inputs with every axis in axis={self.axis}",
+                f"inputs of rank {ndim}",
+                "All `axis` values must be in the range [-ndim, ndim).",
+            )
         keep = tuple(sorted(a if a >= 0 else a + ndim for a in self.axis))
         for d in keep:
             if input_shape[d] is None:
-                raise self._error(f"a known size on every kept axis (axis={self.axis})",
-                                  f"input_shape={input_shape} (axis {d} unknown)",
-                                  "Give the input a defined size on the normalized axes.")
+                raise self._error(
+                    f"a known size on every kept axis (axis={self.axis})",
+                    f"input_shape={input_shape} (axis {d} unknown)",
+                    "Give the input a defined size on the normalized axes.",
+                )
         self._build_input_shape = input_shape
         self._keep_axis = keep
         self._reduce_axis = tuple(d for d in range(ndim) if d not in keep)
@@ -173,12 +189,15 @@ class Normalization(Layer):
         self._mean_and_var_shape = tuple(input_shape[d] for d in keep)
         if self.input_mean is None:
             # Keras's names and order; the buffers are registered as adapt_mean, adapt_variance, count
-            self.adapt_mean = mean_v = self.add_weight(name="mean", shape=self._mean_and_var_shape,
-                                                       initializer="zeros", trainable=False)
-            self.adapt_variance = var_v = self.add_weight(name="variance", shape=self._mean_and_var_shape,
-                                                          initializer="ones", trainable=False)
-            self.count = count_v = self.add_weight(name="count", shape=(), dtype="int32", initializer="zeros",
-                                                   trainable=False)
+            self.adapt_mean = mean_v = self.add_weight(
+                name="mean", shape=self._mean_and_var_shape, initializer="zeros", trainable=False
+            )
+            self.adapt_variance = var_v = self.add_weight(
+                name="variance", shape=self._mean_and_var_shape, initializer="ones", trainable=False
+            )
+            self.count = count_v = self.add_weight(
+                name="count", shape=(), dtype="int32", initializer="zeros", trainable=False
+            )
             self.__dict__["_stat_vars"] = (mean_v, var_v, count_v)
         else:
             mean = torch.as_tensor(np.asarray(self.input_mean, dtype="float64"))
@@ -193,10 +212,16 @@ class Normalization(Layer):
             tdtype = self._compute_tdtype()
             device = getattr(_layer_ctx, "build_device", None) or backend.default_device()
             # constants, not weights (as in Keras); non-persistent buffers so `.to(device)` moves them
-            self.register_buffer("_mean_const", mean.broadcast_to(self._broadcast_shape)
-                                 .to(device=device, dtype=tdtype).contiguous(), persistent=False)
-            self.register_buffer("_variance_const", variance.broadcast_to(self._broadcast_shape)
-                                 .to(device=device, dtype=tdtype).contiguous(), persistent=False)
+            self.register_buffer(
+                "_mean_const",
+                mean.broadcast_to(self._broadcast_shape).to(device=device, dtype=tdtype).contiguous(),
+                persistent=False,
+            )
+            self.register_buffer(
+                "_variance_const",
+                variance.broadcast_to(self._broadcast_shape).to(device=device, dtype=tdtype).contiguous(),
+                persistent=False,
+            )
         self.built = True
 
     def finalize_state(self) -> None:
@@ -221,8 +246,11 @@ class Normalization(Layer):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         if self._build_input_shape is None:
-            raise self._error("to be built first", "a call before build",
-                              "Call `build(input_shape)` or `adapt(data)` on the layer before using it.")
+            raise self._error(
+                "to be built first",
+                "a call before build",
+                "Call `build(input_shape)` or `adapt(data)` on the layer before using it.",
+            )
         mean, var = self._stats()
         if mean.device != inputs.device and self.input_mean is not None:
             # constants follow the data once (weights follow `.to(device)` like any module's)
@@ -253,28 +281,40 @@ class Normalization(Layer):
             it = iter(data)
             first = next(it, None)
             if first is None:
-                raise ValueError("adapt() received an empty iterable (no batches). Expected at least one batch, "
-                                 "e.g. layer.adapt([x]) or layer.adapt(list_of_batches).")
+                raise ValueError(
+                    "adapt() received an empty iterable (no batches). Expected at least one batch, "
+                    "e.g. layer.adapt([x]) or layer.adapt(list_of_batches)."
+                )
             first = _first_of(first)
             if not hasattr(first, "shape"):
-                raise TypeError("adapt() expects an iterable that yields arrays or tensors with a `.shape` "
-                                f"attribute. Got an element of type {type(first).__name__}.")
+                raise TypeError(
+                    "adapt() expects an iterable that yields arrays or tensors with a `.shape` "
+                    f"attribute. Got an element of type {type(first).__name__}."
+                )
             input_shape = tuple(first.shape)
             data = itertools.chain([first], it)
         else:
-            raise TypeError(f"Unsupported data type: {type(data)}. `adapt` supports NumPy arrays, torch tensors "
-                            "and iterables of batches (e.g. a list, a generator or a DataLoader).")
+            raise TypeError(
+                f"Unsupported data type: {type(data)}. `adapt` supports NumPy arrays, torch tensors "
+                "and iterables of batches (e.g. a list, a generator or a DataLoader)."
+            )
         if self.input_mean is not None:
-            raise self._error("adapt() only without fixed `mean`/`variance`", "mean and variance in the constructor",
-                              "Create the layer without `mean`/`variance` to adapt it.")
+            raise self._error(
+                "adapt() only without fixed `mean`/`variance`",
+                "mean and variance in the constructor",
+                "Create the layer without `mean`/`variance` to adapt it.",
+            )
         if self._build_input_shape is None:
             self.__dict__["built"] = False
             self._maybe_build(input_shape)
         else:
             for d in self._keep_axis:
                 if input_shape[d] != self._build_input_shape[d]:
-                    raise self._error(f"adapt() data matching the built input_shape={self._build_input_shape}",
-                                      f"data.shape={input_shape}", "Adapt on data with the same feature axes.")
+                    raise self._error(
+                        f"adapt() data matching the built input_shape={self._build_input_shape}",
+                        f"data.shape={input_shape}",
+                        "Adapt on data with the same feature axes.",
+                    )
         if isinstance(data, np.ndarray):
             total_mean = np.mean(data, axis=self._reduce_axis)
             total_var = np.var(data, axis=self._reduce_axis)
@@ -294,9 +334,11 @@ class Normalization(Layer):
                 batch = backend.convert_to_tensor(_first_of(batch), dtype="float64", device=torch.device("cpu"))
                 for d in self._keep_axis:
                     if batch.shape[d] != self._build_input_shape[d]:
-                        raise self._error(f"batches of shape {self._build_input_shape}",
-                                          f"a batch of shape {tuple(batch.shape)}",
-                                          "Every adapt() batch must match the built feature axes.")
+                        raise self._error(
+                            f"batches of shape {self._build_input_shape}",
+                            f"a batch of shape {tuple(batch.shape)}",
+                            "Every adapt() batch must match the built feature axes.",
+                        )
                 if self._reduce_axis:
                     batch_mean = batch.mean(dim=self._reduce_axis)
                     batch_var = batch.var(dim=self._reduce_axis, correction=0)
@@ -308,8 +350,9 @@ class Normalization(Layer):
                 w_old = 1.0 - w_new
                 new_mean = total_mean * w_old + batch_mean * w_new
                 # lack-of-fit sum of squares: both groups' variances around the new mean
-                total_var = ((total_var + (total_mean - new_mean) ** 2) * w_old
-                             + (batch_var + (batch_mean - new_mean) ** 2) * w_new)
+                total_var = (total_var + (total_mean - new_mean) ** 2) * w_old + (
+                    batch_var + (batch_mean - new_mean) ** 2
+                ) * w_new
                 total_mean = new_mean
         mean_v, var_v, _ = self._stat_vars
         mean_v.assign(torch.as_tensor(np.asarray(backend.to_numpy(total_mean)), dtype=mean_v.value.dtype))
@@ -320,12 +363,14 @@ class Normalization(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "axis": self.axis,
-            "invert": self.invert,
-            "mean": np.array(self.input_mean).tolist(),
-            "variance": np.array(self.input_variance).tolist(),
-        })
+        config.update(
+            {
+                "axis": self.axis,
+                "invert": self.invert,
+                "mean": np.array(self.input_mean).tolist(),
+                "variance": np.array(self.input_variance).tolist(),
+            }
+        )
         return config
 
     def get_build_config(self) -> dict[str, Any] | None:

@@ -61,12 +61,18 @@ class _SeededNoise(Layer):
         if noise_shape is None:
             return shape
         if len(noise_shape) != len(shape):
-            raise self._error(f"inputs of rank {len(noise_shape)} to match noise_shape={noise_shape}",
-                              f"inputs of shape {shape}", "Give `noise_shape` one entry per input axis.")
+            raise self._error(
+                f"inputs of rank {len(noise_shape)} to match noise_shape={noise_shape}",
+                f"inputs of shape {shape}",
+                "Give `noise_shape` one entry per input axis.",
+            )
         out = tuple(s if n is None else n for n, s in zip(noise_shape, shape))
         if any(n != 1 and n != s for n, s in zip(out, shape)):
-            raise self._error(f"inputs that noise_shape={noise_shape} broadcasts to", f"inputs of shape {shape}",
-                              "Each `noise_shape` entry must be 1, None, or the input's size on that axis.")
+            raise self._error(
+                f"inputs that noise_shape={noise_shape} broadcasts to",
+                f"inputs of shape {shape}",
+                "Each `noise_shape` entry must be 1, None, or the input's size on that axis.",
+            )
         return out
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -109,23 +115,31 @@ class Dropout(_SeededNoise):
         if noise_shape is None:
             return None
         if isinstance(noise_shape, str):
-            raise ValueError("Invalid value received for argument `noise_shape`. Expected a tuple or list of "
-                             f"integers. Received: noise_shape={noise_shape}")
+            raise ValueError(
+                "Invalid value received for argument `noise_shape`. Expected a tuple or list of "
+                f"integers. Received: noise_shape={noise_shape}"
+            )
         try:
             shape = tuple(noise_shape)
         except TypeError:
-            raise ValueError("Invalid value received for argument `noise_shape`. Expected an iterable of integers "
-                             f"(e.g., a tuple or list). Received: noise_shape={noise_shape}") from None
+            raise ValueError(
+                "Invalid value received for argument `noise_shape`. Expected an iterable of integers "
+                f"(e.g., a tuple or list). Received: noise_shape={noise_shape}"
+            ) from None
         for i, dim in enumerate(shape):
             if dim is None:
                 continue
             if isinstance(dim, bool) or not isinstance(dim, int):
-                raise ValueError("Invalid value received for argument `noise_shape`. Expected all elements to be "
-                                 f"integers or None. Received element at index {i}: {dim} "
-                                 f"(type: {type(dim).__name__})")
+                raise ValueError(
+                    "Invalid value received for argument `noise_shape`. Expected all elements to be "
+                    f"integers or None. Received element at index {i}: {dim} "
+                    f"(type: {type(dim).__name__})"
+                )
             if dim <= 0:
-                raise ValueError("Invalid value received for argument `noise_shape`. Expected all dimensions to "
-                                 f"be positive integers or None. Received negative or zero value at index {i}: {dim}")
+                raise ValueError(
+                    "Invalid value received for argument `noise_shape`. Expected all dimensions to "
+                    f"be positive integers or None. Received negative or zero value at index {i}: {dim}"
+                )
         return shape
 
     def _noise_shape(self, inputs: torch.Tensor) -> tuple | None:
@@ -159,8 +173,14 @@ class _SpatialDropout(Dropout):
 
     rank = 0
 
-    def __init__(self, rate: float, data_format: str | None = None, seed: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        data_format: str | None = None,
+        seed: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(rate, seed=seed, name=name, dtype=dtype)
         self.data_format = standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
@@ -215,8 +235,14 @@ class SpatialDropout2D(_SpatialDropout):
 
     rank = 2
 
-    def __init__(self, rate: float, data_format: str | None = None, seed: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        data_format: str | None = None,
+        seed: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(rate, data_format, seed=seed, name=name, dtype=dtype)
 
 
@@ -236,8 +262,14 @@ class SpatialDropout3D(_SpatialDropout):
 
     rank = 3
 
-    def __init__(self, rate: float, data_format: str | None = None, seed: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        data_format: str | None = None,
+        seed: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(rate, data_format, seed=seed, name=name, dtype=dtype)
 
 

@@ -53,8 +53,10 @@ def standardize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -
         values = tuple(int(v) for v in values)
     bad = [v for v in values if (v < 0 if allow_zero else v <= 0)]
     if bad:
-        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers >= {0 if allow_zero else 1}. "
-                         f"Received {name}={value}, including {bad[0]} that does not satisfy the requirement.")
+        raise ValueError(
+            f"The `{name}` argument must be a tuple of {n} integers >= {0 if allow_zero else 1}. "
+            f"Received {name}={value}, including {bad[0]} that does not satisfy the requirement."
+        )
     return values
 
 
@@ -67,8 +69,9 @@ def _pairs_per_axis(value: Any, rank: int, name: str) -> tuple[tuple[int, int], 
     if hasattr(value, "__len__"):
         if len(value) != rank:
             raise ValueError(f"`{name}` should have {rank} elements. Received: {name}={value}.")
-        return tuple(standardize_tuple(v, 2, f"{_ORDINALS[i]} entry of {name}", allow_zero=True)
-                     for i, v in enumerate(value))
+        return tuple(
+            standardize_tuple(v, 2, f"{_ORDINALS[i]} entry of {name}", allow_zero=True) for i, v in enumerate(value)
+        )
     raise ValueError(
         f"`{name}` should be either an int, a tuple of {rank} ints, or a tuple of {rank} tuples of 2 ints "
         f"((before, after) per spatial axis). Received: {name}={value}."
@@ -149,8 +152,9 @@ class Reshape(Layer):
         try:
             target = tuple(target_shape)
         except TypeError:
-            raise ValueError(f"`target_shape` must be a tuple of integers. Received: target_shape={target_shape}") \
-                from None
+            raise ValueError(
+                f"`target_shape` must be a tuple of integers. Received: target_shape={target_shape}"
+            ) from None
         if any(isinstance(d, bool) or not isinstance(d, int) for d in target):
             raise ValueError(f"`target_shape` must be a tuple of integers. Received: target_shape={target}")
         if any(d < -1 for d in target) or target.count(-1) > 1:
@@ -374,8 +378,7 @@ class ZeroPadding3D(_ZeroPadding):
 
     rank = 3
 
-    def __init__(self, padding: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, padding: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(padding, data_format, **kwargs)
 
 
@@ -484,8 +487,7 @@ class Cropping3D(_Cropping):
 
     rank = 3
 
-    def __init__(self, cropping: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, cropping: Any = ((1, 1), (1, 1), (1, 1)), data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(cropping, data_format, **kwargs)
 
 
@@ -527,8 +529,10 @@ class UpSampling1D(Layer):
         return f"name={self.name!r}, size={self.size}"
 
 
-_TORCH_MODES = {2: {"nearest": "nearest-exact", "bilinear": "bilinear", "bicubic": "bicubic"},
-                3: {"nearest": "nearest-exact"}}
+_TORCH_MODES = {
+    2: {"nearest": "nearest-exact", "bilinear": "bilinear", "bicubic": "bicubic"},
+    3: {"nearest": "nearest-exact"},
+}
 
 
 class _UpSampling(Layer):
@@ -541,8 +545,9 @@ class _UpSampling(Layer):
 
     rank = 0
 
-    def __init__(self, size: Any, data_format: str | None = None, interpolation: str = "nearest",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, size: Any, data_format: str | None = None, interpolation: str = "nearest", **kwargs: Any
+    ) -> None:
         size_t = standardize_tuple(size, self.rank, "size")
         mode = str(interpolation).lower()
         if mode not in _TORCH_MODES[self.rank]:
@@ -605,8 +610,9 @@ class UpSampling2D(_UpSampling):
 
     rank = 2
 
-    def __init__(self, size: Any = (2, 2), data_format: str | None = None, interpolation: str = "nearest",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, size: Any = (2, 2), data_format: str | None = None, interpolation: str = "nearest", **kwargs: Any
+    ) -> None:
         super().__init__(size, data_format, interpolation, **kwargs)
 
 

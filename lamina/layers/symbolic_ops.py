@@ -77,18 +77,41 @@ class Round(SymbolicOp):
 
 
 def _op_class(name: str, fn: Any) -> type:
-    return type(name, (SymbolicOp,), {"_fn": staticmethod(fn), "__module__": __name__,
-                                      "__doc__": f"The ``{name}`` operation of a functional graph."})
+    return type(
+        name,
+        (SymbolicOp,),
+        {
+            "_fn": staticmethod(fn),
+            "__module__": __name__,
+            "__doc__": f"The ``{name}`` operation of a functional graph.",
+        },
+    )
 
 
 OPERATIONS: dict[str, type] = {
-    name: _op_class(name, fn) for name, fn in {
-        "Add": operator.add, "Subtract": operator.sub, "Multiply": operator.mul, "Matmul": torch.matmul,
-        "Divide": operator.truediv, "TrueDivide": operator.truediv, "Negative": operator.neg,
-        "Absolute": operator.abs, "Power": operator.pow, "FloorDivide": operator.floordiv, "Mod": operator.mod,
-        "Less": operator.lt, "LessEqual": operator.le, "Greater": operator.gt, "GreaterEqual": operator.ge,
-        "NotEqual": operator.ne, "LogicalAnd": _logical(torch.logical_and), "LogicalOr": _logical(torch.logical_or),
-        "LogicalXor": _logical(torch.logical_xor), "LogicalNot": torch.logical_not, "GetItem": _getitem,
+    name: _op_class(name, fn)
+    for name, fn in {
+        "Add": operator.add,
+        "Subtract": operator.sub,
+        "Multiply": operator.mul,
+        "Matmul": torch.matmul,
+        "Divide": operator.truediv,
+        "TrueDivide": operator.truediv,
+        "Negative": operator.neg,
+        "Absolute": operator.abs,
+        "Power": operator.pow,
+        "FloorDivide": operator.floordiv,
+        "Mod": operator.mod,
+        "Less": operator.lt,
+        "LessEqual": operator.le,
+        "Greater": operator.gt,
+        "GreaterEqual": operator.ge,
+        "NotEqual": operator.ne,
+        "LogicalAnd": _logical(torch.logical_and),
+        "LogicalOr": _logical(torch.logical_or),
+        "LogicalXor": _logical(torch.logical_xor),
+        "LogicalNot": torch.logical_not,
+        "GetItem": _getitem,
     }.items()
 }
 OPERATIONS["Round"] = Round
@@ -103,5 +126,6 @@ def apply(class_name: str, *args: Any, **config: Any) -> Any:
 def is_operation(layer: Any) -> bool:
     """Whether ``layer`` is a weightless operation of a graph (an operator, or a ``lamina.ops`` call) that
     Keras lists among a model's operations but not its layers."""
-    return isinstance(layer, SymbolicOp) or (type(layer).__name__ == "OpLayer"
-                                             and type(layer).__module__.startswith("lamina.ops"))
+    return isinstance(layer, SymbolicOp) or (
+        type(layer).__name__ == "OpLayer" and type(layer).__module__.startswith("lamina.ops")
+    )

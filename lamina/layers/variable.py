@@ -47,8 +47,19 @@ class Variable:
         ((2,), 'float32')
     """
 
-    __slots__ = ("_owner", "_attr", "_tensor", "name", "path", "_trainable", "regularizer", "constraint", "autocast",
-                 "aggregation", "__weakref__")
+    __slots__ = (
+        "_owner",
+        "_attr",
+        "_tensor",
+        "name",
+        "path",
+        "_trainable",
+        "regularizer",
+        "constraint",
+        "autocast",
+        "aggregation",
+        "__weakref__",
+    )
 
     def __init__(
         self,

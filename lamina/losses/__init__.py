@@ -75,25 +75,70 @@ logcosh = log_cosh
 bce = BCE = binary_crossentropy
 
 ALL_OBJECTS = (
-    Loss, LossFunctionWrapper,
-    KLDivergence, Poisson, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-    CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, SparseCategoricalCrossentropy,
-    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity,
-    LogCosh, Huber, Hinge, SquaredHinge, CategoricalHinge, Dice, Tversky, Circle, CTC,
-    kl_divergence, poisson, binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
-    categorical_focal_crossentropy, categorical_generalized_cross_entropy, sparse_categorical_crossentropy,
-    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error, mean_squared_logarithmic_error,
-    cosine_similarity, log_cosh, huber, hinge, squared_hinge, categorical_hinge, dice, tversky, circle, ctc,
+    Loss,
+    LossFunctionWrapper,
+    KLDivergence,
+    Poisson,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
+    SparseCategoricalCrossentropy,
+    MeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    CosineSimilarity,
+    LogCosh,
+    Huber,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    Dice,
+    Tversky,
+    Circle,
+    CTC,
+    kl_divergence,
+    poisson,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
+    sparse_categorical_crossentropy,
+    mean_squared_error,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_logarithmic_error,
+    cosine_similarity,
+    log_cosh,
+    huber,
+    hinge,
+    squared_hinge,
+    categorical_hinge,
+    dice,
+    tversky,
+    circle,
+    ctc,
 )
 ALL_OBJECTS_DICT: dict[str, Any] = {obj.__name__: obj for obj in ALL_OBJECTS}
-ALL_OBJECTS_DICT.update({
-    "bce": binary_crossentropy, "BCE": binary_crossentropy,
-    "kld": kl_divergence, "KLD": kl_divergence,
-    "mae": mean_absolute_error, "MAE": mean_absolute_error,
-    "mse": mean_squared_error, "MSE": mean_squared_error,
-    "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
-    "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error,
-})
+ALL_OBJECTS_DICT.update(
+    {
+        "bce": binary_crossentropy,
+        "BCE": binary_crossentropy,
+        "kld": kl_divergence,
+        "KLD": kl_divergence,
+        "mae": mean_absolute_error,
+        "MAE": mean_absolute_error,
+        "mse": mean_squared_error,
+        "MSE": mean_squared_error,
+        "mape": mean_absolute_percentage_error,
+        "MAPE": mean_absolute_percentage_error,
+        "msle": mean_squared_logarithmic_error,
+        "MSLE": mean_squared_logarithmic_error,
+    }
+)
 
 
 def serialize(loss: Any) -> Any:
@@ -106,8 +151,9 @@ def deserialize(name: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     from lamina.saving import serialization
 
     if isinstance(name, str):
-        obj = (custom_objects or {}).get(name) or serialization.get_registered_object(name) \
-            or ALL_OBJECTS_DICT.get(name)
+        obj = (
+            (custom_objects or {}).get(name) or serialization.get_registered_object(name) or ALL_OBJECTS_DICT.get(name)
+        )
         if obj is None:
             raise ValueError(_unknown(name))
         return obj() if inspect.isclass(obj) else obj
@@ -123,8 +169,11 @@ def deserialize(name: Any, custom_objects: dict[str, Any] | None = None) -> Any:
                         return obj
             if fn_name in ALL_OBJECTS_DICT:
                 return ALL_OBJECTS_DICT[fn_name]
-        elif class_name in ALL_OBJECTS_DICT and not (custom_objects or {}).get(class_name) \
-                and not name.get("registered_name"):
+        elif (
+            class_name in ALL_OBJECTS_DICT
+            and not (custom_objects or {}).get(class_name)
+            and not name.get("registered_name")
+        ):
             cls = ALL_OBJECTS_DICT[class_name]
             with serialization.custom_object_scope(custom_objects or {}):
                 return cls.from_config(name.get("config") or {})
@@ -213,24 +262,78 @@ def is_binary_or_sparse_categorical(y_true_shape: Any, y_pred_shape: Any) -> tup
         return is_binary, False
     y_true_shape = tuple(y_true_shape)
     t_last = y_true_shape[-1] if y_true_shape else None
-    is_sparse = len(y_true_shape) < len(y_pred_shape) or (
-        t_last == 1 and p_last is not None and p_last > 1)
+    is_sparse = len(y_true_shape) < len(y_pred_shape) or (t_last == 1 and p_last is not None and p_last > 1)
     return is_binary, is_sparse
 
 
 __all__ = [
-    "BinaryCrossentropy", "BinaryFocalCrossentropy", "CTC", "CategoricalCrossentropy",
-    "CategoricalFocalCrossentropy", "CategoricalGeneralizedCrossEntropy", "CategoricalHinge", "Circle",
-    "CosineSimilarity", "Dice", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss", "LossFunctionWrapper",
-    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError", "MeanSquaredLogarithmicError",
-    "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge", "Tversky",
-    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "categorical_focal_crossentropy", "categorical_generalized_cross_entropy", "categorical_hinge", "circle",
-    "cosine_similarity", "ctc", "deserialize", "dice", "get", "hinge", "huber", "is_binary_or_sparse_categorical",
-    "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_error",
-    "mean_squared_logarithmic_error", "poisson", "reduce_weighted_values", "resolve", "serialize",
-    "sparse_categorical_crossentropy", "squared_hinge", "squeeze_or_expand_to_same_rank",
-    "standardize_reduction", "tversky", "validate_targets",
-    "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "kullback_leibler_divergence",
-    "logcosh", "bce", "BCE",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CTC",
+    "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "CategoricalGeneralizedCrossEntropy",
+    "CategoricalHinge",
+    "Circle",
+    "CosineSimilarity",
+    "Dice",
+    "Hinge",
+    "Huber",
+    "KLDivergence",
+    "LogCosh",
+    "Loss",
+    "LossFunctionWrapper",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
+    "SparseCategoricalCrossentropy",
+    "SquaredHinge",
+    "Tversky",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_generalized_cross_entropy",
+    "categorical_hinge",
+    "circle",
+    "cosine_similarity",
+    "ctc",
+    "deserialize",
+    "dice",
+    "get",
+    "hinge",
+    "huber",
+    "is_binary_or_sparse_categorical",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "poisson",
+    "reduce_weighted_values",
+    "resolve",
+    "serialize",
+    "sparse_categorical_crossentropy",
+    "squared_hinge",
+    "squeeze_or_expand_to_same_rank",
+    "standardize_reduction",
+    "tversky",
+    "validate_targets",
+    "mse",
+    "MSE",
+    "mae",
+    "MAE",
+    "mape",
+    "MAPE",
+    "msle",
+    "MSLE",
+    "kld",
+    "KLD",
+    "kullback_leibler_divergence",
+    "logcosh",
+    "bce",
+    "BCE",
 ]

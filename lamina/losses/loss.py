@@ -59,8 +59,9 @@ def standardize_reduction(reduction: Any) -> Any:
     return reduction
 
 
-def squeeze_or_expand_to_same_rank(x1: torch.Tensor, x2: torch.Tensor,
-                                   expand_rank_1: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def squeeze_or_expand_to_same_rank(
+    x1: torch.Tensor, x2: torch.Tensor, expand_rank_1: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Squeezes (or, for rank 1, expands) a trailing axis of size 1 when the ranks differ by exactly one."""
     r1, r2 = x1.ndim, x2.ndim
     if r1 == r2:
@@ -83,8 +84,9 @@ def divide_no_nan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.where(b == 0, 0.0, a / b)
 
 
-def reduce_values(values: torch.Tensor, sample_weight: torch.Tensor | None = None,
-                  reduction: Any = "sum_over_batch_size") -> torch.Tensor:
+def reduce_values(
+    values: torch.Tensor, sample_weight: torch.Tensor | None = None, reduction: Any = "sum_over_batch_size"
+) -> torch.Tensor:
     """Sums ``values`` and, for the mean reductions, divides by their count (or the weight sum)."""
     if reduction is None or reduction == "none" or values.ndim == 0 or tuple(values.shape) == (0,):
         return values
@@ -99,8 +101,9 @@ def reduce_values(values: torch.Tensor, sample_weight: torch.Tensor | None = Non
     return loss
 
 
-def apply_mask(sample_weight: torch.Tensor | None, mask: torch.Tensor | None, dtype: Any,
-               reduction: Any) -> torch.Tensor | None:
+def apply_mask(
+    sample_weight: torch.Tensor | None, mask: torch.Tensor | None, dtype: Any, reduction: Any
+) -> torch.Tensor | None:
     """Merges a mask into the sample weights (mean reductions then divide by the valid count)."""
     if mask is None:
         return sample_weight
@@ -121,8 +124,13 @@ def apply_mask(sample_weight: torch.Tensor | None, mask: torch.Tensor | None, dt
     return float_mask
 
 
-def reduce_weighted_values(values: torch.Tensor, sample_weight: Any = None, mask: torch.Tensor | None = None,
-                           reduction: Any = "sum_over_batch_size", dtype: Any = None) -> torch.Tensor:
+def reduce_weighted_values(
+    values: torch.Tensor,
+    sample_weight: Any = None,
+    mask: torch.Tensor | None = None,
+    reduction: Any = "sum_over_batch_size",
+    dtype: Any = None,
+) -> torch.Tensor:
     """Applies mask and sample weights to per-sample ``values`` and reduces them."""
     reduction = standardize_reduction(reduction)
     values = to_tensor(values, dtype=dtype)
@@ -207,8 +215,9 @@ class Loss:
             mask = in_mask.bool() & out_mask.bool()
         else:
             mask = in_mask if in_mask is not None else out_mask
-        return reduce_weighted_values(losses, sample_weight=sample_weight, mask=mask,
-                                      reduction=self.reduction, dtype=self._dtype)
+        return reduce_weighted_values(
+            losses, sample_weight=sample_weight, mask=mask, reduction=self.reduction, dtype=self._dtype
+        )
 
     def call(self, y_true: Any, y_pred: Any) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} must implement `call(y_true, y_pred)`.")

@@ -57,10 +57,11 @@ def _check_axis(axis: Any) -> None:
 def _same_shape_or_raise(target: torch.Tensor, output: torch.Tensor, loss: str) -> None:
     if target.shape != output.shape:
         hint = ""
-        if target.ndim < output.ndim or (target.ndim == output.ndim and target.shape[-1] == 1
-                                         and output.shape[-1] > 1):
-            hint = (" The labels look like integer class ids: use `sparse_categorical_crossentropy` "
-                    "(or one-hot encode them).")
+        if target.ndim < output.ndim or (target.ndim == output.ndim and target.shape[-1] == 1 and output.shape[-1] > 1):
+            hint = (
+                " The labels look like integer class ids: use `sparse_categorical_crossentropy` "
+                "(or one-hot encode them)."
+            )
         raise ValueError(
             f"{loss} expects `y_true` and `y_pred` of the same shape, but received "
             f"y_true.shape={tuple(target.shape)} and y_pred.shape={tuple(output.shape)}.{hint}"
@@ -227,8 +228,9 @@ def poisson(y_true: Any, y_pred: Any) -> torch.Tensor:
     return torch.mean(y_pred - y_true * torch.log(y_pred + EPSILON), dim=-1)
 
 
-def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0,
-                             axis: int = -1) -> torch.Tensor:
+def categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> torch.Tensor:
     """Crossentropy between one-hot (or soft) labels and predicted probabilities or logits.
 
     Example:
@@ -242,14 +244,19 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
         warnings.warn(
             "In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) with "
             f"num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. Consider using "
-            "'binary_crossentropy' if you only have 2 classes.", SyntaxWarning, stacklevel=2)
+            "'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
     if label_smoothing:
         num_classes = y_true.shape[-1]
         y_true = y_true * (1.0 - label_smoothing) + (label_smoothing / num_classes)
     _same_shape_or_raise(y_true, y_pred, "categorical_crossentropy")
     if y_true.ndim < 1:
-        raise ValueError("Arguments `y_true` and `y_pred` must be at least rank 1. Received: "
-                         f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}")
+        raise ValueError(
+            "Arguments `y_true` and `y_pred` must be at least rank 1. Received: "
+            f"y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
     if from_logits:
         log_prob = F.log_softmax(y_pred, dim=axis)
     else:
@@ -258,9 +265,15 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
     return -torch.sum(y_true * log_prob, dim=axis)
 
 
-def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25, gamma: float = 2.0,
-                                   from_logits: bool = False, label_smoothing: float = 0.0,
-                                   axis: int = -1) -> torch.Tensor:
+def categorical_focal_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> torch.Tensor:
     """Categorical crossentropy scaled by ``alpha * (1 - p) ** gamma`` to focus on hard examples."""
     _check_axis(axis)
     y_true, y_pred = _pair(y_true, y_pred)
@@ -268,7 +281,10 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25
         warnings.warn(
             "In loss categorical_focal_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
             f"with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. Consider using "
-            "'binary_crossentropy' if you only have 2 classes.", SyntaxWarning, stacklevel=2)
+            "'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
     if label_smoothing:
         num_classes = y_true.shape[-1]
         y_true = y_true * (1.0 - label_smoothing) + (label_smoothing / num_classes)
@@ -281,8 +297,9 @@ def categorical_focal_crossentropy(y_true: Any, y_pred: Any, alpha: float = 0.25
     return torch.sum(focal, dim=axis)
 
 
-def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
-                                    ignore_class: int | None = None, axis: int = -1) -> torch.Tensor:
+def sparse_categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, ignore_class: int | None = None, axis: int = -1
+) -> torch.Tensor:
     """Crossentropy between integer class ids and predicted probabilities or logits.
 
     ``y_true`` has ``y_pred``'s shape without the class axis (a trailing axis of size 1 is squeezed).
@@ -315,8 +332,9 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
     return res
 
 
-def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0,
-                        axis: int = -1) -> torch.Tensor:
+def binary_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
+) -> torch.Tensor:
     """Binary crossentropy averaged over ``axis``; probabilities are clipped to ``[eps, 1 - eps]``.
 
     Example:
@@ -330,9 +348,16 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, lab
     return torch.mean(_bce_elementwise(y_true, y_pred, from_logits), dim=axis)
 
 
-def binary_focal_crossentropy(y_true: Any, y_pred: Any, apply_class_balancing: bool = False, alpha: float = 0.25,
-                              gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0,
-                              axis: int = -1) -> torch.Tensor:
+def binary_focal_crossentropy(
+    y_true: Any,
+    y_pred: Any,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> torch.Tensor:
     """Binary crossentropy scaled by ``(1 - p_t) ** gamma`` (and ``alpha`` balancing when asked)."""
     y_true, y_pred = _pair(y_true, y_pred)
     if label_smoothing:
@@ -352,11 +377,15 @@ def ctc(y_true: Any, y_pred: Any) -> torch.Tensor:
     y_pred = _pred(y_pred)
     y_true = to_tensor(y_true, device=y_pred.device)
     if y_true.ndim != 2:
-        raise ValueError("Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in "
-                         f"integer format. Received: y_true.shape={tuple(y_true.shape)}")
+        raise ValueError(
+            "Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in "
+            f"integer format. Received: y_true.shape={tuple(y_true.shape)}"
+        )
     if y_pred.ndim != 3:
-        raise ValueError("Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
-                         f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}")
+        raise ValueError(
+            "Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
+            f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}"
+        )
     batch, steps = y_pred.shape[0], y_pred.shape[1]
     if not y_pred.dtype.is_floating_point or y_pred.dtype in (torch.float16, torch.bfloat16):
         y_pred = y_pred.float()
@@ -391,8 +420,15 @@ def _dims(axis: Any, ndim: int) -> Any:
     return axis
 
 
-def circle(y_true: Any, y_pred: Any, ref_labels: Any = None, ref_embeddings: Any = None,
-           remove_diagonal: bool = True, gamma: float = 80, margin: float = 0.4) -> torch.Tensor:
+def circle(
+    y_true: Any,
+    y_pred: Any,
+    ref_labels: Any = None,
+    ref_embeddings: Any = None,
+    remove_diagonal: bool = True,
+    gamma: float = 80,
+    margin: float = 0.4,
+) -> torch.Tensor:
     """Circle loss for metric learning on L2-normalized embeddings ``y_pred`` with integer labels ``y_true``."""
     y_pred = _pred(y_pred)
     y_true = to_tensor(y_true, device=y_pred.device).to(torch.int32)
@@ -435,8 +471,12 @@ def serialize_function(fn: Any) -> Any:
     from lamina.saving import serialization
 
     module = getattr(fn, "__module__", "") or ""
-    if (callable(fn) and not isinstance(fn, type) and not hasattr(fn, "get_config")
-            and module.startswith(("lamina.losses", "lamina.metrics"))):
+    if (
+        callable(fn)
+        and not isinstance(fn, type)
+        and not hasattr(fn, "get_config")
+        and module.startswith(("lamina.losses", "lamina.metrics"))
+    ):
         return {"module": "builtins", "class_name": "function", "config": fn.__name__, "registered_name": "function"}
     return serialization.serialize_keras_object(fn)
 
@@ -461,8 +501,9 @@ class LossFunctionWrapper(Loss):
         3.0
     """
 
-    def __init__(self, fn: Any, reduction: Any = "sum_over_batch_size", name: str | None = None, dtype: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, fn: Any, reduction: Any = "sum_over_batch_size", name: str | None = None, dtype: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
@@ -511,32 +552,36 @@ class MeanSquaredError(_PlainConfig):
         0.5
     """
 
-    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "mean_squared_error",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, reduction: Any = "sum_over_batch_size", name: str = "mean_squared_error", dtype: Any = None
+    ) -> None:
         super().__init__(mean_squared_error, name=name, reduction=reduction, dtype=dtype)
 
 
 class MeanAbsoluteError(_PlainConfig):
     """Mean of absolute errors: ``mean(|y_true - y_pred|)``."""
 
-    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "mean_absolute_error",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, reduction: Any = "sum_over_batch_size", name: str = "mean_absolute_error", dtype: Any = None
+    ) -> None:
         super().__init__(mean_absolute_error, name=name, reduction=reduction, dtype=dtype)
 
 
 class MeanAbsolutePercentageError(_PlainConfig):
     """Mean absolute percentage error: ``100 * mean(|(y_true - y_pred) / y_true|)``."""
 
-    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "mean_absolute_percentage_error",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, reduction: Any = "sum_over_batch_size", name: str = "mean_absolute_percentage_error", dtype: Any = None
+    ) -> None:
         super().__init__(mean_absolute_percentage_error, name=name, reduction=reduction, dtype=dtype)
 
 
 class MeanSquaredLogarithmicError(_PlainConfig):
     """Mean squared error of ``log(1 + y)``."""
 
-    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "mean_squared_logarithmic_error",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, reduction: Any = "sum_over_batch_size", name: str = "mean_squared_logarithmic_error", dtype: Any = None
+    ) -> None:
         super().__init__(mean_squared_logarithmic_error, name=name, reduction=reduction, dtype=dtype)
 
 
@@ -547,8 +592,9 @@ class CosineSimilarity(_PlainConfig):
         axis: the axis along which the similarity is computed (default -1).
     """
 
-    def __init__(self, axis: int = -1, reduction: Any = "sum_over_batch_size", name: str = "cosine_similarity",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, axis: int = -1, reduction: Any = "sum_over_batch_size", name: str = "cosine_similarity", dtype: Any = None
+    ) -> None:
         super().__init__(cosine_similarity, name=name, reduction=reduction, dtype=dtype, axis=axis)
 
 
@@ -559,8 +605,9 @@ class Huber(_PlainConfig):
         delta: the point where the loss changes from quadratic to linear.
     """
 
-    def __init__(self, delta: float = 1.0, reduction: Any = "sum_over_batch_size", name: str = "huber_loss",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, delta: float = 1.0, reduction: Any = "sum_over_batch_size", name: str = "huber_loss", dtype: Any = None
+    ) -> None:
         super().__init__(huber, name=name, reduction=reduction, dtype=dtype, delta=delta)
 
 
@@ -581,24 +628,23 @@ class Hinge(_PlainConfig):
 class SquaredHinge(_PlainConfig):
     """Squared hinge loss ``max(1 - y_true * y_pred, 0) ** 2``."""
 
-    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "squared_hinge",
-                 dtype: Any = None) -> None:
+    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "squared_hinge", dtype: Any = None) -> None:
         super().__init__(squared_hinge, name=name, reduction=reduction, dtype=dtype)
 
 
 class CategoricalHinge(_PlainConfig):
     """Categorical hinge loss for one-hot labels."""
 
-    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "categorical_hinge",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, reduction: Any = "sum_over_batch_size", name: str = "categorical_hinge", dtype: Any = None
+    ) -> None:
         super().__init__(categorical_hinge, name=name, reduction=reduction, dtype=dtype)
 
 
 class KLDivergence(_PlainConfig):
     """Kullback-Leibler divergence ``sum(y_true * log(y_true / y_pred))``."""
 
-    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "kl_divergence",
-                 dtype: Any = None) -> None:
+    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "kl_divergence", dtype: Any = None) -> None:
         super().__init__(kl_divergence, name=name, reduction=reduction, dtype=dtype)
 
 
@@ -634,11 +680,24 @@ class BinaryCrossentropy(LossFunctionWrapper):
         0.6931
     """
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction: Any = "sum_over_batch_size", name: str = "binary_crossentropy",
-                 dtype: Any = None) -> None:
-        super().__init__(binary_crossentropy, name=name, reduction=reduction, dtype=dtype, from_logits=from_logits,
-                         label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: Any = "sum_over_batch_size",
+        name: str = "binary_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            binary_crossentropy,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
@@ -659,13 +718,30 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
         from_logits, label_smoothing, axis, reduction, name, dtype: as :class:`BinaryCrossentropy`.
     """
 
-    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25, gamma: float = 2.0,
-                 from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction: Any = "sum_over_batch_size", name: str = "binary_focal_crossentropy",
-                 dtype: Any = None) -> None:
-        super().__init__(binary_focal_crossentropy, name=name, reduction=reduction, dtype=dtype,
-                         apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        apply_class_balancing: bool = False,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: Any = "sum_over_batch_size",
+        name: str = "binary_focal_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            binary_focal_crossentropy,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            apply_class_balancing=apply_class_balancing,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
@@ -675,9 +751,16 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
 
     def get_config(self) -> dict[str, Any]:
         config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing, "axis": self.axis,
-                       "apply_class_balancing": self.apply_class_balancing, "alpha": self.alpha,
-                       "gamma": self.gamma})
+        config.update(
+            {
+                "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing,
+                "axis": self.axis,
+                "apply_class_balancing": self.apply_class_balancing,
+                "alpha": self.alpha,
+                "gamma": self.gamma,
+            }
+        )
         return config
 
 
@@ -696,11 +779,24 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         0.2231
     """
 
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction: Any = "sum_over_batch_size", name: str = "categorical_crossentropy",
-                 dtype: Any = None) -> None:
-        super().__init__(categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: Any = "sum_over_batch_size",
+        name: str = "categorical_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            categorical_crossentropy,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
@@ -720,11 +816,28 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         from_logits, label_smoothing, axis, reduction, name, dtype: as :class:`CategoricalCrossentropy`.
     """
 
-    def __init__(self, alpha: float = 0.25, gamma: float = 2.0, from_logits: bool = False,
-                 label_smoothing: float = 0.0, axis: int = -1, reduction: Any = "sum_over_batch_size",
-                 name: str = "categorical_focal_crossentropy", dtype: Any = None) -> None:
-        super().__init__(categorical_focal_crossentropy, name=name, reduction=reduction, dtype=dtype, alpha=alpha,
-                         gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: Any = "sum_over_batch_size",
+        name: str = "categorical_focal_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            categorical_focal_crossentropy,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            alpha=alpha,
+            gamma=gamma,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
@@ -733,13 +846,26 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
 
     def get_config(self) -> dict[str, Any]:
         config = Loss.get_config(self)
-        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing, "axis": self.axis,
-                       "alpha": self.alpha, "gamma": self.gamma})
+        config.update(
+            {
+                "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing,
+                "axis": self.axis,
+                "alpha": self.alpha,
+                "gamma": self.gamma,
+            }
+        )
         return config
 
 
-_FAST_REDUCTIONS = {"sum_over_batch_size": "mean", "mean": "mean", "mean_with_sample_weight": "mean",
-                    "sum": "sum", None: "none", "none": "none"}
+_FAST_REDUCTIONS = {
+    "sum_over_batch_size": "mean",
+    "mean": "mean",
+    "mean_with_sample_weight": "mean",
+    "sum": "sum",
+    None: "none",
+    "none": "none",
+}
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -764,20 +890,40 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         1.0986
     """
 
-    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
-                 reduction: Any = "sum_over_batch_size", axis: int = -1,
-                 name: str = "sparse_categorical_crossentropy", dtype: Any = None) -> None:
-        super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
-                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        reduction: Any = "sum_over_batch_size",
+        axis: int = -1,
+        name: str = "sparse_categorical_crossentropy",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            sparse_categorical_crossentropy,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.ignore_class = ignore_class
         self.axis = axis
         self._tdtype = backend.torch_dtype(self._dtype)
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> torch.Tensor:
-        if (sample_weight is None and self.from_logits and self.ignore_class is None
-                and isinstance(y_pred, torch.Tensor) and isinstance(y_true, torch.Tensor)
-                and y_pred.ndim >= 2 and y_pred.shape[0] > 0 and getattr(y_pred, "_keras_mask", None) is None):
+        if (
+            sample_weight is None
+            and self.from_logits
+            and self.ignore_class is None
+            and isinstance(y_pred, torch.Tensor)
+            and isinstance(y_true, torch.Tensor)
+            and y_pred.ndim >= 2
+            and y_pred.shape[0] > 0
+            and getattr(y_pred, "_keras_mask", None) is None
+        ):
             return self._fast_call(y_true, y_pred)
         return super().__call__(y_true, y_pred, sample_weight)
 
@@ -812,8 +958,9 @@ class Dice(LossFunctionWrapper):
         axis: axes to reduce over (all if None).
     """
 
-    def __init__(self, reduction: Any = "sum_over_batch_size", name: str = "dice", axis: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, reduction: Any = "sum_over_batch_size", name: str = "dice", axis: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__(dice, name=name, reduction=reduction, dtype=dtype, axis=axis)
         self.axis = axis
 
@@ -832,8 +979,15 @@ class Tversky(LossFunctionWrapper):
         axis: axes to reduce over (all if None).
     """
 
-    def __init__(self, alpha: float = 0.5, beta: float = 0.5, reduction: Any = "sum_over_batch_size",
-                 name: str = "tversky", axis: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        reduction: Any = "sum_over_batch_size",
+        name: str = "tversky",
+        axis: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
         self.alpha = alpha
         self.beta = beta
@@ -854,10 +1008,24 @@ class Circle(LossFunctionWrapper):
         remove_diagonal: whether a sample is not its own positive.
     """
 
-    def __init__(self, gamma: float = 80.0, margin: float = 0.4, remove_diagonal: bool = True,
-                 reduction: Any = "sum_over_batch_size", name: str = "circle", dtype: Any = None) -> None:
-        super().__init__(circle, name=name, reduction=reduction, dtype=dtype, gamma=gamma, margin=margin,
-                         remove_diagonal=remove_diagonal)
+    def __init__(
+        self,
+        gamma: float = 80.0,
+        margin: float = 0.4,
+        remove_diagonal: bool = True,
+        reduction: Any = "sum_over_batch_size",
+        name: str = "circle",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            circle,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            gamma=gamma,
+            margin=margin,
+            remove_diagonal=remove_diagonal,
+        )
         self.gamma = gamma
         self.margin = margin
         self.remove_diagonal = remove_diagonal
@@ -875,8 +1043,13 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
         q: in ``(0, 1)``; towards 0 it is crossentropy, at 1 mean absolute error.
     """
 
-    def __init__(self, q: float = 0.5, reduction: Any = "sum_over_batch_size",
-                 name: str = "categorical_generalized_cross_entropy", dtype: Any = None) -> None:
+    def __init__(
+        self,
+        q: float = 0.5,
+        reduction: Any = "sum_over_batch_size",
+        name: str = "categorical_generalized_cross_entropy",
+        dtype: Any = None,
+    ) -> None:
         if not 0 < q < 1:
             raise ValueError(f"q must be in the interval (0, 1). Received: q={q}")
         super().__init__(categorical_generalized_cross_entropy, name=name, reduction=reduction, dtype=dtype, q=q)
@@ -907,8 +1080,12 @@ def _loss_kind(loss: Any) -> tuple[str | None, Any]:
         ignore = loss._fn_kwargs.get("ignore_class", ignore)
     if fn in (sparse_categorical_crossentropy, SparseCategoricalCrossentropy):
         return _SPARSE, ignore
-    if fn in (categorical_crossentropy, categorical_focal_crossentropy, CategoricalCrossentropy,
-              CategoricalFocalCrossentropy):
+    if fn in (
+        categorical_crossentropy,
+        categorical_focal_crossentropy,
+        CategoricalCrossentropy,
+        CategoricalFocalCrossentropy,
+    ):
         return _CATEGORICAL, None
     if fn in (binary_crossentropy, binary_focal_crossentropy, BinaryCrossentropy, BinaryFocalCrossentropy):
         return _BINARY, None
@@ -948,8 +1125,11 @@ def validate_targets(y_true: Any, y_pred: Any, loss: Any = None) -> None:
     kind, ignore_class = _loss_kind(loss)
     if kind is None and loss is None:
         t_rank, p_rank = y_true_t.ndim, y_pred_t.ndim
-        if p_rank >= 1 and y_pred_t.shape[-1] > 1 and (
-                t_rank < p_rank or (t_rank == p_rank and y_true_t.shape[-1] == 1)):
+        if (
+            p_rank >= 1
+            and y_pred_t.shape[-1] > 1
+            and (t_rank < p_rank or (t_rank == p_rank and y_true_t.shape[-1] == 1))
+        ):
             kind = _SPARSE
     if kind == _SPARSE:
         name = getattr(loss, "name", None) or "sparse_categorical_crossentropy"
@@ -980,4 +1160,3 @@ def validate_targets(y_true: Any, y_pred: Any, loss: Any = None) -> None:
                 "binary_crossentropy expects `y_true` and `y_pred` of the same shape, but received "
                 f"y_true.shape={tuple(y_true_t.shape)} and y_pred.shape={tuple(y_pred_t.shape)}."
             )
-

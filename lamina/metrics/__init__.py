@@ -91,34 +91,84 @@ from lamina.metrics.regression_metrics import (
 from lamina.utils.naming import to_snake_case
 
 ALL_OBJECTS = (
-    Metric, Mean, Sum, MeanMetricWrapper,
-    MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, R2Score,
-    AUC, FalseNegatives, FalsePositives, Precision, PrecisionAtRecall, Recall, RecallAtPrecision,
-    SensitivityAtSpecificity, SpecificityAtSensitivity, TrueNegatives, TruePositives,
-    ConcordanceCorrelation, PearsonCorrelation,
-    Hinge, SquaredHinge, CategoricalHinge,
-    KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-    Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+    Metric,
+    Mean,
+    Sum,
+    MeanMetricWrapper,
+    MeanSquaredError,
+    RootMeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    CosineSimilarity,
+    LogCoshError,
+    R2Score,
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    PrecisionAtRecall,
+    Recall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    KLDivergence,
+    Poisson,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy,
-    F1Score, FBetaScore,
-    IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    F1Score,
+    FBetaScore,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
 )
 ALL_OBJECTS_DICT: dict[str, Any] = {cls.__name__: cls for cls in ALL_OBJECTS}
 ALL_OBJECTS_DICT.update({to_snake_case(cls.__name__): cls for cls in ALL_OBJECTS})
-ALL_OBJECTS_DICT.update({
-    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
-    "mse": MeanSquaredError, "MSE": MeanSquaredError,
-    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
-    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
-    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
-})
+ALL_OBJECTS_DICT.update(
+    {
+        "bce": BinaryCrossentropy,
+        "BCE": BinaryCrossentropy,
+        "mse": MeanSquaredError,
+        "MSE": MeanSquaredError,
+        "mae": MeanAbsoluteError,
+        "MAE": MeanAbsoluteError,
+        "mape": MeanAbsolutePercentageError,
+        "MAPE": MeanAbsolutePercentageError,
+        "msle": MeanSquaredLogarithmicError,
+        "MSLE": MeanSquaredLogarithmicError,
+    }
+)
 
 # Functions a serialized MeanMetricWrapper may name.
-_FUNCTIONS = {f.__name__: f for f in (
-    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy,
-    sparse_top_k_categorical_accuracy, pearson_correlation, concordance_correlation,
-)}
+_FUNCTIONS = {
+    f.__name__: f
+    for f in (
+        accuracy,
+        binary_accuracy,
+        categorical_accuracy,
+        sparse_categorical_accuracy,
+        top_k_categorical_accuracy,
+        sparse_top_k_categorical_accuracy,
+        pearson_correlation,
+        concordance_correlation,
+    )
+}
 
 
 def serialize(metric: Any) -> Any:
@@ -132,8 +182,12 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
     from lamina.saving import serialization
 
     if isinstance(config, str):
-        obj = (custom_objects or {}).get(config) or serialization.get_registered_object(config) \
-            or ALL_OBJECTS_DICT.get(config) or _FUNCTIONS.get(config)
+        obj = (
+            (custom_objects or {}).get(config)
+            or serialization.get_registered_object(config)
+            or ALL_OBJECTS_DICT.get(config)
+            or _FUNCTIONS.get(config)
+        )
         if obj is None:
             raise ValueError(_unknown(config))
         return obj() if inspect.isclass(obj) else obj
@@ -144,8 +198,11 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
             if fn_name in _FUNCTIONS and not (custom_objects or {}).get(fn_name):
                 return _FUNCTIONS[fn_name]
             return losses.deserialize(config, custom_objects)
-        if class_name in ALL_OBJECTS_DICT and not (custom_objects or {}).get(class_name) \
-                and not config.get("registered_name"):
+        if (
+            class_name in ALL_OBJECTS_DICT
+            and not (custom_objects or {}).get(class_name)
+            and not config.get("registered_name")
+        ):
             with serialization.custom_object_scope(custom_objects or {}):
                 return ALL_OBJECTS_DICT[class_name].from_config(config.get("config") or {})
     return serialization.deserialize_keras_object(config, custom_objects=custom_objects)
@@ -180,8 +237,14 @@ def get(identifier: Any) -> Any:
 
 
 _SPARSE_LOSSES = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
-_BINARY_LOSSES = {"binary_crossentropy", "BinaryCrossentropy", "binary_focal_crossentropy",
-                  "BinaryFocalCrossentropy", "bce", "BCE"}
+_BINARY_LOSSES = {
+    "binary_crossentropy",
+    "BinaryCrossentropy",
+    "binary_focal_crossentropy",
+    "BinaryFocalCrossentropy",
+    "bce",
+    "BCE",
+}
 
 
 def _loss_name(loss: Any) -> str | None:
@@ -232,8 +295,9 @@ def resolve(identifier: Any, loss: Any = None, output_shape: Any = None, y_true_
             is_binary, is_sparse = is_binary_or_sparse_categorical(y_true_shape, output_shape)
         else:
             loss_name = _loss_name(loss)
-            is_binary = (output_shape is not None and len(tuple(output_shape)) > 0
-                         and tuple(output_shape)[-1] == 1) or loss_name in _BINARY_LOSSES
+            is_binary = (
+                output_shape is not None and len(tuple(output_shape)) > 0 and tuple(output_shape)[-1] == 1
+            ) or loss_name in _BINARY_LOSSES
             is_sparse = loss_name in _SPARSE_LOSSES
         if is_binary:
             metric = BinaryAccuracy(name=name)
@@ -247,7 +311,8 @@ def resolve(identifier: Any, loss: Any = None, output_shape: Any = None, y_true_
         metric_name = identifier
     else:
         metric_name = getattr(metric, "name", None) or to_snake_case(
-            getattr(metric, "__name__", None) or type(metric).__name__)
+            getattr(metric, "__name__", None) or type(metric).__name__
+        )
     if not isinstance(metric, Metric):
         metric = MeanMetricWrapper(metric)
     metric.name = metric_name
@@ -255,19 +320,77 @@ def resolve(identifier: Any, loss: Any = None, output_shape: Any = None, y_true_
 
 
 __all__ = [
-    "AUC", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "BinaryIoU", "CategoricalAccuracy",
-    "CategoricalCrossentropy", "CategoricalHinge", "ConcordanceCorrelation", "CosineSimilarity", "F1Score",
-    "FBetaScore", "FalseNegatives", "FalsePositives", "Hinge", "IoU", "KLDivergence", "LogCoshError", "Mean",
-    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanIoU", "MeanMetricWrapper", "MeanSquaredError",
-    "MeanSquaredLogarithmicError", "Metric", "OneHotIoU", "OneHotMeanIoU", "PearsonCorrelation", "Poisson",
-    "Precision", "PrecisionAtRecall", "R2Score", "Recall", "RecallAtPrecision", "RootMeanSquaredError",
-    "SensitivityAtSpecificity", "SparseCategoricalAccuracy", "SparseCategoricalCrossentropy",
-    "SparseTopKCategoricalAccuracy", "SpecificityAtSensitivity", "SquaredHinge", "Sum", "TopKCategoricalAccuracy",
-    "TrueNegatives", "TruePositives",
-    "binary_accuracy", "binary_crossentropy", "binary_focal_crossentropy", "categorical_accuracy",
-    "categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge", "concordance_correlation",
-    "deserialize", "get", "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
-    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error", "pearson_correlation",
-    "poisson", "resolve", "serialize", "sparse_categorical_accuracy", "sparse_categorical_crossentropy",
-    "sparse_top_k_categorical_accuracy", "squared_hinge", "top_k_categorical_accuracy",
+    "AUC",
+    "Accuracy",
+    "BinaryAccuracy",
+    "BinaryCrossentropy",
+    "BinaryIoU",
+    "CategoricalAccuracy",
+    "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "ConcordanceCorrelation",
+    "CosineSimilarity",
+    "F1Score",
+    "FBetaScore",
+    "FalseNegatives",
+    "FalsePositives",
+    "Hinge",
+    "IoU",
+    "KLDivergence",
+    "LogCoshError",
+    "Mean",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanIoU",
+    "MeanMetricWrapper",
+    "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Metric",
+    "OneHotIoU",
+    "OneHotMeanIoU",
+    "PearsonCorrelation",
+    "Poisson",
+    "Precision",
+    "PrecisionAtRecall",
+    "R2Score",
+    "Recall",
+    "RecallAtPrecision",
+    "RootMeanSquaredError",
+    "SensitivityAtSpecificity",
+    "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy",
+    "SparseTopKCategoricalAccuracy",
+    "SpecificityAtSensitivity",
+    "SquaredHinge",
+    "Sum",
+    "TopKCategoricalAccuracy",
+    "TrueNegatives",
+    "TruePositives",
+    "binary_accuracy",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_accuracy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "concordance_correlation",
+    "deserialize",
+    "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_error",
+    "mean_squared_logarithmic_error",
+    "pearson_correlation",
+    "poisson",
+    "resolve",
+    "serialize",
+    "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy",
+    "sparse_top_k_categorical_accuracy",
+    "squared_hinge",
+    "top_k_categorical_accuracy",
 ]

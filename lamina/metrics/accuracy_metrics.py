@@ -98,8 +98,9 @@ def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> torch.Te
     return matches.reshape(org_shape) if reshape_matches else matches
 
 
-def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5,
-                                      from_sorted_ids: bool = False) -> torch.Tensor:
+def sparse_top_k_categorical_accuracy(
+    y_true: Any, y_pred: Any, k: int = 5, from_sorted_ids: bool = False
+) -> torch.Tensor:
     """1.0 where the integer label is among the ``k`` highest scores.
 
     With ``from_sorted_ids=True``, ``y_pred`` holds class ids sorted by score, and the label is looked for
@@ -213,10 +214,16 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         from_sorted_ids: ``y_pred`` holds class ids sorted by score instead of scores.
     """
 
-    def __init__(self, k: int = 5, name: str = "sparse_top_k_categorical_accuracy", dtype: Any = None,
-                 from_sorted_ids: bool = False) -> None:
-        super().__init__(fn=sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
-                         from_sorted_ids=from_sorted_ids)
+    def __init__(
+        self,
+        k: int = 5,
+        name: str = "sparse_top_k_categorical_accuracy",
+        dtype: Any = None,
+        from_sorted_ids: bool = False,
+    ) -> None:
+        super().__init__(
+            fn=sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k, from_sorted_ids=from_sorted_ids
+        )
         self.k = k
         self.from_sorted_ids = from_sorted_ids
         self._direction = "up"

@@ -37,8 +37,9 @@ class _ThresholdsMixin:
 class _ConfusionMatrixConditionCount(_ThresholdsMixin, Metric):
     """Counts one cell of the confusion matrix at each threshold."""
 
-    def __init__(self, confusion_matrix_cond: ConfusionMatrix, thresholds: Any = None, name: str | None = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, confusion_matrix_cond: ConfusionMatrix, thresholds: Any = None, name: str | None = None, dtype: Any = None
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self._confusion_matrix_cond = confusion_matrix_cond
         self.init_thresholds = thresholds
@@ -48,9 +49,14 @@ class _ConfusionMatrixConditionCount(_ThresholdsMixin, Metric):
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         metrics_utils.update_confusion_matrix_variables(
-            {self._confusion_matrix_cond: self.accumulator}, y_true, y_pred, thresholds=self.thresholds,
-            thresholds_distributed_evenly=self._thresholds_distributed_evenly, sample_weight=sample_weight,
-            thresholds_tensor=self._thresholds_on_device(self.thresholds))
+            {self._confusion_matrix_cond: self.accumulator},
+            y_true,
+            y_pred,
+            thresholds=self.thresholds,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+            sample_weight=sample_weight,
+            thresholds_tensor=self._thresholds_on_device(self.thresholds),
+        )
 
     def result(self) -> torch.Tensor:
         acc = self.accumulator.value
@@ -102,8 +108,14 @@ class TruePositives(_ConfusionMatrixConditionCount):
 class _PrecisionRecallBase(_ThresholdsMixin, Metric):
     _second: ConfusionMatrix
 
-    def __init__(self, thresholds: Any = None, top_k: int | None = None, class_id: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        thresholds: Any = None,
+        top_k: int | None = None,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         self.init_thresholds = thresholds
@@ -122,10 +134,15 @@ class _PrecisionRecallBase(_ThresholdsMixin, Metric):
         """Accumulates true positives and false positives (Precision) or false negatives (Recall)."""
         metrics_utils.update_confusion_matrix_variables(
             {ConfusionMatrix.TRUE_POSITIVES: self.true_positives, self._second: self._second_var},
-            y_true, y_pred, thresholds=self.thresholds,
-            thresholds_distributed_evenly=self._thresholds_distributed_evenly, top_k=self.top_k,
-            class_id=self.class_id, sample_weight=sample_weight,
-            thresholds_tensor=self._thresholds_on_device(self.thresholds))
+            y_true,
+            y_pred,
+            thresholds=self.thresholds,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+            top_k=self.top_k,
+            class_id=self.class_id,
+            sample_weight=sample_weight,
+            thresholds_tensor=self._thresholds_on_device(self.thresholds),
+        )
 
     def result(self) -> torch.Tensor:
         tp = self.true_positives.value
@@ -133,8 +150,12 @@ class _PrecisionRecallBase(_ThresholdsMixin, Metric):
         return result[0] if len(self.thresholds) == 1 else result
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "thresholds": self.init_thresholds, "top_k": self.top_k,
-                "class_id": self.class_id}
+        return {
+            **super().get_config(),
+            "thresholds": self.init_thresholds,
+            "top_k": self.top_k,
+            "class_id": self.class_id,
+        }
 
 
 class Precision(_PrecisionRecallBase):
@@ -172,13 +193,20 @@ class Recall(_PrecisionRecallBase):
 class SensitivitySpecificityBase(_ThresholdsMixin, Metric):
     """Base of the "X at Y" metrics: all four counts at ``num_thresholds`` evenly spaced thresholds."""
 
-    def __init__(self, value: float, num_thresholds: int = 200, class_id: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        value: float,
+        num_thresholds: int = 200,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         if num_thresholds <= 0:
-            raise ValueError("Argument `num_thresholds` must be an integer > 0. "
-                             f"Received: num_thresholds={num_thresholds}")
+            raise ValueError(
+                f"Argument `num_thresholds` must be an integer > 0. Received: num_thresholds={num_thresholds}"
+            )
         self.value = value
         self.class_id = class_id
         if num_thresholds == 1:
@@ -197,12 +225,20 @@ class SensitivitySpecificityBase(_ThresholdsMixin, Metric):
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Accumulates the four confusion counts at every threshold."""
         metrics_utils.update_confusion_matrix_variables(
-            {ConfusionMatrix.TRUE_POSITIVES: self.true_positives, ConfusionMatrix.TRUE_NEGATIVES: self.true_negatives,
-             ConfusionMatrix.FALSE_POSITIVES: self.false_positives,
-             ConfusionMatrix.FALSE_NEGATIVES: self.false_negatives},
-            y_true, y_pred, thresholds=self.thresholds,
-            thresholds_distributed_evenly=self._thresholds_distributed_evenly, class_id=self.class_id,
-            sample_weight=sample_weight, thresholds_tensor=self._thresholds_on_device(self.thresholds))
+            {
+                ConfusionMatrix.TRUE_POSITIVES: self.true_positives,
+                ConfusionMatrix.TRUE_NEGATIVES: self.true_negatives,
+                ConfusionMatrix.FALSE_POSITIVES: self.false_positives,
+                ConfusionMatrix.FALSE_NEGATIVES: self.false_negatives,
+            },
+            y_true,
+            y_pred,
+            thresholds=self.thresholds,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+            class_id=self.class_id,
+            sample_weight=sample_weight,
+            thresholds_tensor=self._thresholds_on_device(self.thresholds),
+        )
 
     def _rates(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         tp, fp = self.true_positives.value, self.false_positives.value
@@ -237,8 +273,14 @@ class SensitivityAtSpecificity(SensitivitySpecificityBase):
         dtype: state dtype.
     """
 
-    def __init__(self, specificity: float, num_thresholds: int = 200, class_id: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        specificity: float,
+        num_thresholds: int = 200,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         _check_unit("specificity", specificity)
         self.specificity = specificity
         self.num_thresholds = num_thresholds
@@ -260,8 +302,14 @@ class SpecificityAtSensitivity(SensitivitySpecificityBase):
         num_thresholds, class_id, name, dtype: as :class:`SensitivityAtSpecificity`.
     """
 
-    def __init__(self, sensitivity: float, num_thresholds: int = 200, class_id: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        sensitivity: float,
+        num_thresholds: int = 200,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         _check_unit("sensitivity", sensitivity)
         self.sensitivity = sensitivity
         self.num_thresholds = num_thresholds
@@ -283,8 +331,14 @@ class PrecisionAtRecall(SensitivitySpecificityBase):
         num_thresholds, class_id, name, dtype: as :class:`SensitivityAtSpecificity`.
     """
 
-    def __init__(self, recall: float, num_thresholds: int = 200, class_id: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        recall: float,
+        num_thresholds: int = 200,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         _check_unit("recall", recall)
         self.recall = recall
         self.num_thresholds = num_thresholds
@@ -306,8 +360,14 @@ class RecallAtPrecision(SensitivitySpecificityBase):
         num_thresholds, class_id, name, dtype: as :class:`SensitivityAtSpecificity`.
     """
 
-    def __init__(self, precision: float, num_thresholds: int = 200, class_id: int | None = None,
-                 name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        precision: float,
+        num_thresholds: int = 200,
+        class_id: int | None = None,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         _check_unit("precision", precision)
         self.precision = precision
         self.num_thresholds = num_thresholds
@@ -343,27 +403,42 @@ class AUC(_ThresholdsMixin, Metric):
         0.75
     """
 
-    def __init__(self, num_thresholds: int = 200, curve: Any = "ROC", summation_method: Any = "interpolation",
-                 name: str | None = None, dtype: Any = None, thresholds: Any = None, multi_label: bool = False,
-                 num_labels: int | None = None, label_weights: Any = None, from_logits: bool = False) -> None:
+    def __init__(
+        self,
+        num_thresholds: int = 200,
+        curve: Any = "ROC",
+        summation_method: Any = "interpolation",
+        name: str | None = None,
+        dtype: Any = None,
+        thresholds: Any = None,
+        multi_label: bool = False,
+        num_labels: int | None = None,
+        label_weights: Any = None,
+        from_logits: bool = False,
+    ) -> None:
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
             self.num_thresholds = len(thresholds) + 2
             thresholds = sorted(thresholds)
             self._thresholds_distributed_evenly = metrics_utils.is_evenly_distributed_thresholds(
-                np.array([0.0] + thresholds + [1.0]))
+                np.array([0.0] + thresholds + [1.0])
+            )
         else:
             if num_thresholds <= 1:
-                raise ValueError("Argument `num_thresholds` must be an integer > 1. "
-                                 f"Received: num_thresholds={num_thresholds}")
+                raise ValueError(
+                    f"Argument `num_thresholds` must be an integer > 1. Received: num_thresholds={num_thresholds}"
+                )
             self.num_thresholds = num_thresholds
             thresholds = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
             self._thresholds_distributed_evenly = True
         # End points just outside [0, 1] so that predictions of exactly 0 and 1 are counted.
         self._thresholds = np.array([0.0 - EPSILON] + thresholds + [1.0 + EPSILON])
         self.curve = curve if isinstance(curve, metrics_utils.AUCCurve) else metrics_utils.AUCCurve.from_str(curve)
-        self.summation_method = (summation_method if isinstance(summation_method, metrics_utils.AUCSummationMethod)
-                                 else metrics_utils.AUCSummationMethod.from_str(summation_method))
+        self.summation_method = (
+            summation_method
+            if isinstance(summation_method, metrics_utils.AUCSummationMethod)
+            else metrics_utils.AUCSummationMethod.from_str(summation_method)
+        )
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         self.multi_label = multi_label
@@ -390,8 +465,10 @@ class AUC(_ThresholdsMixin, Metric):
     def _build(self, shape: Any) -> None:
         if self.multi_label:
             if len(shape) != 2:
-                raise ValueError(f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {len(shape)}. "
-                                 f"Full shape received for `y_pred`: {tuple(shape)}")
+                raise ValueError(
+                    f"`y_pred` must have rank 2 when `multi_label=True`. Found rank {len(shape)}. "
+                    f"Full shape received for `y_pred`: {tuple(shape)}"
+                )
             self._num_labels = shape[1]
             variable_shape = (self.num_thresholds, self._num_labels)
         else:
@@ -411,13 +488,23 @@ class AUC(_ThresholdsMixin, Metric):
         if self._from_logits:
             y_pred = torch.sigmoid(self._tensor(y_pred) if not isinstance(y_pred, torch.Tensor) else y_pred)
         metrics_utils.update_confusion_matrix_variables(
-            {ConfusionMatrix.TRUE_POSITIVES: self.true_positives, ConfusionMatrix.TRUE_NEGATIVES: self.true_negatives,
-             ConfusionMatrix.FALSE_POSITIVES: self.false_positives,
-             ConfusionMatrix.FALSE_NEGATIVES: self.false_negatives},
-            y_true, y_pred, self._thresholds, thresholds_distributed_evenly=self._thresholds_distributed_evenly,
-            sample_weight=sample_weight, multi_label=self.multi_label, label_weights=label_weights,
-            thresholds_tensor=None if self._thresholds_distributed_evenly
-            else self._thresholds_on_device(self._thresholds))
+            {
+                ConfusionMatrix.TRUE_POSITIVES: self.true_positives,
+                ConfusionMatrix.TRUE_NEGATIVES: self.true_negatives,
+                ConfusionMatrix.FALSE_POSITIVES: self.false_positives,
+                ConfusionMatrix.FALSE_NEGATIVES: self.false_negatives,
+            },
+            y_true,
+            y_pred,
+            self._thresholds,
+            thresholds_distributed_evenly=self._thresholds_distributed_evenly,
+            sample_weight=sample_weight,
+            multi_label=self.multi_label,
+            label_weights=label_weights,
+            thresholds_tensor=None
+            if self._thresholds_distributed_evenly
+            else self._thresholds_on_device(self._thresholds),
+        )
 
     def _move_to(self, device: torch.device) -> None:
         super()._move_to(device)
@@ -439,17 +526,21 @@ class AUC(_ThresholdsMixin, Metric):
         dp = p[: n - 1] - p[1:]
         prec_slope = divide_no_nan(dtp, torch.clamp(dp, min=0))
         intercept = tp[1:] - prec_slope * p[1:]
-        safe_p_ratio = torch.where((p[: n - 1] > 0) & (p[1:] > 0),
-                                   divide_no_nan(p[: n - 1], torch.clamp(p[1:], min=0)), torch.ones_like(p[1:]))
-        pr_auc_increment = divide_no_nan(prec_slope * (dtp + intercept * torch.log(safe_p_ratio)),
-                                         torch.clamp(tp[1:] + fn[1:], min=0))
+        safe_p_ratio = torch.where(
+            (p[: n - 1] > 0) & (p[1:] > 0), divide_no_nan(p[: n - 1], torch.clamp(p[1:], min=0)), torch.ones_like(p[1:])
+        )
+        pr_auc_increment = divide_no_nan(
+            prec_slope * (dtp + intercept * torch.log(safe_p_ratio)), torch.clamp(tp[1:] + fn[1:], min=0)
+        )
         if self.multi_label:
             return self._label_average(torch.sum(pr_auc_increment, dim=0))
         return torch.sum(pr_auc_increment)
 
     def result(self) -> torch.Tensor:
-        if (self.curve == metrics_utils.AUCCurve.PR
-                and self.summation_method == metrics_utils.AUCSummationMethod.INTERPOLATION):
+        if (
+            self.curve == metrics_utils.AUCCurve.PR
+            and self.summation_method == metrics_utils.AUCSummationMethod.INTERPOLATION
+        ):
             return self.interpolate_pr_auc()
         n = self.num_thresholds
         tp, fp = self.true_positives.value, self.false_positives.value

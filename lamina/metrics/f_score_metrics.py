@@ -32,25 +32,39 @@ class FBetaScore(Metric):
         0.9091
     """
 
-    def __init__(self, average: str | None = None, beta: float = 1.0, threshold: float | None = None,
-                 name: str = "fbeta_score", dtype: Any = None) -> None:
+    def __init__(
+        self,
+        average: str | None = None,
+        beta: float = 1.0,
+        threshold: float | None = None,
+        name: str = "fbeta_score",
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         if average not in (None, "micro", "macro", "weighted"):
-            raise ValueError("Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
-                             f"'weighted'}}. Received: average={average}")
+            raise ValueError(
+                "Invalid `average` argument value. Expected one of: {None, 'micro', 'macro', "
+                f"'weighted'}}. Received: average={average}"
+            )
         if not isinstance(beta, float):
-            raise ValueError(f"Invalid `beta` argument value. It should be a Python float. Received: beta={beta} "
-                             f"of type '{type(beta)}'")
+            raise ValueError(
+                f"Invalid `beta` argument value. It should be a Python float. Received: beta={beta} "
+                f"of type '{type(beta)}'"
+            )
         if beta <= 0.0:
             raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
         if threshold is not None:
             if not isinstance(threshold, float):
-                raise ValueError("Invalid `threshold` argument value. It should be a Python float. "
-                                 f"Received: threshold={threshold} of type '{type(threshold)}'")
+                raise ValueError(
+                    "Invalid `threshold` argument value. It should be a Python float. "
+                    f"Received: threshold={threshold} of type '{type(threshold)}'"
+                )
             if threshold > 1.0 or threshold <= 0.0:
-                raise ValueError("Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
-                                 f"Received: threshold={threshold}")
+                raise ValueError(
+                    "Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
+                    f"Received: threshold={threshold}"
+                )
         self.average = average
         self.beta = beta
         self.threshold = threshold
@@ -59,9 +73,11 @@ class FBetaScore(Metric):
 
     def _build(self, y_true_shape: tuple, y_pred_shape: tuple) -> None:
         if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
-            raise ValueError(f"{type(self).__name__} expects 2D inputs with shape (batch_size, output_dim). "
-                             f"Received input shapes: y_pred.shape={tuple(y_pred_shape)} and "
-                             f"y_true.shape={tuple(y_true_shape)}.")
+            raise ValueError(
+                f"{type(self).__name__} expects 2D inputs with shape (batch_size, output_dim). "
+                f"Received input shapes: y_pred.shape={tuple(y_pred_shape)} and "
+                f"y_true.shape={tuple(y_true_shape)}."
+            )
         shape = (y_pred_shape[-1],) if self.average != "micro" else ()
         for name in ("true_positives", "false_positives", "false_negatives", "intermediate_weights"):
             setattr(self, name, self.add_variable(name=name, shape=shape, initializer="zeros", dtype=self.dtype))
@@ -97,7 +113,7 @@ class FBetaScore(Metric):
         tp, fp, fn = self.true_positives.value, self.false_positives.value, self.false_negatives.value
         precision = tp / (tp + fp + EPSILON)
         recall = tp / (tp + fn + EPSILON)
-        b2 = self.beta ** 2
+        b2 = self.beta**2
         f_score = precision * recall / (b2 * precision + recall + EPSILON) * (1 + b2)
         if self.average == "weighted":
             w = self.intermediate_weights.value
@@ -111,8 +127,14 @@ class FBetaScore(Metric):
             super().reset_state()
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "name": self.name, "dtype": self.dtype, "average": self.average,
-                "beta": self.beta, "threshold": self.threshold}
+        return {
+            **super().get_config(),
+            "name": self.name,
+            "dtype": self.dtype,
+            "average": self.average,
+            "beta": self.beta,
+            "threshold": self.threshold,
+        }
 
 
 class F1Score(FBetaScore):
@@ -128,8 +150,9 @@ class F1Score(FBetaScore):
         0.8333
     """
 
-    def __init__(self, average: str | None = None, threshold: float | None = None, name: str = "f1_score",
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, average: str | None = None, threshold: float | None = None, name: str = "f1_score", dtype: Any = None
+    ) -> None:
         super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:

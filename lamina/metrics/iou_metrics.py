@@ -20,8 +20,16 @@ from lamina.metrics.metrics_utils import confusion_matrix
 class _IoUBase(Metric):
     """Accumulates the confusion matrix for IoU metrics."""
 
-    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None, ignore_class: int | None = None,
-                 sparse_y_true: bool = True, sparse_y_pred: bool = True, axis: int = -1) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        name: str | None = None,
+        dtype: Any = None,
+        ignore_class: int | None = None,
+        sparse_y_true: bool = True,
+        sparse_y_pred: bool = True,
+        axis: int = -1,
+    ) -> None:
         # An integer state, as Keras ("int", which is int32 on the torch backend).
         super().__init__(name=name, dtype=dtype or "int32")
         self._direction = "up"
@@ -30,8 +38,9 @@ class _IoUBase(Metric):
         self.sparse_y_true = sparse_y_true
         self.sparse_y_pred = sparse_y_pred
         self.axis = axis
-        self.total_cm = self.add_variable(name="total_confusion_matrix", shape=(num_classes, num_classes),
-                                          initializer="zeros", dtype=self.dtype)
+        self.total_cm = self.add_variable(
+            name="total_confusion_matrix", shape=(num_classes, num_classes), initializer="zeros", dtype=self.dtype
+        )
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Adds the batch's (label, prediction) pairs to the confusion matrix."""
@@ -46,10 +55,12 @@ class _IoUBase(Metric):
         if sample_weight is None:
             weights = torch.ones_like(y_true)
         else:
-            if (hasattr(sample_weight, "dtype") and "float" in str(sample_weight.dtype)
-                    and "int" in str(self.dtype)):
-                warnings.warn("You are passing weight as `float`, but dtype is `int`. This may result in an "
-                              "incorrect weight due to type casting Consider using integer weights.", stacklevel=2)
+            if hasattr(sample_weight, "dtype") and "float" in str(sample_weight.dtype) and "int" in str(self.dtype):
+                warnings.warn(
+                    "You are passing weight as `float`, but dtype is `int`. This may result in an "
+                    "incorrect weight due to type casting Consider using integer weights.",
+                    stacklevel=2,
+                )
             weights = to_tensor(sample_weight, device=device).to(tdtype).reshape(-1)
             weights = torch.broadcast_to(weights, y_true.shape)
         valid = (y_true >= 0) & (y_true < self.num_classes) & (y_pred >= 0) & (y_pred < self.num_classes)
@@ -83,11 +94,26 @@ class IoU(_IoUBase):
         0.3333
     """
 
-    def __init__(self, num_classes: int, target_class_ids: Any, name: str | None = None, dtype: Any = None,
-                 ignore_class: int | None = None, sparse_y_true: bool = True, sparse_y_pred: bool = True,
-                 axis: int = -1) -> None:
-        super().__init__(name=name, num_classes=num_classes, ignore_class=ignore_class, sparse_y_true=sparse_y_true,
-                         sparse_y_pred=sparse_y_pred, axis=axis, dtype=dtype)
+    def __init__(
+        self,
+        num_classes: int,
+        target_class_ids: Any,
+        name: str | None = None,
+        dtype: Any = None,
+        ignore_class: int | None = None,
+        sparse_y_true: bool = True,
+        sparse_y_pred: bool = True,
+        axis: int = -1,
+    ) -> None:
+        super().__init__(
+            name=name,
+            num_classes=num_classes,
+            ignore_class=ignore_class,
+            sparse_y_true=sparse_y_true,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+            dtype=dtype,
+        )
         if max(target_class_ids) >= num_classes:
             raise ValueError(f"Target class id {max(target_class_ids)} is out of range, which is [0, {num_classes}).")
         self.target_class_ids = list(target_class_ids)
@@ -116,9 +142,15 @@ class IoU(_IoUBase):
         return torch.sum(iou * weights) / (torch.sum(valid.to(torch.float32) * weights) + EPSILON)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
-                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
-                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "target_class_ids": self.target_class_ids,
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
 
 
 class BinaryIoU(IoU):
@@ -131,8 +163,9 @@ class BinaryIoU(IoU):
         dtype: state dtype.
     """
 
-    def __init__(self, target_class_ids: Any = (0, 1), threshold: float = 0.5, name: str | None = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, target_class_ids: Any = (0, 1), threshold: float = 0.5, name: str | None = None, dtype: Any = None
+    ) -> None:
         super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name, dtype=dtype)
         self.threshold = threshold
 
@@ -144,8 +177,12 @@ class BinaryIoU(IoU):
         super().update_state(y_true, y_pred, sample_weight)
 
     def get_config(self) -> dict[str, Any]:
-        return {"target_class_ids": self.target_class_ids, "threshold": self.threshold, "name": self.name,
-                "dtype": self._dtype}
+        return {
+            "target_class_ids": self.target_class_ids,
+            "threshold": self.threshold,
+            "name": self.name,
+            "dtype": self._dtype,
+        }
 
 
 class MeanIoU(IoU):
@@ -161,40 +198,103 @@ class MeanIoU(IoU):
         0.3333
     """
 
-    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None, ignore_class: int | None = None,
-                 sparse_y_true: bool = True, sparse_y_pred: bool = True, axis: int = -1) -> None:
-        super().__init__(name=name, num_classes=num_classes, target_class_ids=list(range(num_classes)), axis=axis,
-                         dtype=dtype, ignore_class=ignore_class, sparse_y_true=sparse_y_true,
-                         sparse_y_pred=sparse_y_pred)
+    def __init__(
+        self,
+        num_classes: int,
+        name: str | None = None,
+        dtype: Any = None,
+        ignore_class: int | None = None,
+        sparse_y_true: bool = True,
+        sparse_y_pred: bool = True,
+        axis: int = -1,
+    ) -> None:
+        super().__init__(
+            name=name,
+            num_classes=num_classes,
+            target_class_ids=list(range(num_classes)),
+            axis=axis,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=sparse_y_true,
+            sparse_y_pred=sparse_y_pred,
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return {"num_classes": self.num_classes, "name": self.name, "dtype": self._dtype,
-                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
-                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        return {
+            "num_classes": self.num_classes,
+            "name": self.name,
+            "dtype": self._dtype,
+            "ignore_class": self.ignore_class,
+            "sparse_y_true": self.sparse_y_true,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
 
 
 class OneHotIoU(IoU):
     """:class:`IoU` for one-hot labels (and, by default, score predictions)."""
 
-    def __init__(self, num_classes: int, target_class_ids: Any, name: str | None = None, dtype: Any = None,
-                 ignore_class: int | None = None, sparse_y_pred: bool = False, axis: int = -1) -> None:
-        super().__init__(num_classes=num_classes, target_class_ids=target_class_ids, name=name, dtype=dtype,
-                         ignore_class=ignore_class, sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
+    def __init__(
+        self,
+        num_classes: int,
+        target_class_ids: Any,
+        name: str | None = None,
+        dtype: Any = None,
+        ignore_class: int | None = None,
+        sparse_y_pred: bool = False,
+        axis: int = -1,
+    ) -> None:
+        super().__init__(
+            num_classes=num_classes,
+            target_class_ids=target_class_ids,
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=False,
+            sparse_y_pred=sparse_y_pred,
+            axis=axis,
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return {"num_classes": self.num_classes, "target_class_ids": self.target_class_ids, "name": self.name,
-                "dtype": self._dtype, "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred,
-                "axis": self.axis}
+        return {
+            "num_classes": self.num_classes,
+            "target_class_ids": self.target_class_ids,
+            "name": self.name,
+            "dtype": self._dtype,
+            "ignore_class": self.ignore_class,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }
 
 
 class OneHotMeanIoU(MeanIoU):
     """:class:`MeanIoU` for one-hot labels (and, by default, score predictions)."""
 
-    def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None, ignore_class: int | None = None,
-                 sparse_y_pred: bool = False, axis: int = -1) -> None:
-        super().__init__(num_classes=num_classes, axis=axis, name=name, dtype=dtype, ignore_class=ignore_class,
-                         sparse_y_true=False, sparse_y_pred=sparse_y_pred)
+    def __init__(
+        self,
+        num_classes: int,
+        name: str | None = None,
+        dtype: Any = None,
+        ignore_class: int | None = None,
+        sparse_y_pred: bool = False,
+        axis: int = -1,
+    ) -> None:
+        super().__init__(
+            num_classes=num_classes,
+            axis=axis,
+            name=name,
+            dtype=dtype,
+            ignore_class=ignore_class,
+            sparse_y_true=False,
+            sparse_y_pred=sparse_y_pred,
+        )
 
     def get_config(self) -> dict[str, Any]:
-        return {"num_classes": self.num_classes, "name": self.name, "dtype": self._dtype,
-                "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+        return {
+            "num_classes": self.num_classes,
+            "name": self.name,
+            "dtype": self._dtype,
+            "ignore_class": self.ignore_class,
+            "sparse_y_pred": self.sparse_y_pred,
+            "axis": self.axis,
+        }

@@ -93,18 +93,27 @@ class Metric:
         """Where the state lives (the default device until the first update)."""
         return self._device if self._device is not None else backend.default_device()
 
-    def add_variable(self, shape: Any, initializer: Any, dtype: Any = None, aggregation: str = "sum",
-                     name: str | None = None) -> Variable:
+    def add_variable(
+        self, shape: Any, initializer: Any, dtype: Any = None, aggregation: str = "sum", name: str | None = None
+    ) -> Variable:
         """Creates a non-trainable state variable on the metric's device and tracks it."""
         self._check_super_called()
-        variable = Variable(initializer=initializer, shape=tuple(shape) if shape is not None else None,
-                            dtype=dtype, trainable=False, name=name, device=self.device, aggregation=aggregation)
+        variable = Variable(
+            initializer=initializer,
+            shape=tuple(shape) if shape is not None else None,
+            dtype=dtype,
+            trainable=False,
+            name=name,
+            device=self.device,
+            aggregation=aggregation,
+        )
         variable.path = f"{self.name.replace('/', '>')}/{variable.name}"
         self._variables.append(variable)
         return variable
 
-    def add_weight(self, shape: Any = (), initializer: Any = None, dtype: Any = None,
-                   name: str | None = None) -> Variable:
+    def add_weight(
+        self, shape: Any = (), initializer: Any = None, dtype: Any = None, name: str | None = None
+    ) -> Variable:
         """Alias of :meth:`add_variable` (Keras's backwards-compatible name)."""
         return self.add_variable(shape=shape, initializer=initializer or "zeros", dtype=dtype, name=name)
 

@@ -57,8 +57,10 @@ class AUCSummationMethod(Enum):
             return AUCSummationMethod.MAJORING
         if key in ("minoring", "Minoring"):
             return AUCSummationMethod.MINORING
-        raise ValueError(f'Invalid AUC summation method value: "{key}". '
-                         'Expected values are ["interpolation", "majoring", "minoring"]')
+        raise ValueError(
+            f'Invalid AUC summation method value: "{key}". '
+            'Expected values are ["interpolation", "majoring", "minoring"]'
+        )
 
 
 def to_list(x: Any) -> list:
@@ -110,9 +112,16 @@ def _reverse_cumsum(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return torch.flip(torch.cumsum(torch.flip(x, (dim,)), dim=dim), (dim,))
 
 
-def _update_optimized(variables: dict, y_true: torch.Tensor, y_pred: torch.Tensor, num_thresholds: int,
-                      multi_label: bool, sample_weights: Any, label_weights: Any,
-                      thresholds_with_epsilon: bool) -> None:
+def _update_optimized(
+    variables: dict,
+    y_true: torch.Tensor,
+    y_pred: torch.Tensor,
+    num_thresholds: int,
+    multi_label: bool,
+    sample_weights: Any,
+    label_weights: Any,
+    thresholds_with_epsilon: bool,
+) -> None:
     """Bucketed counts for evenly spaced thresholds: one scatter plus a reversed cumulative sum."""
     if sample_weights is None:
         sample_weights = 1.0
@@ -159,11 +168,19 @@ def _update_optimized(variables: dict, y_true: torch.Tensor, y_pred: torch.Tenso
             variables[ConfusionMatrix.FALSE_NEGATIVES].value.add_(total_true - tp)
 
 
-def update_confusion_matrix_variables(variables_to_update: dict, y_true: Any, y_pred: Any, thresholds: Any,
-                                      top_k: int | None = None, class_id: int | None = None,
-                                      sample_weight: Any = None, multi_label: bool = False,
-                                      label_weights: Any = None, thresholds_distributed_evenly: bool = False,
-                                      thresholds_tensor: torch.Tensor | None = None) -> None:
+def update_confusion_matrix_variables(
+    variables_to_update: dict,
+    y_true: Any,
+    y_pred: Any,
+    thresholds: Any,
+    top_k: int | None = None,
+    class_id: int | None = None,
+    sample_weight: Any = None,
+    multi_label: bool = False,
+    label_weights: Any = None,
+    thresholds_distributed_evenly: bool = False,
+    thresholds_tensor: torch.Tensor | None = None,
+) -> None:
     """Adds this batch's true/false positive/negative counts at each threshold to the given variables.
 
     Args:
@@ -179,8 +196,10 @@ def update_confusion_matrix_variables(variables_to_update: dict, y_true: Any, y_
         thresholds_tensor: the thresholds as a tensor on the state device (cached by the caller).
     """
     if multi_label and label_weights is not None:
-        raise ValueError("`label_weights` for multilabel data should be handled outside of "
-                         "`update_confusion_matrix_variables` when `multi_label` is True.")
+        raise ValueError(
+            "`label_weights` for multilabel data should be handled outside of "
+            "`update_confusion_matrix_variables` when `multi_label` is True."
+        )
     if variables_to_update is None:
         return
     invalid = [k for k in variables_to_update if k not in list(ConfusionMatrix)]
@@ -201,8 +220,10 @@ def update_confusion_matrix_variables(variables_to_update: dict, y_true: Any, y_
         y_pred = _filter_top_k(y_pred, top_k)
     if class_id is not None:
         if y_pred.ndim == 1:
-            raise ValueError("When class_id is provided, y_pred must be a 2D array with shape "
-                             f"(num_samples, num_classes), found shape: {tuple(y_pred.shape)}")
+            raise ValueError(
+                "When class_id is provided, y_pred must be a 2D array with shape "
+                f"(num_samples, num_classes), found shape: {tuple(y_pred.shape)}"
+            )
         y_true = y_true[..., class_id, None]
         y_pred = y_pred[..., class_id, None]
     if label_weights is not None:
@@ -210,8 +231,9 @@ def update_confusion_matrix_variables(variables_to_update: dict, y_true: Any, y_
 
     if thresholds_distributed_evenly:
         with_epsilon = thresholds_list[0] < 0.0 or thresholds_list[-1] > 1.0
-        _update_optimized(variables_to_update, y_true, y_pred, num_thresholds, multi_label, sample_weight,
-                          label_weights, with_epsilon)
+        _update_optimized(
+            variables_to_update, y_true, y_pred, num_thresholds, multi_label, sample_weight, label_weights, with_epsilon
+        )
         return
 
     if thresholds_tensor is None:
@@ -259,8 +281,9 @@ def _filter_top_k(x: torch.Tensor, k: int) -> torch.Tensor:
     return x * mask + NEG_INF * (1 - mask)
 
 
-def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int, weights: Any = None,
-                     dtype: Any = torch.int32) -> torch.Tensor:
+def confusion_matrix(
+    labels: torch.Tensor, predictions: torch.Tensor, num_classes: int, weights: Any = None, dtype: Any = torch.int32
+) -> torch.Tensor:
     """The ``(num_classes, num_classes)`` matrix counting (label, prediction) pairs, weighted if asked."""
     labels, predictions = squeeze_or_expand_to_same_rank(labels, predictions)
     dtype = labels.dtype if dtype is None else dtype

@@ -49,17 +49,27 @@ class BinaryCrossentropy(MeanMetricWrapper):
         0.8149
     """
 
-    def __init__(self, name: str = "binary_crossentropy", dtype: Any = None, from_logits: bool = False,
-                 label_smoothing: float = 0) -> None:
-        super().__init__(binary_crossentropy, name, dtype=dtype, from_logits=from_logits,
-                         label_smoothing=label_smoothing)
+    def __init__(
+        self,
+        name: str = "binary_crossentropy",
+        dtype: Any = None,
+        from_logits: bool = False,
+        label_smoothing: float = 0,
+    ) -> None:
+        super().__init__(
+            binary_crossentropy, name, dtype=dtype, from_logits=from_logits, label_smoothing=label_smoothing
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self._direction = "down"
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing}
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+        }
 
 
 class CategoricalCrossentropy(MeanMetricWrapper):
@@ -70,18 +80,35 @@ class CategoricalCrossentropy(MeanMetricWrapper):
         axis: the class axis (default -1).
     """
 
-    def __init__(self, name: str = "categorical_crossentropy", dtype: Any = None, from_logits: bool = False,
-                 label_smoothing: float = 0, axis: int = -1) -> None:
-        super().__init__(categorical_crossentropy, name, dtype=dtype, from_logits=from_logits,
-                         label_smoothing=label_smoothing, axis=axis)
+    def __init__(
+        self,
+        name: str = "categorical_crossentropy",
+        dtype: Any = None,
+        from_logits: bool = False,
+        label_smoothing: float = 0,
+        axis: int = -1,
+    ) -> None:
+        super().__init__(
+            categorical_crossentropy,
+            name,
+            dtype=dtype,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
         self.axis = axis
         self._direction = "down"
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
+        }
 
 
 class SparseCategoricalCrossentropy(MeanMetricWrapper):
@@ -93,15 +120,32 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         axis: the class axis (default -1).
     """
 
-    def __init__(self, name: str = "sparse_categorical_crossentropy", dtype: Any = None, from_logits: bool = False,
-                 ignore_class: int | None = None, axis: int = -1) -> None:
-        super().__init__(sparse_categorical_crossentropy, name=name, dtype=dtype, from_logits=from_logits,
-                         ignore_class=ignore_class, axis=axis)
+    def __init__(
+        self,
+        name: str = "sparse_categorical_crossentropy",
+        dtype: Any = None,
+        from_logits: bool = False,
+        ignore_class: int | None = None,
+        axis: int = -1,
+    ) -> None:
+        super().__init__(
+            sparse_categorical_crossentropy,
+            name=name,
+            dtype=dtype,
+            from_logits=from_logits,
+            ignore_class=ignore_class,
+            axis=axis,
+        )
         self.from_logits = from_logits
         self.ignore_class = ignore_class
         self.axis = axis
         self._direction = "down"
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype, "from_logits": self.from_logits,
-                "ignore_class": self.ignore_class, "axis": self.axis}
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+            "axis": self.axis,
+        }

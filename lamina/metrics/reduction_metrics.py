@@ -14,8 +14,9 @@ def _reduce(fn: Any, x: torch.Tensor, dims: range) -> torch.Tensor:
     return fn(x, dim=tuple(dims))
 
 
-def reduce_to_samplewise_values(values: Any, sample_weight: Any, reduce_fn: Any, dtype: Any,
-                                device: torch.device | None = None) -> tuple[torch.Tensor, Any]:
+def reduce_to_samplewise_values(
+    values: Any, sample_weight: Any, reduce_fn: Any, dtype: Any, device: torch.device | None = None
+) -> tuple[torch.Tensor, Any]:
     """Weights ``values`` and reduces them to one value per sample (Keras's rule for ``Mean``/``Sum``)."""
     mask = getattr(values, "_keras_mask", None)
     values = to_tensor(values, dtype=dtype, device=device)
@@ -77,8 +78,7 @@ class Mean(Metric):
         self.count = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype, name="count")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
-        values, sample_weight = reduce_to_samplewise_values(values, sample_weight, torch.mean, self.dtype,
-                                                            self.device)
+        values, sample_weight = reduce_to_samplewise_values(values, sample_weight, torch.mean, self.dtype, self.device)
         self.total.value.add_(torch.sum(values))
         if sample_weight is not None:
             self.count.value.add_(torch.sum(sample_weight))

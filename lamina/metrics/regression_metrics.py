@@ -137,17 +137,26 @@ class R2Score(Metric):
         0.5
     """
 
-    def __init__(self, class_aggregation: str | None = "uniform_average", num_regressors: int = 0,
-                 name: str = "r2_score", dtype: Any = None) -> None:
+    def __init__(
+        self,
+        class_aggregation: str | None = "uniform_average",
+        num_regressors: int = 0,
+        name: str = "r2_score",
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self._direction = "up"
         valid = (None, "uniform_average", "variance_weighted_average")
         if class_aggregation not in valid:
-            raise ValueError(f"Invalid value for argument `class_aggregation`. Expected one of {valid}. "
-                             f"Received: class_aggregation={class_aggregation}")
+            raise ValueError(
+                f"Invalid value for argument `class_aggregation`. Expected one of {valid}. "
+                f"Received: class_aggregation={class_aggregation}"
+            )
         if num_regressors < 0:
-            raise ValueError("Invalid value for argument `num_regressors`. Expected a value >= 0. "
-                             f"Received: num_regressors={num_regressors}")
+            raise ValueError(
+                "Invalid value for argument `num_regressors`. Expected a value >= 0. "
+                f"Received: num_regressors={num_regressors}"
+            )
         self.class_aggregation = class_aggregation
         self.num_regressors = num_regressors
         self.num_samples = self.add_variable(shape=(), initializer="zeros", name="num_samples")
@@ -155,8 +164,10 @@ class R2Score(Metric):
 
     def _build(self, y_true_shape: tuple, y_pred_shape: tuple) -> None:
         if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
-            raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
-                             f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}.")
+            raise ValueError(
+                "R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
+                f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}."
+            )
         n = y_pred_shape[-1]
         self.squared_sum = self.add_variable(name="squared_sum", shape=(n,), initializer="zeros")
         self.sum = self.add_variable(name="sum", shape=(n,), initializer="zeros")
@@ -200,11 +211,13 @@ class R2Score(Metric):
             n = float(self.num_samples.value)  # host sync, only for the adjusted score
             p = float(self.num_regressors)
             if p > n - 1:
-                warnings.warn("More independent predictors than datapoints in adjusted R2 score. Falling back to "
-                              "standard R2 score.", stacklevel=2)
+                warnings.warn(
+                    "More independent predictors than datapoints in adjusted R2 score. Falling back to "
+                    "standard R2 score.",
+                    stacklevel=2,
+                )
             elif p == n - 1:
-                warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.",
-                              stacklevel=2)
+                warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.", stacklevel=2)
             else:
                 r2 = 1.0 - (1.0 - r2) * (n - 1.0) / (n - p - 1.0)
         return r2
@@ -213,5 +226,10 @@ class R2Score(Metric):
         super().reset_state()
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "name": self.name, "dtype": self.dtype,
-                "class_aggregation": self.class_aggregation, "num_regressors": self.num_regressors}
+        return {
+            **super().get_config(),
+            "name": self.name,
+            "dtype": self.dtype,
+            "class_aggregation": self.class_aggregation,
+            "num_regressors": self.num_regressors,
+        }

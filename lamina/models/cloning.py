@@ -17,8 +17,14 @@ def _is_functional(model: Any) -> bool:
     return any(c.__name__ == "Functional" for c in type(model).__mro__)
 
 
-def clone_model(model: Any, input_tensors: Any = None, clone_function: Any = None, call_function: Any = None,
-                recursive: bool = False, **kwargs: Any) -> Any:
+def clone_model(
+    model: Any,
+    input_tensors: Any = None,
+    clone_function: Any = None,
+    call_function: Any = None,
+    recursive: bool = False,
+    **kwargs: Any,
+) -> Any:
     """Clones a Sequential or functional model: new layers from their configs, new weights.
 
     Args:
@@ -44,26 +50,33 @@ def clone_model(model: Any, input_tensors: Any = None, clone_function: Any = Non
     if kwargs:
         raise ValueError(f"Unexpected keyword argument(s): {list(kwargs)}")
     if clone_function is not None and not callable(clone_function):
-        raise ValueError(f"Expected `clone_function` argument to be a callable. Received: clone_function="
-                         f"{clone_function}")
+        raise ValueError(
+            f"Expected `clone_function` argument to be a callable. Received: clone_function={clone_function}"
+        )
     if isinstance(model, Sequential):
         if call_function is not None:
-            raise ValueError("`call_function` argument is not supported with Sequential models. In a Sequential "
-                             "model, layers aren't called at model-construction time (they're merely listed). Use "
-                             "`call_function` with Functional models only. Received model of type "
-                             f"'{type(model).__name__}', with call_function={call_function}")
+            raise ValueError(
+                "`call_function` argument is not supported with Sequential models. In a Sequential "
+                "model, layers aren't called at model-construction time (they're merely listed). Use "
+                "`call_function` with Functional models only. Received model of type "
+                f"'{type(model).__name__}', with call_function={call_function}"
+            )
         fn = _wrap(clone_function, None, recursive, cache)
         return _clone_sequential(model, fn, input_tensors)
     if _is_functional(model):
         fn = _wrap(clone_function, call_function, recursive, cache)
         return _clone_functional(model, fn, input_tensors, call_function)
     if clone_function is not None or input_tensors is not None:
-        raise ValueError("Arguments `clone_function` and `input_tensors` are only supported for Sequential models "
-                         f"or Functional models. Received model of type '{type(model).__name__}', with "
-                         f"clone_function={clone_function} and input_tensors={input_tensors}")
+        raise ValueError(
+            "Arguments `clone_function` and `input_tensors` are only supported for Sequential models "
+            f"or Functional models. Received model of type '{type(model).__name__}', with "
+            f"clone_function={clone_function} and input_tensors={input_tensors}"
+        )
     if call_function is not None:
-        raise ValueError("Argument `call_function` is only supported for Functional models. Received model of type "
-                         f"'{type(model).__name__}', with call_function={call_function}")
+        raise ValueError(
+            "Argument `call_function` is only supported for Functional models. Received model of type "
+            f"'{type(model).__name__}', with call_function={call_function}"
+        )
     from lamina.saving.serialization import deserialize_keras_object, serialize_keras_object
 
     config = serialize_keras_object(model)
@@ -84,8 +97,9 @@ def _wrap(clone_function: Any, call_function: Any, recursive: bool, cache: dict[
         if recursive and isinstance(layer, Sequential):
             clone = clone_model(layer, clone_function=clone_function, recursive=True, cache=cache)
         elif recursive and _is_functional(layer):
-            clone = clone_model(layer, clone_function=clone_function, call_function=call_function, recursive=True,
-                                cache=cache)
+            clone = clone_model(
+                layer, clone_function=clone_function, call_function=call_function, recursive=True, cache=cache
+            )
         else:
             clone = base(layer)
         cache[id(layer)] = clone
@@ -95,8 +109,11 @@ def _wrap(clone_function: Any, call_function: Any, recursive: bool, cache: dict[
 
 
 def _copy_compile(model: Any, clone: Any) -> None:
-    if getattr(model, "compiled", False) and hasattr(model, "get_compile_config") and \
-            hasattr(clone, "compile_from_config"):
+    if (
+        getattr(model, "compiled", False)
+        and hasattr(model, "get_compile_config")
+        and hasattr(clone, "compile_from_config")
+    ):
         config = model.get_compile_config()
         if config:
             clone.compile_from_config(config)
@@ -113,12 +130,15 @@ def _clone_sequential(model: Any, clone_function: Any, input_tensors: Any) -> An
                 raise ValueError("Argument `input_tensors` must contain a single tensor.")
             input_tensors = input_tensors[0]
         if not isinstance(input_tensors, KerasTensor):
-            raise ValueError(f"Argument `input_tensors` must be a KerasTensor. Received invalid value: "
-                             f"input_tensors={input_tensors}")
+            raise ValueError(
+                f"Argument `input_tensors` must be a KerasTensor. Received invalid value: input_tensors={input_tensors}"
+            )
         new_layers = [input_tensors, *new_layers]
     elif isinstance(first, InputLayer):
-        new_layers = [Input(batch_shape=first.batch_shape, dtype=first.dtype, name=first.name,
-                            optional=first.optional), *new_layers]
+        new_layers = [
+            Input(batch_shape=first.batch_shape, dtype=first.dtype, name=first.name, optional=first.optional),
+            *new_layers,
+        ]
     clone = Sequential(new_layers, name=model.name, trainable=model.trainable)
     if not clone.built and model.built and getattr(model, "_build_shapes", None) is not None:
         clone.build(model._build_shapes)
@@ -129,13 +149,17 @@ def _clone_sequential(model: Any, clone_function: Any, input_tensors: Any) -> An
 def _clone_functional(model: Any, clone_function: Any, input_tensors: Any, call_function: Any) -> Any:
     originals = list(model.inputs)
     if input_tensors is None:
-        new_inputs = [Input(batch_shape=t.shape, dtype=t.dtype, name=getattr(t._keras_history[0], "name", None))
-                      for t in originals]
+        new_inputs = [
+            Input(batch_shape=t.shape, dtype=t.dtype, name=getattr(t._keras_history[0], "name", None))
+            for t in originals
+        ]
     else:
         new_inputs = list(flatten(input_tensors))
         if len(new_inputs) != len(originals) or not all(isinstance(t, KerasTensor) for t in new_inputs):
-            raise ValueError("`input_tensors` must have the same structure as model.input (all KerasTensors). "
-                             f"Reference structure: {model.inputs}. Received structure: {input_tensors}")
+            raise ValueError(
+                "`input_tensors` must have the same structure as model.input (all KerasTensors). "
+                f"Reference structure: {model.inputs}. Received structure: {input_tensors}"
+            )
     memo: dict[int, Any] = {id(o): n for o, n in zip(originals, new_inputs)}
 
     def replay(target: KerasTensor) -> Any:
@@ -157,8 +181,9 @@ def _clone_functional(model: Any, clone_function: Any, input_tensors: Any, call_
             args, kwargs = node.arguments
             new_args = map_structure(lambda x: memo[id(x)] if isinstance(x, KerasTensor) else x, args)
             new_kwargs = map_structure(lambda x: memo[id(x)] if isinstance(x, KerasTensor) else x, kwargs)
-            new_layer = clone_function(layer) if isinstance(layer, Layer) and not isinstance(layer, InputLayer) \
-                else layer
+            new_layer = (
+                clone_function(layer) if isinstance(layer, Layer) and not isinstance(layer, InputLayer) else layer
+            )
             if call_function is not None:
                 out = call_function(new_layer, *new_args, **new_kwargs)
             else:

@@ -42,8 +42,14 @@ def _serialize_arg(x: Any) -> Any:
     from lamina.saving.serialization import serialize_keras_object
 
     if isinstance(x, slice):
-        return {"class_name": "__slice__", "config": {"start": _serialize_arg(x.start),
-                                                       "stop": _serialize_arg(x.stop), "step": _serialize_arg(x.step)}}
+        return {
+            "class_name": "__slice__",
+            "config": {
+                "start": _serialize_arg(x.start),
+                "stop": _serialize_arg(x.stop),
+                "step": _serialize_arg(x.step),
+            },
+        }
     if x is Ellipsis:
         return {"class_name": "__ellipsis__", "config": {}}
     if isinstance(x, (list, tuple)):
@@ -65,8 +71,11 @@ def functional_like_constructor(cls: type) -> bool:
     import inspect
 
     spec = inspect.getfullargspec(cls.__init__)
-    if spec.args[1:] in (["inputs", "outputs"], ["inputs", "outputs", "name"],
-                         ["inputs", "outputs", "name", "trainable"]):
+    if spec.args[1:] in (
+        ["inputs", "outputs"],
+        ["inputs", "outputs", "name"],
+        ["inputs", "outputs", "name", "trainable"],
+    ):
         return True
     return spec.varargs is not None and spec.varkw is not None
 
@@ -193,8 +202,9 @@ class Functional(Model):
         ['input_layer', 'dense', 'dense_1']
     """
 
-    def __init__(self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True, **kwargs: Any
+    ) -> None:
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         from lamina.trainers.trainer import Trainer
 
@@ -221,8 +231,7 @@ class Functional(Model):
         d["output_names"] = [t._keras_history[0].name for t in flat_out]
         if isinstance(outputs, dict):
             d["output_names"] = sorted(outputs)
-        d["input_names"] = sorted(inputs) if isinstance(inputs, dict) else [
-            t._keras_history[0].name for t in flat_in]
+        d["input_names"] = sorted(inputs) if isinstance(inputs, dict) else [t._keras_history[0].name for t in flat_in]
         self.built = True
         self.__dict__["_build_shapes"] = map_structure(lambda t: t.shape, inputs)
 
@@ -335,8 +344,9 @@ class Functional(Model):
                 k = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, kwargs)
                 out = layer(*a, **k)
             if len(out_ids) == 1:
-                values[out_ids[0]] = out if not isinstance(out, (list, tuple)) or len(_leaves(out)) != 1 else \
-                    _leaves(out)[0]
+                values[out_ids[0]] = (
+                    out if not isinstance(out, (list, tuple)) or len(_leaves(out)) != 1 else _leaves(out)[0]
+                )
             else:
                 for oid, o in zip(out_ids, _leaves(out)):
                     values[oid] = o
@@ -375,10 +385,14 @@ class Functional(Model):
         def ser_tensor(x: Any) -> Any:
             if isinstance(x, KerasTensor):
                 layer, node_index, tensor_index = x._keras_history
-                return {"class_name": "__keras_tensor__",
-                        "config": {"shape": list(x.shape), "dtype": x.dtype,
-                                   "keras_history": [layer.name, mapping.get((id(layer), node_index), node_index),
-                                                     tensor_index]}}
+                return {
+                    "class_name": "__keras_tensor__",
+                    "config": {
+                        "shape": list(x.shape),
+                        "dtype": x.dtype,
+                        "keras_history": [layer.name, mapping.get((id(layer), node_index), node_index), tensor_index],
+                    },
+                }
             return _serialize_arg(x)
 
         layer_configs = []
@@ -387,8 +401,12 @@ class Functional(Model):
             for node in layer._inbound_nodes:
                 if id(node) in own and not node.is_input:
                     args, kwargs = node.arguments
-                    inbound.append({"args": map_structure(ser_tensor, list(args)),
-                                    "kwargs": map_structure(ser_tensor, dict(kwargs))})
+                    inbound.append(
+                        {
+                            "args": map_structure(ser_tensor, list(args)),
+                            "kwargs": map_structure(ser_tensor, dict(kwargs)),
+                        }
+                    )
             cfg = layer.serialize() if isinstance(layer, symbolic_ops.SymbolicOp) else serialize_keras_object(layer)
             cfg["name"] = layer.name
             cfg["inbound_nodes"] = inbound
@@ -405,8 +423,13 @@ class Functional(Model):
                 return {k: io_struct(v) for k, v in s.items()}
             return [io_struct(v) for v in s]
 
-        return {"name": self.name, "trainable": self.trainable, "layers": layer_configs,
-                "input_layers": io_struct(self._inputs_struct), "output_layers": io_struct(self._outputs_struct)}
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": io_struct(self._inputs_struct),
+            "output_layers": io_struct(self._outputs_struct),
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Functional:
@@ -480,9 +503,15 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: di
             while queue:
                 node_data = queue[0]
                 if isinstance(node_data, list):  # legacy Keras 2 format: [[layer, node, tensor, kwargs], ...]
-                    node_data = {"args": [[{"class_name": "__keras_tensor__",
-                                            "config": {"keras_history": item[:3]}} for item in node_data]],
-                                 "kwargs": node_data[0][3] if node_data and len(node_data[0]) > 3 else {}}
+                    node_data = {
+                        "args": [
+                            [
+                                {"class_name": "__keras_tensor__", "config": {"keras_history": item[:3]}}
+                                for item in node_data
+                            ]
+                        ],
+                        "kwargs": node_data[0][3] if node_data and len(node_data[0]) > 3 else {},
+                    }
                     if len(node_data["args"][0]) == 1:
                         node_data["args"] = node_data["args"][0]
                 if not ready(node_data):

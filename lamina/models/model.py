@@ -80,9 +80,17 @@ class Model(Trainer, Layer):
             raise ValueError(f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
-    def summary(self, line_length: int | None = None, positions: list[float] | None = None,
-                print_fn: Any = None, expand_nested: bool = False, show_trainable: bool = False,
-                layer_range: Any = None, show_flops: bool = False, show_memory: bool = False) -> None:
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: list[float] | None = None,
+        print_fn: Any = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+        show_flops: bool = False,
+        show_memory: bool = False,
+    ) -> None:
         """Prints the Keras 3 summary table (name (type), output shape, param #, totals with sizes).
 
         ``show_flops`` / ``show_memory`` add Lamina's multiply-add and activation-memory
@@ -90,9 +98,17 @@ class Model(Trainer, Layer):
         """
         from lamina.models import summary
 
-        summary.print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
-                              expand_nested=expand_nested, show_trainable=show_trainable,
-                              layer_range=layer_range, show_flops=show_flops, show_memory=show_memory)
+        summary.print_summary(
+            self,
+            line_length=line_length,
+            positions=positions,
+            print_fn=print_fn,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+            show_flops=show_flops,
+            show_memory=show_memory,
+        )
 
     def get_config(self) -> dict[str, Any]:
         return Layer.get_config(self)
@@ -130,10 +146,13 @@ class Model(Trainer, Layer):
         try:
             self.compute_output_spec(spec(shape))
         except Exception as e:  # noqa: BLE001 - reported as Keras does, the weights check then names what is missing
-            warnings.warn(f"Model '{self.name}' had a build config, but the model cannot be built automatically in "
-                          f"`build_from_config(config)` ({type(e).__name__}: {e}). You should implement "
-                          "`def build_from_config(self, config)` (and `get_build_config`) to create the model's "
-                          "state upon deserialization.", stacklevel=2)
+            warnings.warn(
+                f"Model '{self.name}' had a build config, but the model cannot be built automatically in "
+                f"`build_from_config(config)` ({type(e).__name__}: {e}). You should implement "
+                "`def build_from_config(self, config)` (and `get_build_config`) to create the model's "
+                "state upon deserialization.",
+                stacklevel=2,
+            )
             return
         self.__dict__["built"] = True
         self.__dict__["_build_shapes"] = shape
@@ -172,13 +191,15 @@ class Model(Trainer, Layer):
 
         return saving_api.model_to_json(self, **kwargs)
 
-    def export(self, filepath: Any, format: str = "onnx", verbose: bool = True, input_signature: Any = None,
-               **kwargs: Any) -> Any:
+    def export(
+        self, filepath: Any, format: str = "onnx", verbose: bool = True, input_signature: Any = None, **kwargs: Any
+    ) -> Any:
         """Exports the model for inference: ``format="onnx"``, ``"torch"`` (torch.export) or ``"torchscript"``."""
         from lamina import export
 
-        return export.export_model(self, filepath, format=format, verbose=verbose, input_signature=input_signature,
-                                   **kwargs)
+        return export.export_model(
+            self, filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
+        )
 
     @property
     def inputs(self) -> list[Any]:

@@ -42,8 +42,9 @@ class Sequential(Model):
         ['layer1', 'layer2']
     """
 
-    def __init__(self, layers: list[Any] | None = None, trainable: bool = True, name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, layers: list[Any] | None = None, trainable: bool = True, name: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self.__dict__["_seq"] = []
         self.__dict__["_keys"] = {}
@@ -57,8 +58,12 @@ class Sequential(Model):
     # ------------------------------------------------------------------ stack editing
     def add(self, layer: Any, rebuild: bool = True) -> None:
         """Adds a layer on top of the stack (an ``Input(...)`` tensor is accepted as the first element)."""
-        if not self._seq and getattr(layer, "_batch_input_shape", None) is not None and isinstance(layer, Layer) \
-                and not isinstance(layer, InputLayer):
+        if (
+            not self._seq
+            and getattr(layer, "_batch_input_shape", None) is not None
+            and isinstance(layer, Layer)
+            and not isinstance(layer, InputLayer)
+        ):
             self.add(InputLayer(batch_shape=layer._batch_input_shape, dtype=layer.compute_dtype), rebuild=False)
         if isinstance(layer, KerasTensor) and layer._keras_history is not None:
             origin = layer._keras_history[0]
@@ -138,8 +143,9 @@ class Sequential(Model):
     def build(self, input_shape: Any = None) -> None:
         """Builds every layer for ``input_shape`` (batch included) by running the stack on a symbolic input."""
         if not self.layers:
-            raise ValueError(f"Sequential model {self.name} cannot be built because it has no layers. "
-                             "Call `model.add(layer)`.")
+            raise ValueError(
+                f"Sequential model {self.name} cannot be built because it has no layers. Call `model.add(layer)`."
+            )
         try:
             input_shape = standardize_shape(input_shape)
         except TypeError:
@@ -149,7 +155,8 @@ class Sequential(Model):
         if isinstance(self._seq[0], InputLayer):
             configured = tuple(self._seq[0].batch_shape)
             if len(configured) != len(input_shape) or any(
-                    a is not None and b is not None and a != b for a, b in zip(configured, input_shape)):
+                a is not None and b is not None and a != b for a, b in zip(configured, input_shape)
+            ):
                 raise ValueError(
                     f"Sequential model '{self.name}' has already been configured to use input shape "
                     f"{self._seq[0].batch_shape}. You cannot build it with input_shape {input_shape}"

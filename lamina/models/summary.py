@@ -114,8 +114,14 @@ class _Run:
 def _is_single_cell(text: str) -> bool:
     for ch in text:
         cp = ord(ch)
-        if not (0x20 <= cp <= 0x7E or 0xA0 <= cp <= 0xAC or 0xAE <= cp <= 0x2FF or 0x370 <= cp <= 0x482
-                or 0x2500 <= cp <= 0x25FC or 0x2800 <= cp <= 0x28FF):
+        if not (
+            0x20 <= cp <= 0x7E
+            or 0xA0 <= cp <= 0xAC
+            or 0xAE <= cp <= 0x2FF
+            or 0x370 <= cp <= 0x482
+            or 0x2500 <= cp <= 0x25FC
+            or 0x2800 <= cp <= 0x28FF
+        ):
             return False
     return True
 
@@ -124,8 +130,13 @@ def _char_width(ch: str) -> int:
     cp = ord(ch)
     if cp and cp < 32 or 0x7F <= cp < 0xA0:
         return 0
-    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me") or 0x200B <= cp <= 0x200F \
-            or 0x1160 <= cp <= 0x11FF or cp in (0x2060, 0xFEFF):
+    if (
+        unicodedata.combining(ch)
+        or unicodedata.category(ch) in ("Mn", "Me")
+        or 0x200B <= cp <= 0x200F
+        or 0x1160 <= cp <= 0x11FF
+        or cp in (0x2060, 0xFEFF)
+    ):
         return 0
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
@@ -165,7 +176,7 @@ def _set_cell_size(text: str, total: int) -> str:
 
 def _chop_cells(text: str, width: int) -> list[str]:
     if _is_single_cell(text):
-        return [text[i:i + width] for i in range(0, len(text), width)]
+        return [text[i : i + width] for i in range(0, len(text), width)]
     lines, line_size, offset = [], 0, 0
     for i, ch in enumerate(text):
         w = _char_width(ch)
@@ -235,7 +246,7 @@ class _Text:
 
     def set_plain(self, new: str) -> None:
         if new != self.plain:  # spans keep their offsets: new characters are unstyled
-            runs = self.runs[:len(new)]
+            runs = self.runs[: len(new)]
             self.runs = runs + [None] * (len(new) - len(runs))
             self.plain = new
 
@@ -288,7 +299,7 @@ class _Text:
         lines: list[_Text] = []
         pos = 0
         for part in self.plain.split("\n"):
-            line = _Text(part, self.runs[pos:pos + len(part)])
+            line = _Text(part, self.runs[pos : pos + len(part)])
             pos += len(part) + 1
             new_lines = line.divide(_divide_line(line.plain, width, fold=overflow == "fold"))
             for new in new_lines:
@@ -350,8 +361,9 @@ def _apply_style(line: _Line, style: _Style | None) -> _Line:
     return out
 
 
-def _render_text_lines(text: _Text, width: int, justify: str, overflow: str, pad: bool,
-                       style: _Style | None = None) -> list[_Line]:
+def _render_text_lines(
+    text: _Text, width: int, justify: str, overflow: str, pad: bool, style: _Style | None = None
+) -> list[_Line]:
     """``console.render_lines(text)``: wrapped, then each line cropped (and padded) to ``width``."""
     if width < 1:
         return []
@@ -411,8 +423,14 @@ def _column_widths(widths: list[int], table_width: int) -> list[int]:
     return out
 
 
-def _render_table(headers: list[_Text], justify: list[str], widths: list[int], rows: list[list[_Text]],
-                  table_width: int, ascii_only: bool = False) -> list[_Line]:
+def _render_table(
+    headers: list[_Text],
+    justify: list[str],
+    widths: list[int],
+    rows: list[list[_Text]],
+    table_width: int,
+    ascii_only: bool = False,
+) -> list[_Line]:
     """A rich ``Table(show_lines=True, width=table_width)`` with the default heavy-head box."""
     box = _ASCII if ascii_only else _HEAVY_HEAD
     widths = _column_widths(widths, table_width)
@@ -466,8 +484,11 @@ def _is_jupyter() -> bool:
         shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821
     except NameError:
         return False
-    return ("google.colab" in str(shell.__class__) or bool(os.getenv("DATABRICKS_RUNTIME_VERSION"))
-            or shell.__class__.__name__ == "ZMQInteractiveShell")
+    return (
+        "google.colab" in str(shell.__class__)
+        or bool(os.getenv("DATABRICKS_RUNTIME_VERSION"))
+        or shell.__class__.__name__ == "ZMQInteractiveShell"
+    )
 
 
 class _Console:
@@ -756,8 +777,10 @@ def get_layer_index_bound_by_layer_name(layers: list[Any], layer_range: Any = No
     if layer_range is None:
         return [0, len(layers)]
     if len(layer_range) != 2:
-        raise ValueError("layer_range must be a list or tuple of length 2. Received: "
-                         f"layer_range = {layer_range} of length {len(layer_range)}")
+        raise ValueError(
+            "layer_range must be a list or tuple of length 2. Received: "
+            f"layer_range = {layer_range} of length {len(layer_range)}"
+        )
     if not isinstance(layer_range[0], str) or not isinstance(layer_range[1], str):
         raise ValueError(f"layer_range should contain string type only. Received: {layer_range}")
     lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
@@ -829,8 +852,9 @@ def _sublayers(layer: Any) -> list[Any]:
     return []
 
 
-def layer_macs(layer: Any, input_shapes: list[tuple] | None = None, output_shapes: list[tuple] | None = None
-               ) -> int | None:
+def layer_macs(
+    layer: Any, input_shapes: list[tuple] | None = None, output_shapes: list[tuple] | None = None
+) -> int | None:
     """Multiply-accumulates of one call of ``layer`` (None when its shapes are unknown).
 
     Shapes default to the layer's last recorded call; unknown sizes (``None``) count as 1.
@@ -954,15 +978,19 @@ def _measured_macs(model: Any, layers: list[Any], input_shape: Any) -> dict[str,
         outs = shapes_of(output)
         seen.add(id(module))
         names = _mro_names(module)
-        leaf = not _sublayers(module) or "EinsumDense" in names or any(n in names for n in ("LSTM", "GRU",
-                                                                                            "SimpleRNN"))
+        leaf = not _sublayers(module) or "EinsumDense" in names or any(n in names for n in ("LSTM", "GRU", "SimpleRNN"))
         if leaf:
             counts[id(module)] += layer_macs(module, ins, outs) or 0
         elif "MultiHeadAttention" in names and len(ins) >= 2:
             q, v = _known(ins[0]), _known(ins[1])
             value_dim = int(getattr(module, "value_dim", None) or module.key_dim)
-            counts[id(module)] += (q[0] * int(module.num_heads) * math.prod(q[1:-1]) * math.prod(v[1:-1])
-                                   * (int(module.key_dim) + value_dim))
+            counts[id(module)] += (
+                q[0]
+                * int(module.num_heads)
+                * math.prod(q[1:-1])
+                * math.prod(v[1:-1])
+                * (int(module.key_dim) + value_dim)
+            )
 
     modules = [m for m in model.modules() if isinstance(m, Layer)]
     for m in modules:
@@ -1009,10 +1037,17 @@ def _number(text: str) -> tuple[str, _Style]:
     return (text, _COLOR_NUMBER)
 
 
-def print_summary(model: Any, line_length: int | None = None, positions: list[float] | None = None,
-                  print_fn: Callable[..., Any] | None = None, expand_nested: bool = False,
-                  show_trainable: bool = False, layer_range: Any = None, show_flops: bool = False,
-                  show_memory: bool = False) -> None:
+def print_summary(
+    model: Any,
+    line_length: int | None = None,
+    positions: list[float] | None = None,
+    print_fn: Callable[..., Any] | None = None,
+    expand_nested: bool = False,
+    show_trainable: bool = False,
+    layer_range: Any = None,
+    show_flops: bool = False,
+    show_memory: bool = False,
+) -> None:
     """Prints the summary of ``model`` exactly as Keras 3 does.
 
     Args:
@@ -1144,15 +1179,16 @@ def print_summary(model: Any, line_length: int | None = None, positions: list[fl
         return rows
 
     bounds = get_layer_index_bound_by_layer_name(layers, layer_range)
-    rows = [row for layer in layers[bounds[0]:bounds[1]] for row in layer_rows(layer)]
+    rows = [row for layer in layers[bounds[0] : bounds[1]] for row in layer_rows(layer)]
 
     trainable = model.trainable_weights
     non_trainable = model.non_trainable_weights
     trainable_count, trainable_size = count_params(trainable), weight_memory_size(trainable)
     non_trainable_count, non_trainable_size = count_params(non_trainable), weight_memory_size(non_trainable)
     optimizer = getattr(model, "optimizer", None)
-    optimizer_built = bool(getattr(model, "compiled", False) and optimizer is not None
-                           and getattr(optimizer, "built", False))
+    optimizer_built = bool(
+        getattr(model, "compiled", False) and optimizer is not None and getattr(optimizer, "built", False)
+    )
     optimizer_vars = list(optimizer.variables) if optimizer_built else []
     optimizer_count, optimizer_size = count_params(optimizer_vars), weight_memory_size(optimizer_vars)
     total_count = trainable_count + non_trainable_count + optimizer_count

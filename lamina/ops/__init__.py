@@ -40,11 +40,27 @@ def _export(module: object) -> None:
 
 
 # Ops that must not become graph nodes: they inspect, convert or control Python-side flow.
-_PLAIN = frozenset({
-    "convert_to_numpy", "convert_to_tensor", "custom_gradient", "dtype", "is_tensor", "result_type", "shape",
-    "standardize_dtype", "cond", "switch", "while_loop", "fori_loop", "scan", "map", "associative_scan",
-    "vectorized_map", "vectorize",
-})
+_PLAIN = frozenset(
+    {
+        "convert_to_numpy",
+        "convert_to_tensor",
+        "custom_gradient",
+        "dtype",
+        "is_tensor",
+        "result_type",
+        "shape",
+        "standardize_dtype",
+        "cond",
+        "switch",
+        "while_loop",
+        "fori_loop",
+        "scan",
+        "map",
+        "associative_scan",
+        "vectorized_map",
+        "vectorize",
+    }
+)
 
 for _module in (core, numpy, math, linalg, nn):
     _export(_module)

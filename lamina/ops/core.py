@@ -259,8 +259,13 @@ def _infer_list_dtype(x: Any) -> str:
     return result_type(*(_dtype_or_type(v) for v in leaves))
 
 
-def convert_to_tensor(x: ArrayLike, dtype: Any = None, sparse: bool | None = None, ragged: bool | None = None,
-                      device: torch.device | str | None = None) -> torch.Tensor:
+def convert_to_tensor(
+    x: ArrayLike,
+    dtype: Any = None,
+    sparse: bool | None = None,
+    ragged: bool | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
     """Turns ``x`` into a torch tensor, with Keras's dtype rules.
 
     Tensors keep their device; other data goes to ``device`` or ``default_device()``.
@@ -487,8 +492,9 @@ def switch(index: ArrayLike, branches: Sequence[Callable[..., Any]], *operands: 
     return branches[i](*operands)
 
 
-def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any,
-               maximum_iterations: int | None = None) -> Any:
+def while_loop(
+    cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any, maximum_iterations: int | None = None
+) -> Any:
     """Runs ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` (at most ``maximum_iterations`` times).
 
     A single (non-tuple) ``loop_vars`` is passed and returned as is.
@@ -523,8 +529,14 @@ def fori_loop(lower: int, upper: int, body_fun: Callable[[int, Any], Any], init_
     return val
 
 
-def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None, length: int | None = None,
-         reverse: bool = False, unroll: int | bool = 1) -> tuple[Any, Any]:
+def scan(
+    f: Callable[[Any, Any], tuple[Any, Any]],
+    init: Any,
+    xs: Any = None,
+    length: int | None = None,
+    reverse: bool = False,
+    unroll: int | bool = 1,
+) -> tuple[Any, Any]:
     """Loops ``carry, y = f(carry, x)`` over the leading axis of ``xs``; returns ``(carry, stacked ys)``.
 
     Example:
@@ -558,7 +570,8 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None, le
     if not ys or ys[0] is None:
         zeros = [torch.zeros_like(_t(v)) for v in _flatten(carry)]
         return carry, _pack(carry, [torch.stack([z] * n) for z in zeros]) if _is_nested(carry) else (
-            torch.stack([zeros[0]] * n) if n else zeros[0][None][:0])
+            torch.stack([zeros[0]] * n) if n else zeros[0][None][:0]
+        )
     flat_ys = [_flatten(y) for y in ys]
     stacked = [torch.stack([_t(leaf[j]) for leaf in flat_ys]) for j in range(len(flat_ys[0]))]
     return carry, (_pack(ys[0], stacked) if _is_nested(ys[0]) else stacked[0])
@@ -683,8 +696,9 @@ def scatter(indices: ArrayLike, values: ArrayLike, shape: Sequence[int]) -> torc
     return out.reshape(shape)
 
 
-def scatter_update(inputs: ArrayLike, indices: ArrayLike, updates: ArrayLike,
-                   reduction: str | None = None) -> torch.Tensor:
+def scatter_update(
+    inputs: ArrayLike, indices: ArrayLike, updates: ArrayLike, reduction: str | None = None
+) -> torch.Tensor:
     """A copy of ``inputs`` with ``updates`` written (or reduced) at ``indices``.
 
     Args:
@@ -701,9 +715,7 @@ def scatter_update(inputs: ArrayLike, indices: ArrayLike, updates: ArrayLike,
     if reduction is not None:
         reduction = reduction.lower()
         if reduction not in ("add", "max", "min", "mul"):
-            raise ValueError(
-                f"Invalid reduction: {reduction}. Supported values are: None, 'add', 'max', 'min', 'mul'."
-            )
+            raise ValueError(f"Invalid reduction: {reduction}. Supported values are: None, 'add', 'max', 'min', 'mul'.")
     inputs = _t(inputs)
     indices = _t(indices, device=inputs.device)
     updates = _t(updates, dtype=inputs.dtype, device=inputs.device)

@@ -101,7 +101,7 @@ def qr(x: ArrayLike, mode: str = "reduced") -> tuple[torch.Tensor, torch.Tensor]
     """QR decomposition (``mode`` ``"reduced"`` or ``"complete"``)."""
     if mode not in ("reduced", "complete"):
         raise ValueError(
-            "`mode` argument value not supported. Expected one of {'reduced', 'complete'}. " f"Received: mode={mode}"
+            f"`mode` argument value not supported. Expected one of {{'reduced', 'complete'}}. Received: mode={mode}"
         )
     return torch.linalg.qr(_float(x), mode=mode)
 
@@ -136,8 +136,11 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> torch.Tenso
     vector = b.ndim == a.ndim - 1
     if vector:
         b = b.unsqueeze(-1)
-    x = torch.linalg.pinv(a, rtol=rcond) @ b if rcond is not None or a.device.type != "cpu" else (
-        torch.linalg.lstsq(a, b).solution)
+    x = (
+        torch.linalg.pinv(a, rtol=rcond) @ b
+        if rcond is not None or a.device.type != "cpu"
+        else (torch.linalg.lstsq(a, b).solution)
+    )
     return x.squeeze(-1) if vector else x
 
 

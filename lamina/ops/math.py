@@ -85,8 +85,9 @@ def _segment(data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None, 
     return out[:n]
 
 
-def segment_sum(data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None = None,
-                sorted: bool = False) -> torch.Tensor:  # noqa: A002
+def segment_sum(
+    data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None = None, sorted: bool = False
+) -> torch.Tensor:  # noqa: A002
     """Sum of the rows of ``data`` sharing each segment id (ids outside ``[0, num_segments)`` are dropped).
 
     Example:
@@ -97,20 +98,23 @@ def segment_sum(data: ArrayLike, segment_ids: ArrayLike, num_segments: int | Non
     return _segment(data, segment_ids, num_segments, "sum")
 
 
-def segment_max(data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None = None,
-                sorted: bool = False) -> torch.Tensor:  # noqa: A002
+def segment_max(
+    data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None = None, sorted: bool = False
+) -> torch.Tensor:  # noqa: A002
     """Maximum of the rows of ``data`` in each segment (the dtype's lowest value for empty ones)."""
     return _segment(data, segment_ids, num_segments, "amax")
 
 
-def segment_min(data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None = None,
-                sorted: bool = False) -> torch.Tensor:  # noqa: A002
+def segment_min(
+    data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None = None, sorted: bool = False
+) -> torch.Tensor:  # noqa: A002
     """Minimum of the rows of ``data`` in each segment (the dtype's highest value for empty ones)."""
     return _segment(data, segment_ids, num_segments, "amin")
 
 
-def segment_prod(data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None = None,
-                 sorted: bool = False) -> torch.Tensor:  # noqa: A002
+def segment_prod(
+    data: ArrayLike, segment_ids: ArrayLike, num_segments: int | None = None, sorted: bool = False
+) -> torch.Tensor:  # noqa: A002
     """Product of the rows of ``data`` in each segment (1 for empty ones)."""
     return _segment(data, segment_ids, num_segments, "prod")
 
@@ -263,19 +267,22 @@ def _stft_window(window: Any, sequence_length: int, dtype: torch.dtype, device: 
         return None
     if isinstance(window, str):
         if window not in ("hann", "hamming"):
-            raise ValueError(f'If a string is passed to `window`, it must be one of "hann", "hamming". '
-                             f"Received: window={window}")
+            raise ValueError(
+                f'If a string is passed to `window`, it must be one of "hann", "hamming". Received: window={window}'
+            )
         make = torch.hann_window if window == "hann" else torch.hamming_window
         return make(sequence_length, periodic=True, dtype=dtype, device=device)
     win = _t(window, device=device).to(dtype)
     if win.ndim != 1 or win.shape[-1] != sequence_length:
-        raise ValueError(f"The shape of `window` must be equal to [sequence_length]. "
-                         f"Received: window shape={tuple(win.shape)}")
+        raise ValueError(
+            f"The shape of `window` must be equal to [sequence_length]. Received: window shape={tuple(win.shape)}"
+        )
     return win
 
 
-def stft(x: ArrayLike, sequence_length: int, sequence_stride: int, fft_length: int, window: Any = "hann",
-         center: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def stft(
+    x: ArrayLike, sequence_length: int, sequence_stride: int, fft_length: int, window: Any = "hann", center: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Short-time Fourier transform over the last axis; returns ``(real, imag)`` of shape ``(..., frames, bins)``."""
     if not isinstance(sequence_stride, int) or sequence_stride <= 0:
         raise ValueError(f"`sequence_stride` must be a positive integer. Received: sequence_stride={sequence_stride}")
@@ -292,8 +299,16 @@ def stft(x: ArrayLike, sequence_length: int, sequence_stride: int, fft_length: i
         win = torch.ones(sequence_length, dtype=x.dtype, device=x.device)
     *batch, samples = x.shape
     flat = x.reshape(-1, samples)
-    c = torch.stft(flat, n_fft=fft_length, hop_length=sequence_stride, win_length=sequence_length, window=win,
-                   center=center, pad_mode="reflect" if center else "constant", return_complex=True)
+    c = torch.stft(
+        flat,
+        n_fft=fft_length,
+        hop_length=sequence_stride,
+        win_length=sequence_length,
+        window=win,
+        center=center,
+        pad_mode="reflect" if center else "constant",
+        return_complex=True,
+    )
     c = c.reshape(*batch, *c.shape[-2:]).transpose(-2, -1)
     return c.real, c.imag
 
@@ -306,8 +321,15 @@ def _overlap_add(frames: torch.Tensor, stride: int) -> torch.Tensor:
     return out.reshape(*batch, total)
 
 
-def istft(x: tuple[ArrayLike, ArrayLike], sequence_length: int, sequence_stride: int, fft_length: int,
-          length: int | None = None, window: Any = "hann", center: bool = True) -> torch.Tensor:
+def istft(
+    x: tuple[ArrayLike, ArrayLike],
+    sequence_length: int,
+    sequence_stride: int,
+    fft_length: int,
+    length: int | None = None,
+    window: Any = "hann",
+    center: bool = True,
+) -> torch.Tensor:
     """Inverse of :func:`stft` by weighted overlap-add (exact wherever the windows overlap)."""
     if not isinstance(sequence_stride, int) or sequence_stride <= 0:
         raise ValueError(f"`sequence_stride` must be a positive integer. Received: sequence_stride={sequence_stride}")
@@ -350,4 +372,3 @@ def view_as_real(x: ArrayLike) -> torch.Tensor:
     if not x.dtype.is_complex:
         return torch.stack([x, torch.zeros_like(x)], dim=-1)
     return torch.stack([x.real, x.imag], dim=-1)
-

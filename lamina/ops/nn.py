@@ -328,8 +328,9 @@ def _to_channels_last(x: torch.Tensor, data_format: str) -> torch.Tensor:
     return x.permute(0, *range(2, x.ndim), 1)
 
 
-def _same_pads(sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
-               dilation: Sequence[int]) -> list[tuple[int, int]]:
+def _same_pads(
+    sizes: Sequence[int], kernel: Sequence[int], strides: Sequence[int], dilation: Sequence[int]
+) -> list[tuple[int, int]]:
     pads = []
     for n, k, s, d in zip(sizes, kernel, strides, dilation):
         eff = (k - 1) * d + 1
@@ -370,8 +371,14 @@ def _padding(padding: str) -> str:
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 
-def conv(inputs: ArrayLike, kernel: ArrayLike, strides: int | Sequence[int] = 1, padding: str = "valid",
-         data_format: str | None = None, dilation_rate: int | Sequence[int] = 1) -> torch.Tensor:
+def conv(
+    inputs: ArrayLike,
+    kernel: ArrayLike,
+    strides: int | Sequence[int] = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+    dilation_rate: int | Sequence[int] = 1,
+) -> torch.Tensor:
     """N-D convolution (cross-correlation) with a Keras-layout kernel ``(*kernel_size, in/groups, out)``.
 
     Grouped convolution is implied when ``kernel``'s input channels divide those of ``inputs``.
@@ -411,8 +418,14 @@ def conv(inputs: ArrayLike, kernel: ArrayLike, strides: int | Sequence[int] = 1,
     return _to_channels_last(y, data_format)
 
 
-def depthwise_conv(inputs: ArrayLike, kernel: ArrayLike, strides: int | Sequence[int] = 1, padding: str = "valid",
-                   data_format: str | None = None, dilation_rate: int | Sequence[int] = 1) -> torch.Tensor:
+def depthwise_conv(
+    inputs: ArrayLike,
+    kernel: ArrayLike,
+    strides: int | Sequence[int] = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+    dilation_rate: int | Sequence[int] = 1,
+) -> torch.Tensor:
     """Depthwise convolution with a kernel of shape ``(*kernel_size, in_channels, depth_multiplier)``."""
     x, w = _ts(inputs, kernel)
     data_format = _data_format(data_format)
@@ -426,9 +439,15 @@ def depthwise_conv(inputs: ArrayLike, kernel: ArrayLike, strides: int | Sequence
     return conv(x, w, strides, padding, data_format, dilation_rate)
 
 
-def separable_conv(inputs: ArrayLike, depthwise_kernel: ArrayLike, pointwise_kernel: ArrayLike,
-                   strides: int | Sequence[int] = 1, padding: str = "valid", data_format: str | None = None,
-                   dilation_rate: int | Sequence[int] = 1) -> torch.Tensor:
+def separable_conv(
+    inputs: ArrayLike,
+    depthwise_kernel: ArrayLike,
+    pointwise_kernel: ArrayLike,
+    strides: int | Sequence[int] = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+    dilation_rate: int | Sequence[int] = 1,
+) -> torch.Tensor:
     """Depthwise convolution followed by a 1x1 (pointwise) convolution."""
     y = depthwise_conv(inputs, depthwise_kernel, strides, padding, data_format, dilation_rate)
     return conv(y, pointwise_kernel, 1, "valid", data_format, 1)
@@ -448,9 +467,15 @@ def _transpose_pads(k: int, s: int, d: int, padding: str, output_padding: int | 
     return left, total - left
 
 
-def conv_transpose(inputs: ArrayLike, kernel: ArrayLike, strides: int | Sequence[int] = 1, padding: str = "valid",
-                   output_padding: int | Sequence[int] | None = None, data_format: str | None = None,
-                   dilation_rate: int | Sequence[int] = 1) -> torch.Tensor:
+def conv_transpose(
+    inputs: ArrayLike,
+    kernel: ArrayLike,
+    strides: int | Sequence[int] = 1,
+    padding: str = "valid",
+    output_padding: int | Sequence[int] | None = None,
+    data_format: str | None = None,
+    dilation_rate: int | Sequence[int] = 1,
+) -> torch.Tensor:
     """Transposed convolution with a Keras-layout kernel ``(*kernel_size, out_channels, in_channels)``.
 
     Example:
@@ -505,8 +530,13 @@ def _pool_args(x: torch.Tensor, pool_size: Any, strides: Any, what: str) -> tupl
     return n, pool, strides
 
 
-def max_pool(inputs: ArrayLike, pool_size: int | Sequence[int], strides: int | Sequence[int] | None = None,
-             padding: str = "valid", data_format: str | None = None) -> torch.Tensor:
+def max_pool(
+    inputs: ArrayLike,
+    pool_size: int | Sequence[int],
+    strides: int | Sequence[int] | None = None,
+    padding: str = "valid",
+    data_format: str | None = None,
+) -> torch.Tensor:
     """Max pooling over windows of ``pool_size`` (``strides`` default to ``pool_size``).
 
     Example:
@@ -526,8 +556,13 @@ def max_pool(inputs: ArrayLike, pool_size: int | Sequence[int], strides: int | S
     return _to_channels_last(y, data_format)
 
 
-def average_pool(inputs: ArrayLike, pool_size: int | Sequence[int], strides: int | Sequence[int] | None = None,
-                 padding: str = "valid", data_format: str | None = None) -> torch.Tensor:
+def average_pool(
+    inputs: ArrayLike,
+    pool_size: int | Sequence[int],
+    strides: int | Sequence[int] | None = None,
+    padding: str = "valid",
+    data_format: str | None = None,
+) -> torch.Tensor:
     """Average pooling; with ``padding="same"`` the padded positions are left out of each average."""
     x = _ftensor(inputs)
     data_format = _data_format(data_format)
@@ -546,8 +581,9 @@ def average_pool(inputs: ArrayLike, pool_size: int | Sequence[int], strides: int
     return _to_channels_last(y, data_format)
 
 
-def _adaptive(fns: dict, inputs: ArrayLike, output_size: int | Sequence[int], data_format: str | None,
-              what: str) -> torch.Tensor:
+def _adaptive(
+    fns: dict, inputs: ArrayLike, output_size: int | Sequence[int], data_format: str | None, what: str
+) -> torch.Tensor:
     x = _ftensor(inputs)
     n = _check_spatial(x, what)
     data_format = _data_format(data_format)
@@ -558,22 +594,29 @@ def _adaptive(fns: dict, inputs: ArrayLike, output_size: int | Sequence[int], da
     return _to_channels_last(y, data_format)
 
 
-def adaptive_average_pool(inputs: ArrayLike, output_size: int | Sequence[int],
-                          data_format: str | None = None) -> torch.Tensor:
+def adaptive_average_pool(
+    inputs: ArrayLike, output_size: int | Sequence[int], data_format: str | None = None
+) -> torch.Tensor:
     """Average pooling to a fixed spatial ``output_size``."""
     fns = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
     return _adaptive(fns, inputs, output_size, data_format, "adaptive average pooling")
 
 
-def adaptive_max_pool(inputs: ArrayLike, output_size: int | Sequence[int],
-                      data_format: str | None = None) -> torch.Tensor:
+def adaptive_max_pool(
+    inputs: ArrayLike, output_size: int | Sequence[int], data_format: str | None = None
+) -> torch.Tensor:
     """Max pooling to a fixed spatial ``output_size``."""
     fns = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d}
     return _adaptive(fns, inputs, output_size, data_format, "adaptive max pooling")
 
 
-def unfold(x: ArrayLike, kernel_size: int | Sequence[int], dilation: int | Sequence[int] = 1,
-           padding: int | Sequence[int] = 0, stride: int | Sequence[int] = 1) -> torch.Tensor:
+def unfold(
+    x: ArrayLike,
+    kernel_size: int | Sequence[int],
+    dilation: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    stride: int | Sequence[int] = 1,
+) -> torch.Tensor:
     """Sliding blocks of a 4-D ``(N, C, H, W)`` tensor as ``(N, C * kH * kW, L)`` (``torch.nn.Unfold``)."""
     x = _t(x)
     if x.ndim != 4:
@@ -581,9 +624,14 @@ def unfold(x: ArrayLike, kernel_size: int | Sequence[int], dilation: int | Seque
     return F.unfold(x, kernel_size, dilation=dilation, padding=padding, stride=stride)
 
 
-def fold(x: ArrayLike, output_size: int | Sequence[int], kernel_size: int | Sequence[int],
-         dilation: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
-         stride: int | Sequence[int] = 1) -> torch.Tensor:
+def fold(
+    x: ArrayLike,
+    output_size: int | Sequence[int],
+    kernel_size: int | Sequence[int],
+    dilation: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    stride: int | Sequence[int] = 1,
+) -> torch.Tensor:
     """Sums sliding blocks ``(N, C * kH * kW, L)`` back into ``(N, C, H, W)`` (``torch.nn.Fold``)."""
     x = _t(x)
     if x.ndim != 3:
@@ -648,8 +696,14 @@ def one_hot(x: ArrayLike, num_classes: int, axis: int = -1, dtype: Any = None, s
     return out
 
 
-def multi_hot(inputs: ArrayLike, num_classes: int | None = None, axis: int = -1, dtype: Any = None,
-              sparse: bool = False, **kwargs: Any) -> torch.Tensor:
+def multi_hot(
+    inputs: ArrayLike,
+    num_classes: int | None = None,
+    axis: int = -1,
+    dtype: Any = None,
+    sparse: bool = False,
+    **kwargs: Any,
+) -> torch.Tensor:
     """Multi-hot encoding: 1 at every class present in each row (last axis) of ``inputs``.
 
     Example:
@@ -697,8 +751,9 @@ def binary_crossentropy(target: ArrayLike, output: ArrayLike, from_logits: bool 
     return -(target * torch.log(p) + (1.0 - target) * torch.log(1.0 - p))
 
 
-def categorical_crossentropy(target: ArrayLike, output: ArrayLike, from_logits: bool = False,
-                             axis: int = -1) -> torch.Tensor:
+def categorical_crossentropy(
+    target: ArrayLike, output: ArrayLike, from_logits: bool = False, axis: int = -1
+) -> torch.Tensor:
     """Cross-entropy between one-hot (or soft) ``target`` and ``output`` along ``axis``.
 
     Example:
@@ -728,8 +783,9 @@ def categorical_crossentropy(target: ArrayLike, output: ArrayLike, from_logits: 
     return -torch.sum(target * log_prob, dim=axis)
 
 
-def sparse_categorical_crossentropy(target: ArrayLike, output: ArrayLike, from_logits: bool = False,
-                                    axis: int = -1) -> torch.Tensor:
+def sparse_categorical_crossentropy(
+    target: ArrayLike, output: ArrayLike, from_logits: bool = False, axis: int = -1
+) -> torch.Tensor:
     """Cross-entropy between integer class ``target`` and ``output`` probabilities/logits along ``axis``.
 
     Example:
@@ -761,8 +817,9 @@ def sparse_categorical_crossentropy(target: ArrayLike, output: ArrayLike, from_l
     return -picked.squeeze(-1)
 
 
-def ctc_loss(target: ArrayLike, output: ArrayLike, target_length: ArrayLike, output_length: ArrayLike,
-             mask_index: int = 0) -> torch.Tensor:
+def ctc_loss(
+    target: ArrayLike, output: ArrayLike, target_length: ArrayLike, output_length: ArrayLike, mask_index: int = 0
+) -> torch.Tensor:
     """Per-sample CTC loss; ``output`` holds logits ``(batch, time, classes)``, ``mask_index`` is the blank."""
     output = _ftensor(output)
     target = _t(target, device=output.device).long()
@@ -773,8 +830,15 @@ def ctc_loss(target: ArrayLike, output: ArrayLike, target_length: ArrayLike, out
     return F.ctc_loss(log_probs, target, output_length, target_length, blank=mask_index, reduction="none")
 
 
-def ctc_decode(inputs: ArrayLike, sequence_lengths: ArrayLike, strategy: str = "greedy", beam_width: int = 100,
-               top_paths: int = 1, merge_repeated: bool = True, mask_index: int = 0) -> tuple[torch.Tensor, Any]:
+def ctc_decode(
+    inputs: ArrayLike,
+    sequence_lengths: ArrayLike,
+    strategy: str = "greedy",
+    beam_width: int = 100,
+    top_paths: int = 1,
+    merge_repeated: bool = True,
+    mask_index: int = 0,
+) -> tuple[torch.Tensor, Any]:
     """Greedy CTC decoding of ``(batch, time, classes)`` scores.
 
     Returns ``decoded`` of shape ``(1, batch, time)`` padded with -1, and scores ``(batch, 1)``
@@ -818,8 +882,9 @@ def psnr(x1: ArrayLike, x2: ArrayLike, max_val: float) -> torch.Tensor:
 # --------------------------------------------------------------------------- normalization
 
 
-def moments(x: ArrayLike, axes: int | Sequence[int], keepdims: bool = False,
-            synchronized: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def moments(
+    x: ArrayLike, axes: int | Sequence[int], keepdims: bool = False, synchronized: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and (population) variance of ``x`` over ``axes``.
 
     Example:
@@ -846,8 +911,15 @@ def moments(x: ArrayLike, axes: int | Sequence[int], keepdims: bool = False,
     return m, v
 
 
-def batch_normalization(x: ArrayLike, mean: ArrayLike, variance: ArrayLike, axis: int, offset: ArrayLike = None,
-                        scale: ArrayLike = None, epsilon: float = 1e-3) -> torch.Tensor:
+def batch_normalization(
+    x: ArrayLike,
+    mean: ArrayLike,
+    variance: ArrayLike,
+    axis: int,
+    offset: ArrayLike = None,
+    scale: ArrayLike = None,
+    epsilon: float = 1e-3,
+) -> torch.Tensor:
     """``(x - mean) / sqrt(variance + epsilon) * scale + offset``, with the 1-D statistics along ``axis``."""
     x = _ftensor(x)
     shape = [1] * x.ndim
@@ -884,8 +956,9 @@ def normalize(x: ArrayLike, axis: int = -1, order: int = 2, epsilon: float | Non
     return x / torch.clamp(norm, min=eps)
 
 
-def rms_normalization(x: ArrayLike, scale: ArrayLike = None, axis: int | Sequence[int] = -1,
-                      epsilon: float | None = None) -> torch.Tensor:
+def rms_normalization(
+    x: ArrayLike, scale: ArrayLike = None, axis: int | Sequence[int] = -1, epsilon: float | None = None
+) -> torch.Tensor:
     """``x / sqrt(mean(x**2, axis) + epsilon) * scale``."""
     x = _ftensor(x)
     orig = x.dtype
@@ -898,8 +971,14 @@ def rms_normalization(x: ArrayLike, scale: ArrayLike = None, axis: int | Sequenc
     return y.to(orig)
 
 
-def layer_normalization(x: ArrayLike, gamma: ArrayLike = None, beta: ArrayLike = None,
-                        axis: int | Sequence[int] = -1, epsilon: float | None = None, **kwargs: Any) -> torch.Tensor:
+def layer_normalization(
+    x: ArrayLike,
+    gamma: ArrayLike = None,
+    beta: ArrayLike = None,
+    axis: int | Sequence[int] = -1,
+    epsilon: float | None = None,
+    **kwargs: Any,
+) -> torch.Tensor:
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` over ``axis``.
 
     Example:
@@ -945,10 +1024,17 @@ def layer_normalization(x: ArrayLike, gamma: ArrayLike = None, beta: ArrayLike =
 # --------------------------------------------------------------------------- attention
 
 
-def dot_product_attention(query: ArrayLike, key: ArrayLike, value: ArrayLike, bias: ArrayLike = None,
-                          mask: ArrayLike = None, scale: float | None = None, is_causal: bool = False,
-                          flash_attention: bool | None = None,
-                          attn_logits_soft_cap: float | None = None) -> torch.Tensor:
+def dot_product_attention(
+    query: ArrayLike,
+    key: ArrayLike,
+    value: ArrayLike,
+    bias: ArrayLike = None,
+    mask: ArrayLike = None,
+    scale: float | None = None,
+    is_causal: bool = False,
+    flash_attention: bool | None = None,
+    attn_logits_soft_cap: float | None = None,
+) -> torch.Tensor:
     """Scaled dot-product attention on ``(batch, seq, heads, head_dim)`` tensors.
 
     ``mask`` (bool, ``True`` = attend) and ``bias`` broadcast to ``(batch, heads, q_seq, k_seq)``;
@@ -987,16 +1073,20 @@ def dot_product_attention(query: ArrayLike, key: ArrayLike, value: ArrayLike, bi
             mask = mask & torch.ones(q.shape[2], k.shape[2], dtype=torch.bool, device=q.device).tril()
             is_causal = False
         large_neg = -0.7 * (65500.0 if q.dtype == torch.float16 else torch.finfo(torch.bfloat16).max)
-        attn_mask = torch.where(mask, torch.zeros((), dtype=q.dtype, device=q.device),
-                                torch.full((), large_neg, dtype=q.dtype, device=q.device))
+        attn_mask = torch.where(
+            mask,
+            torch.zeros((), dtype=q.dtype, device=q.device),
+            torch.full((), large_neg, dtype=q.dtype, device=q.device),
+        )
     elif bias is not None:
         attn_mask = _t(bias, device=q.device).to(q.dtype)
     if attn_mask is not None and is_causal:
         causal = torch.ones(q.shape[2], k.shape[2], dtype=torch.bool, device=q.device).tril()
         attn_mask = attn_mask.masked_fill(~causal, float("-inf"))
         is_causal = False
-    out = F.scaled_dot_product_attention(q.contiguous(), k.contiguous(), v.contiguous(), attn_mask=attn_mask,
-                                         is_causal=is_causal, scale=scale)
+    out = F.scaled_dot_product_attention(
+        q.contiguous(), k.contiguous(), v.contiguous(), attn_mask=attn_mask, is_causal=is_causal, scale=scale
+    )
     return out.transpose(1, 2)
 
 
@@ -1004,4 +1094,3 @@ def polar(abs_: ArrayLike, angle: ArrayLike) -> torch.Tensor:
     """The complex numbers ``abs_ * exp(i * angle)``."""
     a, t = _ts(abs_, angle)
     return torch.polar(_ftensor(a), _ftensor(t))
-

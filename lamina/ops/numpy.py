@@ -402,8 +402,15 @@ def _start_stop(start: ArrayLike, stop: ArrayLike, dtype: Any) -> tuple[Any, Any
     return _unwrap(start), _unwrap(stop), standardize_dtype(dtype)
 
 
-def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, retstep: bool = False,
-             dtype: Any = None, axis: int = 0) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+def linspace(
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
+    dtype: Any = None,
+    axis: int = 0,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """``num`` evenly spaced values from ``start`` to ``stop`` (array ``start``/``stop`` allowed).
 
     Example:
@@ -431,8 +438,15 @@ def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
     return out
 
 
-def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, base: float = 10,
-             dtype: Any = None, axis: int = 0) -> torch.Tensor:
+def logspace(
+    start: ArrayLike,
+    stop: ArrayLike,
+    num: int = 50,
+    endpoint: bool = True,
+    base: float = 10,
+    dtype: Any = None,
+    axis: int = 0,
+) -> torch.Tensor:
     """``base ** linspace(start, stop, num)``.
 
     Example:
@@ -443,11 +457,13 @@ def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
     start, stop, dtype = _start_stop(start, stop, dtype)
     exps = linspace(start, stop, num, endpoint=endpoint, dtype="float64", axis=axis)
     return torch.pow(torch.as_tensor(float(base), dtype=torch.float64, device=exps.device), exps).to(
-        _torch_dtype(dtype))
+        _torch_dtype(dtype)
+    )
 
 
-def geomspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, dtype: Any = None,
-              axis: int = 0) -> torch.Tensor:
+def geomspace(
+    start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+) -> torch.Tensor:
     """``num`` values evenly spaced on a log scale from ``start`` to ``stop`` (same sign).
 
     Example:
@@ -985,8 +1001,9 @@ def lcm(x1: ArrayLike, x2: ArrayLike) -> torch.Tensor:
     return torch.lcm(*_ts(x1, x2))
 
 
-def nan_to_num(x: ArrayLike, nan: float = 0.0, posinf: float | None = None,
-               neginf: float | None = None) -> torch.Tensor:
+def nan_to_num(
+    x: ArrayLike, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> torch.Tensor:
     """``x`` with NaN replaced by ``nan`` and infinities by ``posinf``/``neginf`` (default: dtype limits)."""
     x = _t(x)
     if _is_int_or_bool(x):
@@ -1154,8 +1171,9 @@ def isreal(x: ArrayLike) -> torch.Tensor:
     return torch.isreal(_t(x))
 
 
-def isclose(x1: ArrayLike, x2: ArrayLike, rtol: float = 1e-5, atol: float = 1e-8,
-            equal_nan: bool = False) -> torch.Tensor:
+def isclose(
+    x1: ArrayLike, x2: ArrayLike, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> torch.Tensor:
     """Where ``|x1 - x2| <= atol + rtol * |x2|``."""
     x1, x2 = _promote_pair(x1, x2)
     if x1.dtype.is_floating_point or x1.dtype.is_complex:
@@ -1163,8 +1181,9 @@ def isclose(x1: ArrayLike, x2: ArrayLike, rtol: float = 1e-5, atol: float = 1e-8
     return torch.eq(x1, x2)
 
 
-def allclose(x1: ArrayLike, x2: ArrayLike, rtol: float = 1e-5, atol: float = 1e-8,
-             equal_nan: bool = False) -> torch.Tensor:
+def allclose(
+    x1: ArrayLike, x2: ArrayLike, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> torch.Tensor:
     """Whether :func:`isclose` holds everywhere (a bool scalar tensor)."""
     return torch.all(isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
@@ -1497,8 +1516,9 @@ def average(x: ArrayLike, axis: int | None = None, weights: ArrayLike = None) ->
     return torch.sum(x * weights, dim=axis) / torch.sum(weights, dim=axis)
 
 
-def _quantile(x: ArrayLike, q: ArrayLike, axis: Axis, method: str, keepdims: bool,
-              fn: Callable[..., torch.Tensor]) -> torch.Tensor:
+def _quantile(
+    x: ArrayLike, q: ArrayLike, axis: Axis, method: str, keepdims: bool, fn: Callable[..., torch.Tensor]
+) -> torch.Tensor:
     x = _t(x)
     out_dtype = result_type(x.dtype, float)
     compute = "float64" if x.dtype == torch.float64 else result_type(x.dtype, "float32")
@@ -1520,14 +1540,16 @@ def _quantile(x: ArrayLike, q: ArrayLike, axis: Axis, method: str, keepdims: boo
     return _cast_tensor(r, "float64" if compute == "float64" else out_dtype)
 
 
-def quantile(x: ArrayLike, q: ArrayLike, axis: Axis = None, method: str = "linear",
-             keepdims: bool = False) -> torch.Tensor:
+def quantile(
+    x: ArrayLike, q: ArrayLike, axis: Axis = None, method: str = "linear", keepdims: bool = False
+) -> torch.Tensor:
     """The ``q``-th quantiles (``q`` in ``[0, 1]``) along ``axis``; ``method`` as in NumPy."""
     return _quantile(x, q, axis, method, keepdims, torch.quantile)
 
 
-def percentile(x: ArrayLike, q: ArrayLike, axis: Axis = None, method: str = "linear",
-               keepdims: bool = False) -> torch.Tensor:
+def percentile(
+    x: ArrayLike, q: ArrayLike, axis: Axis = None, method: str = "linear", keepdims: bool = False
+) -> torch.Tensor:
     """The ``q``-th percentiles (``q`` in ``[0, 100]``) along ``axis``."""
     q = _t(q, dtype=backend.floatx()) / 100.0
     return _quantile(x, q, axis, method, keepdims, torch.quantile)
@@ -1538,14 +1560,16 @@ def median(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> torch.Ten
     return _quantile(x, 0.5, axis, "linear", keepdims, torch.quantile)
 
 
-def nanquantile(x: ArrayLike, q: ArrayLike, axis: Axis = None, method: str = "linear",
-                keepdims: bool = False) -> torch.Tensor:
+def nanquantile(
+    x: ArrayLike, q: ArrayLike, axis: Axis = None, method: str = "linear", keepdims: bool = False
+) -> torch.Tensor:
     """:func:`quantile` ignoring NaNs."""
     return _quantile(x, q, axis, method, keepdims, torch.nanquantile)
 
 
-def nanpercentile(x: ArrayLike, q: ArrayLike, axis: Axis = None, method: str = "linear",
-                  keepdims: bool = False) -> torch.Tensor:
+def nanpercentile(
+    x: ArrayLike, q: ArrayLike, axis: Axis = None, method: str = "linear", keepdims: bool = False
+) -> torch.Tensor:
     """:func:`percentile` ignoring NaNs."""
     q = _t(q, dtype=backend.floatx()) / 100.0
     return _quantile(x, q, axis, method, keepdims, torch.nanquantile)
@@ -1608,8 +1632,9 @@ def nanstd(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> torch.Ten
     return torch.sqrt(nanvar(x, axis=axis, keepdims=keepdims))
 
 
-def _nan_extreme(x: ArrayLike, axis: Axis, keepdims: bool, fill: float, fn: Callable[..., torch.Tensor]
-                 ) -> torch.Tensor:
+def _nan_extreme(
+    x: ArrayLike, axis: Axis, keepdims: bool, fill: float, fn: Callable[..., torch.Tensor]
+) -> torch.Tensor:
     x = _t(x)
     if _is_int_or_bool(x):
         return _amax_amin(fn, x, axis, keepdims)
@@ -1631,8 +1656,9 @@ def nanmin(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> torch.Ten
     return _nan_extreme(x, axis, keepdims, float("inf"), torch.amin)
 
 
-def _nan_arg(x: ArrayLike, axis: int | None, keepdims: bool, fill: float,
-             fn: Callable[..., torch.Tensor]) -> torch.Tensor:
+def _nan_arg(
+    x: ArrayLike, axis: int | None, keepdims: bool, fill: float, fn: Callable[..., torch.Tensor]
+) -> torch.Tensor:
     x = _t(x)
     if _is_int_or_bool(x):
         return _arg(fn, x, axis, keepdims)
@@ -1739,9 +1765,7 @@ def squeeze(x: ArrayLike, axis: Axis = None) -> torch.Tensor:
     dims = tuple(_canon(a, x.ndim) for a in _axes(axis))
     for a in dims:
         if x.shape[a] != 1:
-            raise ValueError(
-                f"Cannot squeeze axis {a} of a tensor of shape {tuple(x.shape)}: its size is not 1."
-            )
+            raise ValueError(f"Cannot squeeze axis {a} of a tensor of shape {tuple(x.shape)}: its size is not 1.")
     return torch.squeeze(x, dim=dims)
 
 
@@ -1958,7 +1982,7 @@ def take(x: ArrayLike, indices: ArrayLike, axis: int | None = None) -> torch.Ten
     n = x.shape[axis]
     idx = torch.where(idx < 0, idx + n, idx)
     out = torch.index_select(x, axis, idx.reshape(-1))
-    return out.reshape(tuple(x.shape[:axis]) + tuple(idx.shape) + tuple(x.shape[axis + 1:]))
+    return out.reshape(tuple(x.shape[:axis]) + tuple(idx.shape) + tuple(x.shape[axis + 1 :]))
 
 
 def take_along_axis(x: ArrayLike, indices: ArrayLike, axis: int | None = None) -> torch.Tensor:
@@ -2189,9 +2213,16 @@ def unravel_index(indices: ArrayLike, shape: Sequence[int]) -> tuple[torch.Tenso
     return tuple(t.to(dtype) for t in torch.unravel_index(idx, _shape_tuple(shape)))
 
 
-def unique(x: ArrayLike, sorted: bool = True, return_index: bool = False,  # noqa: A002
-           return_inverse: bool = False, return_counts: bool = False, axis: int | None = None,
-           size: int | None = None, fill_value: Any = None) -> Any:
+def unique(
+    x: ArrayLike,
+    sorted: bool = True,
+    return_index: bool = False,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    axis: int | None = None,
+    size: int | None = None,
+    fill_value: Any = None,
+) -> Any:
     """The sorted unique values of ``x`` (and optionally first indices, inverse and counts).
 
     ``size`` pads (with ``fill_value``, default 0) or truncates the result to a fixed length.
@@ -2246,14 +2277,19 @@ def bincount(x: ArrayLike, weights: ArrayLike = None, minlength: int = 0, sparse
         dtype = "int32"
     length = builtins.max(int(minlength), int(x.max()) + 1 if x.numel() else 0)
     if x.ndim == 2:
-        rows = [torch.bincount(r.long(), None if weights is None else w, minlength=length)
-                for r, w in zip(x, weights if weights is not None else [None] * x.shape[0])]
+        rows = [
+            torch.bincount(r.long(), None if weights is None else w, minlength=length)
+            for r, w in zip(x, weights if weights is not None else [None] * x.shape[0])
+        ]
         return _cast_tensor(torch.stack(rows), dtype)
     return _cast_tensor(torch.bincount(x.long(), weights, minlength=length), dtype)
 
 
-def histogram(x: ArrayLike, bins: int = 10, range: tuple[float, float] | None = None  # noqa: A002
-              ) -> tuple[torch.Tensor, torch.Tensor]:
+def histogram(
+    x: ArrayLike,
+    bins: int = 10,
+    range: tuple[float, float] | None = None,  # noqa: A002
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Counts of the 1-D ``x`` in ``bins`` equal bins over ``range`` (default: min to max), and the edges."""
     if not isinstance(bins, int):
         raise TypeError(f"Argument `bins` must be of type `int`. Received: bins={bins}")
@@ -2398,8 +2434,9 @@ def vdot(x1: ArrayLike, x2: ArrayLike) -> torch.Tensor:
     return _cast_tensor(torch.vdot(a, b), out)
 
 
-def cross(x1: ArrayLike, x2: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,
-          axis: int | None = None) -> torch.Tensor:
+def cross(
+    x1: ArrayLike, x2: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
+) -> torch.Tensor:
     """Cross product of 2- or 3-vectors along the given axes (``axis`` overrides all three).
 
     Example:
@@ -2455,9 +2492,9 @@ def correlate(x1: ArrayLike, x2: ArrayLike, mode: str = "valid") -> torch.Tensor
     if mode == "same":
         length = builtins.max(n, m)
         start = (full.shape[0] - length) // 2
-        return full[start:start + length]
+        return full[start : start + length]
     length = builtins.max(n, m) - builtins.min(n, m) + 1
-    return full[builtins.min(n, m) - 1:builtins.min(n, m) - 1 + length]
+    return full[builtins.min(n, m) - 1 : builtins.min(n, m) - 1 + length]
 
 
 def corrcoef(x: ArrayLike) -> torch.Tensor:
@@ -2471,8 +2508,9 @@ def corrcoef(x: ArrayLike) -> torch.Tensor:
 # --------------------------------------------------------------------------- misc
 
 
-def vectorize(pyfunc: Callable[..., Any], *, excluded: set[Any] | None = None,
-              signature: str | None = None) -> Callable[..., Any]:
+def vectorize(
+    pyfunc: Callable[..., Any], *, excluded: set[Any] | None = None, signature: str | None = None
+) -> Callable[..., Any]:
     """``pyfunc`` (written for scalars) made elementwise over broadcast tensor arguments.
 
     Example:

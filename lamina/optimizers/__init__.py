@@ -26,8 +26,21 @@ from lamina.optimizers.nadam import Nadam
 from lamina.optimizers.rmsprop import RMSprop
 from lamina.optimizers.sgd import SGD
 
-ALL_OBJECTS = {Optimizer, Adam, SGD, RMSprop, Adadelta, AdamW, Adagrad, Adamax, Adafactor, Nadam, Ftrl, Lion,
-               LossScaleOptimizer}
+ALL_OBJECTS = {
+    Optimizer,
+    Adam,
+    SGD,
+    RMSprop,
+    Adadelta,
+    AdamW,
+    Adagrad,
+    Adamax,
+    Adafactor,
+    Nadam,
+    Ftrl,
+    Lion,
+    LossScaleOptimizer,
+}
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 
@@ -69,8 +82,9 @@ def get(identifier: Any) -> Optimizer | None:
             if isinstance(custom, type) and issubclass(custom, Optimizer):
                 return custom()
             valid = sorted(k for k in ALL_OBJECTS_DICT if k not in ("optimizer", "lossscaleoptimizer"))
-            raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. "
-                             f"Valid names: {', '.join(valid)}.")
+            raise ValueError(
+                f"Could not interpret optimizer identifier: {identifier!r}. Valid names: {', '.join(valid)}."
+            )
         obj = deserialize({"class_name": identifier, "config": {}})
     elif isinstance(identifier, dict):
         obj = deserialize(identifier)

@@ -160,8 +160,9 @@ class Optimizer:
         )
 
     def _make_variable(self, value: Any, dtype: str, name: str, path: str | None = None) -> Variable:
-        v = Variable(value, dtype=dtype, trainable=False, name=name, device=self._device,
-                     aggregation="only_first_replica")
+        v = Variable(
+            value, dtype=dtype, trainable=False, name=name, device=self._device, aggregation="only_first_replica"
+        )
         v.path = path if path is not None else f"{self.name}/{name}"
         return v
 
@@ -222,14 +223,22 @@ class Optimizer:
             self._trainable_variables_indices[self._var_key(variable)] = i
             if self.gradient_accumulation_steps:
                 self._accumulated_gradients.append(
-                    self.add_variable_from_reference(variable, name="gradient_accumulator"))
+                    self.add_variable_from_reference(variable, name="gradient_accumulator")
+                )
         self._trainable_variables = variables[:]
         self._all_indices = list(range(len(variables)))
         self._cache = {}
         self.built = True
 
-    def add_variable(self, shape: Sequence[int], initializer: Any = "zeros", dtype: Any = None,
-                     aggregation: str = "none", layout: Any = None, name: str | None = None) -> Variable:
+    def add_variable(
+        self,
+        shape: Sequence[int],
+        initializer: Any = "zeros",
+        dtype: Any = None,
+        aggregation: str = "none",
+        layout: Any = None,
+        name: str | None = None,
+    ) -> Variable:
         """Adds a state variable (not trainable) to the optimizer and returns it."""
         init = initializers.get(initializer)
         tdtype = backend.torch_dtype(dtype)
@@ -241,8 +250,9 @@ class Optimizer:
         self._track_variable(v)
         return v
 
-    def add_variable_from_reference(self, reference_variable: Any, name: str | None = None,
-                                    initializer: Any = "zeros") -> Variable:
+    def add_variable_from_reference(
+        self, reference_variable: Any, name: str | None = None, initializer: Any = "zeros"
+    ) -> Variable:
         """Adds a slot shaped like ``reference_variable``, named ``<its path with _>_<name>`` as in Keras."""
         name = name or "var"
         if hasattr(reference_variable, "path"):
@@ -257,15 +267,17 @@ class Optimizer:
         else:
             init = initializers.get(initializer)
             with torch.no_grad():
-                value = backend.convert_to_tensor(init(tuple(ref.shape), dtype=ref.dtype), dtype=ref.dtype,
-                                                  device=ref.device)
+                value = backend.convert_to_tensor(
+                    init(tuple(ref.shape), dtype=ref.dtype), dtype=ref.dtype, device=ref.device
+                )
         v = Variable(value.detach(), trainable=False, name=name, device=ref.device)
         v.path = f"{self.name}/{name}"
         self._track_variable(v)
         return v
 
-    def add_optimizer_variables(self, trainable_variables: Sequence[Any], name: str | Sequence[str],
-                                initializer: Any = "zeros") -> Any:
+    def add_optimizer_variables(
+        self, trainable_variables: Sequence[Any], name: str | Sequence[str], initializer: Any = "zeros"
+    ) -> Any:
         """One slot per variable for each name; several names interleave per variable (Keras order)."""
         names = [name] if isinstance(name, str) else list(name)
         if isinstance(name, str):
@@ -275,8 +287,10 @@ class Optimizer:
         else:
             inits = list(initializer)
         if len(names) != len(inits):
-            raise ValueError("The number of provided names must match the number of provided initializers. "
-                             f"Received name='{name}', initializer='{initializer}'")
+            raise ValueError(
+                "The number of provided names must match the number of provided initializers. "
+                f"Received name='{name}', initializer='{initializer}'"
+            )
         out: tuple[list[Variable], ...] = tuple([] for _ in names)
         for variable in trainable_variables:
             for i, (n, init) in enumerate(zip(names, inits)):
@@ -322,8 +336,9 @@ class Optimizer:
             if isinstance(self._learning_rate, Variable):
                 self._learning_rate.assign(learning_rate)
             else:  # was a plain callable: back to a variable
-                self._learning_rate = self._make_variable(float(_tensor(learning_rate)), backend.floatx(),
-                                                          "learning_rate")
+                self._learning_rate = self._make_variable(
+                    float(_tensor(learning_rate)), backend.floatx(), "learning_rate"
+                )
                 self._variables.insert(1, self._learning_rate)
         if prev is not None and not isinstance(self._learning_rate, Variable):
             self._untrack_variable(prev)
@@ -485,8 +500,9 @@ class Optimizer:
         self._apply_weight_decay(trainable_variables)
         self._backend_update_step(grads, trainable_variables, self.learning_rate)
 
-    def _backend_update_step(self, grads: list[torch.Tensor], trainable_variables: list[Any],
-                             learning_rate: Any) -> None:
+    def _backend_update_step(
+        self, grads: list[torch.Tensor], trainable_variables: list[Any], learning_rate: Any
+    ) -> None:
         if hasattr(self, "_parallel_update_step"):
             self._parallel_update_step(grads, trainable_variables, learning_rate)
             return
@@ -515,8 +531,9 @@ class Optimizer:
         return intermediate / torch.maximum(l2norm, _scalar(self.clipnorm, l2norm))
 
     # ------------------------------------------------------------------ weight decay
-    def exclude_from_weight_decay(self, var_list: Sequence[Any] | None = None,
-                                  var_names: Sequence[str] | None = None) -> None:
+    def exclude_from_weight_decay(
+        self, var_list: Sequence[Any] | None = None, var_names: Sequence[str] | None = None
+    ) -> None:
         """Excludes variables (or those whose name contains one of ``var_names``) from weight decay."""
         self._exclude_from_weight_decay = {self._var_key(v) for v in var_list} if var_list else set()
         if var_names and len(var_names) > 0:
@@ -609,8 +626,10 @@ class Optimizer:
     def load_own_variables(self, store: Any) -> None:
         """Reads the state written by :meth:`save_own_variables` (or by Keras)."""
         if len(store.keys()) != len(self.variables):
-            msg = (f"Skipping variable loading for optimizer '{self.name}', because it has {len(self.variables)} "
-                   f"variables whereas the saved optimizer has {len(store.keys())} variables. ")
+            msg = (
+                f"Skipping variable loading for optimizer '{self.name}', because it has {len(self.variables)} "
+                f"variables whereas the saved optimizer has {len(store.keys())} variables. "
+            )
             if len(self.variables) == 0:
                 msg += "This is likely because the optimizer has not been called/built yet."
             warnings.warn(msg, stacklevel=2)

@@ -53,26 +53,44 @@ class Ftrl(Optimizer):
         **kwargs: Any,
     ) -> None:
         super().__init__(
-            learning_rate=learning_rate, name=name, weight_decay=weight_decay, clipnorm=clipnorm,
-            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, **kwargs,
+            learning_rate=learning_rate,
+            name=name,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            **kwargs,
         )
         if initial_accumulator_value < 0.0:
-            raise ValueError("`initial_accumulator_value` needs to be positive or zero. "
-                             f"Received: initial_accumulator_value={initial_accumulator_value}.")
+            raise ValueError(
+                "`initial_accumulator_value` needs to be positive or zero. "
+                f"Received: initial_accumulator_value={initial_accumulator_value}."
+            )
         if learning_rate_power > 0.0:
-            raise ValueError("`learning_rate_power` needs to be negative or zero. "
-                             f"Received: learning_rate_power={learning_rate_power}.")
+            raise ValueError(
+                "`learning_rate_power` needs to be negative or zero. "
+                f"Received: learning_rate_power={learning_rate_power}."
+            )
         if l1_regularization_strength < 0.0:
-            raise ValueError("`l1_regularization_strength` needs to be positive or zero. "
-                             f"Received: l1_regularization_strength={l1_regularization_strength}.")
+            raise ValueError(
+                "`l1_regularization_strength` needs to be positive or zero. "
+                f"Received: l1_regularization_strength={l1_regularization_strength}."
+            )
         if l2_regularization_strength < 0.0:
-            raise ValueError("`l2_regularization_strength` needs to be positive or zero. "
-                             f"Received: l2_regularization_strength={l2_regularization_strength}.")
+            raise ValueError(
+                "`l2_regularization_strength` needs to be positive or zero. "
+                f"Received: l2_regularization_strength={l2_regularization_strength}."
+            )
         if l2_shrinkage_regularization_strength < 0.0:
-            raise ValueError("`l2_shrinkage_regularization_strength` needs to be positive or zero. "
-                             f"Received: l2_shrinkage_regularization_strength={l2_shrinkage_regularization_strength}.")
+            raise ValueError(
+                "`l2_shrinkage_regularization_strength` needs to be positive or zero. "
+                f"Received: l2_shrinkage_regularization_strength={l2_shrinkage_regularization_strength}."
+            )
         self.learning_rate_power = learning_rate_power
         self.initial_accumulator_value = initial_accumulator_value
         self.l1_regularization_strength = l1_regularization_strength
@@ -85,8 +103,10 @@ class Ftrl(Optimizer):
             return
         super().build(var_list)
         self._accumulators, self._linears = self.add_optimizer_variables(
-            var_list, ["accumulator", "linear"],
-            initializer=[initializers.Constant(self.initial_accumulator_value), "zeros"])
+            var_list,
+            ["accumulator", "linear"],
+            initializer=[initializers.Constant(self.initial_accumulator_value), "zeros"],
+        )
 
     def _parallel_update_step(self, grads: list[torch.Tensor], variables: list[Any], learning_rate: Any) -> None:
         idx, params = self._prepare(variables)
@@ -108,14 +128,16 @@ class Ftrl(Optimizer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({
-            "learning_rate_power": self.learning_rate_power,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "l1_regularization_strength": self.l1_regularization_strength,
-            "l2_regularization_strength": self.l2_regularization_strength,
-            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
-            "beta": self.beta,
-        })
+        config.update(
+            {
+                "learning_rate_power": self.learning_rate_power,
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "l1_regularization_strength": self.l1_regularization_strength,
+                "l2_regularization_strength": self.l2_regularization_strength,
+                "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+                "beta": self.beta,
+            }
+        )
         return config
 
 

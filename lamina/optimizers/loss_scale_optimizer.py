@@ -34,14 +34,28 @@ class LossScaleOptimizer(Optimizer):
         (16384.0, [1.0])
     """
 
-    def __init__(self, inner_optimizer: Optimizer, initial_scale: float = 2.0**15,
-                 dynamic_growth_steps: int = 2000, name: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        inner_optimizer: Optimizer,
+        initial_scale: float = 2.0**15,
+        dynamic_growth_steps: int = 2000,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if not kwargs.pop("dynamic", True):
-            raise ValueError("LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
-                             "`loss_scale_factor` directly on the `inner_optimizer`.")
+            raise ValueError(
+                "LossScaleOptimizer no longer supports `dynamic=False`. Instead, simply set "
+                "`loss_scale_factor` directly on the `inner_optimizer`."
+            )
         base_defaults = {
-            "weight_decay": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None, "use_ema": False,
-            "ema_momentum": 0.99, "ema_overwrite_frequency": None, "loss_scale_factor": None,
+            "weight_decay": None,
+            "clipnorm": None,
+            "global_clipnorm": None,
+            "clipvalue": None,
+            "use_ema": False,
+            "ema_momentum": 0.99,
+            "ema_overwrite_frequency": None,
+            "loss_scale_factor": None,
             "gradient_accumulation_steps": None,
         }
         for arg_name, default_value in base_defaults.items():
@@ -49,8 +63,10 @@ class LossScaleOptimizer(Optimizer):
                 continue
             arg_value = kwargs.pop(arg_name)
             if (default_value is None and arg_value is not None) or arg_value != default_value:
-                raise ValueError(f"LossScaleOptimizer does not support `{arg_name}`. Instead, set `{arg_name}` on "
-                                 "the `inner_optimizer`.")
+                raise ValueError(
+                    f"LossScaleOptimizer does not support `{arg_name}`. Instead, set `{arg_name}` on "
+                    "the `inner_optimizer`."
+                )
         if kwargs:
             raise ValueError(f"LossScaleOptimizer does not support arguments: `{'`, `'.join(kwargs.keys())}`.")
         super().__init__(learning_rate=0.0, name=name)
@@ -66,11 +82,12 @@ class LossScaleOptimizer(Optimizer):
             device = _tensor(var_list[0]).device
             if device != self._device:
                 self._move_to(device)
-        self.step_counter = self.add_variable(shape=(), dtype="int32", initializer=initializers.Zeros(),
-                                              name="step_counter")
-        self.dynamic_scale = self.add_variable(shape=(), dtype="float32",
-                                               initializer=initializers.Constant(self.initial_scale),
-                                               name="dynamic_scale")
+        self.step_counter = self.add_variable(
+            shape=(), dtype="int32", initializer=initializers.Zeros(), name="step_counter"
+        )
+        self.dynamic_scale = self.add_variable(
+            shape=(), dtype="float32", initializer=initializers.Constant(self.initial_scale), name="dynamic_scale"
+        )
         self.inner_optimizer.build(var_list)
         super().build(var_list)
 
@@ -95,10 +112,12 @@ class LossScaleOptimizer(Optimizer):
             unscaled = [None if g is None else _tensor(g) / scale for g in grads]
             # Skip the step where a gradient overflowed: keep the weights and the inner state.
             inner = self.inner_optimizer
-            state = [_tensor(v) for v in tvs] + [v.value for v in inner._all_own_variables()
-                                                 if v is not inner._learning_rate]
-            self._masked_update(finite, state,
-                                lambda: self.inner_optimizer.apply(unscaled, trainable_variables=trainable_variables))
+            state = [_tensor(v) for v in tvs] + [
+                v.value for v in inner._all_own_variables() if v is not inner._learning_rate
+            ]
+            self._masked_update(
+                finite, state, lambda: self.inner_optimizer.apply(unscaled, trainable_variables=trainable_variables)
+            )
             counter = self.step_counter.value
             grow = torch.eq(counter, self.dynamic_growth_steps - 1)
             new_scale = torch.where(finite, torch.where(grow, scale * 2.0, scale), scale * 0.5)

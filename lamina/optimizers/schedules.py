@@ -68,12 +68,15 @@ class LearningRateSchedule:
     """
 
     def __call__(self, step: Any) -> Any:
-        raise NotImplementedError(f"Learning rate schedule '{self.__class__.__name__}' must override "
-                                  "`__call__(self, step)`.")
+        raise NotImplementedError(
+            f"Learning rate schedule '{self.__class__.__name__}' must override `__call__(self, step)`."
+        )
 
     def get_config(self) -> dict[str, Any]:
-        raise NotImplementedError(f"Learning rate schedule '{self.__class__.__name__}' must override `get_config()` "
-                                  "in order to be serializable.")
+        raise NotImplementedError(
+            f"Learning rate schedule '{self.__class__.__name__}' must override `get_config()` "
+            "in order to be serializable."
+        )
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
@@ -95,8 +98,14 @@ class ExponentialDecay(LearningRateSchedule):
         [1.0, 1.0, 0.5, 0.5]
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
-                 name: str = "ExponentialDecay") -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str = "ExponentialDecay",
+    ) -> None:
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -116,8 +125,13 @@ class ExponentialDecay(LearningRateSchedule):
         return initial_learning_rate * torch.pow(decay_rate, p)
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -166,8 +180,15 @@ class PolynomialDecay(LearningRateSchedule):
         [1.0, 0.5, 0.0, 0.0]
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, end_learning_rate: float = 0.0001,
-                 power: float = 1.0, cycle: bool = False, name: str = "PolynomialDecay") -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        end_learning_rate: float = 0.0001,
+        power: float = 1.0,
+        cycle: bool = False,
+        name: str = "PolynomialDecay",
+    ) -> None:
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.end_learning_rate = end_learning_rate
@@ -185,8 +206,9 @@ class PolynomialDecay(LearningRateSchedule):
         global_step_recomp = step.to(dtype)
         decay_steps_recomp = _const(self.decay_steps, step, dtype)
         if self.cycle:
-            multiplier = torch.where(global_step_recomp == 0, _const(1.0, step, dtype),
-                                     torch.ceil(global_step_recomp / self.decay_steps))
+            multiplier = torch.where(
+                global_step_recomp == 0, _const(1.0, step, dtype), torch.ceil(global_step_recomp / self.decay_steps)
+            )
             decay_steps_recomp = decay_steps_recomp * multiplier
         else:
             global_step_recomp = torch.minimum(global_step_recomp, decay_steps_recomp)
@@ -194,9 +216,14 @@ class PolynomialDecay(LearningRateSchedule):
         return (initial_learning_rate - end_learning_rate) * torch.pow(1 - p, power) + end_learning_rate
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "end_learning_rate": self.end_learning_rate, "power": self.power, "cycle": self.cycle,
-                "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
 
 
 class InverseTimeDecay(LearningRateSchedule):
@@ -209,8 +236,14 @@ class InverseTimeDecay(LearningRateSchedule):
         [1.0, 0.5, 0.25]
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float, staircase: bool = False,
-                 name: str = "InverseTimeDecay") -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str = "InverseTimeDecay",
+    ) -> None:
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
@@ -231,8 +264,13 @@ class InverseTimeDecay(LearningRateSchedule):
         return initial_learning_rate / denom
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class CosineDecay(LearningRateSchedule):
@@ -245,8 +283,15 @@ class CosineDecay(LearningRateSchedule):
         [0.0, 0.5, 1.0, 0.5, 0.0]
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, alpha: float = 0.0, name: str = "CosineDecay",
-                 warmup_target: float | None = None, warmup_steps: int = 0) -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        alpha: float = 0.0,
+        name: str = "CosineDecay",
+        warmup_target: float | None = None,
+        warmup_steps: int = 0,
+    ) -> None:
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.alpha = alpha
@@ -255,16 +300,22 @@ class CosineDecay(LearningRateSchedule):
         self.warmup_target = warmup_target
         _check_decay_steps("decay_steps", decay_steps)
 
-    def _decay_function(self, step: torch.Tensor, decay_steps: torch.Tensor, decay_from_lr: torch.Tensor,
-                        dtype: torch.dtype) -> torch.Tensor:
+    def _decay_function(
+        self, step: torch.Tensor, decay_steps: torch.Tensor, decay_from_lr: torch.Tensor, dtype: torch.dtype
+    ) -> torch.Tensor:
         completed_fraction = step / decay_steps
         pi = _const(math.pi, step, dtype)
         cosine_decayed = 0.5 * (1.0 + torch.cos(pi * completed_fraction))
         decayed = (1 - self.alpha) * cosine_decayed + self.alpha
         return decay_from_lr * decayed
 
-    def _warmup_function(self, step: torch.Tensor, warmup_steps: torch.Tensor, warmup_target: torch.Tensor,
-                         initial_learning_rate: torch.Tensor) -> torch.Tensor:
+    def _warmup_function(
+        self,
+        step: torch.Tensor,
+        warmup_steps: torch.Tensor,
+        warmup_target: torch.Tensor,
+        initial_learning_rate: torch.Tensor,
+    ) -> torch.Tensor:
         completed_fraction = step / warmup_steps
         total_step_delta = warmup_target - initial_learning_rate
         return total_step_delta * completed_fraction + initial_learning_rate
@@ -287,9 +338,14 @@ class CosineDecay(LearningRateSchedule):
         return torch.where(global_step_recomp < warmup_steps, warm, decay)
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "decay_steps": self.decay_steps,
-                "alpha": self.alpha, "name": self.name, "warmup_target": self.warmup_target,
-                "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -302,8 +358,15 @@ class CosineDecayRestarts(LearningRateSchedule):
         [1.0, 0.5, 1.0, 0.5, 1.0]
     """
 
-    def __init__(self, initial_learning_rate: float, first_decay_steps: int, t_mul: float = 2.0, m_mul: float = 1.0,
-                 alpha: float = 0.0, name: str = "SGDRDecay") -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        first_decay_steps: int,
+        t_mul: float = 2.0,
+        m_mul: float = 1.0,
+        alpha: float = 0.0,
+        name: str = "SGDRDecay",
+    ) -> None:
         self.initial_learning_rate = initial_learning_rate
         self.first_decay_steps = first_decay_steps
         self._t_mul = t_mul
@@ -334,8 +397,14 @@ class CosineDecayRestarts(LearningRateSchedule):
         return initial_learning_rate * decayed
 
     def get_config(self) -> dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate, "first_decay_steps": self.first_decay_steps,
-                "t_mul": self._t_mul, "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self._t_mul,
+            "m_mul": self._m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
 
 
 def serialize(learning_rate_schedule: LearningRateSchedule) -> dict[str, Any]:
@@ -354,8 +423,27 @@ def deserialize(config: dict[str, Any], custom_objects: dict | None = None) -> L
     return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
-_ALL = {c.__name__: c for c in (LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+_ALL = {
+    c.__name__: c
+    for c in (
+        LearningRateSchedule,
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecay,
+        CosineDecayRestarts,
+    )
+}
 
-__all__ = ["CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule",
-           "PiecewiseConstantDecay", "PolynomialDecay", "deserialize", "serialize"]
+__all__ = [
+    "CosineDecay",
+    "CosineDecayRestarts",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LearningRateSchedule",
+    "PiecewiseConstantDecay",
+    "PolynomialDecay",
+    "deserialize",
+    "serialize",
+]

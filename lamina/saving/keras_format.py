@@ -45,8 +45,9 @@ def model_config_json(model: Any, include_optimizer: bool = True) -> str:
 
 
 def metadata_json() -> str:
-    return json.dumps({"keras_version": KERAS_FORMAT_VERSION,
-                       "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")})
+    return json.dumps(
+        {"keras_version": KERAS_FORMAT_VERSION, "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    )
 
 
 # ---------------------------------------------------------------------------- save
@@ -73,8 +74,11 @@ def _write_zip(model: Any, target: Any, include_optimizer: bool, scratch_dir: st
 def save_model(model: Any, filepath: Any, include_optimizer: bool = True) -> None:
     """Writes ``model`` as a ``.keras`` zip at ``filepath`` (a path, atomically, or a binary file object)."""
     if not getattr(model, "built", True):
-        warnings.warn("You are saving a model that has not yet been built. It might not contain any weights yet. "
-                      "Consider building the model first by calling it on some data.", stacklevel=3)
+        warnings.warn(
+            "You are saving a model that has not yet been built. It might not contain any weights yet. "
+            "Consider building the model first by calling it on some data.",
+            stacklevel=3,
+        )
     if isinstance(filepath, io.IOBase):
         _write_zip(model, filepath, include_optimizer, None)
         return
@@ -87,8 +91,10 @@ def save_model_to_dir(model: Any, dirpath: Any, include_optimizer: bool = True) 
     """The unzipped variant (``zipped=False``): a folder with the same three files."""
     dirpath = os.fspath(dirpath)
     os.makedirs(dirpath, exist_ok=True)
-    for name, text in ((METADATA_FILENAME, metadata_json()),
-                       (CONFIG_FILENAME, model_config_json(model, include_optimizer))):
+    for name, text in (
+        (METADATA_FILENAME, metadata_json()),
+        (CONFIG_FILENAME, model_config_json(model, include_optimizer)),
+    ):
         with atomic_write(os.path.join(dirpath, name)) as tmp, open(tmp, "w") as f:
             f.write(text)
     with atomic_write(os.path.join(dirpath, WEIGHTS_FILENAME)) as tmp:
@@ -106,8 +112,10 @@ def open_archive(source: Any, what: str) -> zipfile.ZipFile:
     except FileNotFoundError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        raise ValueError(f"Cannot read {what}: it is not a valid .keras file (the zip archive is truncated or "
-                         f"corrupt: {e}). Re-save the model, or load an intact copy.") from None
+        raise ValueError(
+            f"Cannot read {what}: it is not a valid .keras file (the zip archive is truncated or "
+            f"corrupt: {e}). Re-save the model, or load an intact copy."
+        ) from None
     if len(zf.infolist()) > _ZIP_MAX_MEMBERS:
         zf.close()
         raise ValueError(f"Not allowed: {what} holds {len(zf.infolist())} zip members; refusing to load it.")
@@ -119,14 +127,20 @@ def check_member(zf: zipfile.ZipFile, name: str, what: str, cap: int | None = No
     try:
         info = zf.getinfo(name)
     except KeyError:
-        raise ValueError(f"Cannot read {what}: the archive has no '{name}', so it is not a Keras model file "
-                         f"(members: {sorted(zf.namelist())[:10]}).") from None
+        raise ValueError(
+            f"Cannot read {what}: the archive has no '{name}', so it is not a Keras model file "
+            f"(members: {sorted(zf.namelist())[:10]})."
+        ) from None
     if info.file_size > _ZIP_BOMB_FLOOR_BYTES and info.file_size > _ZIP_MAX_EXPANSION * max(info.compress_size, 1):
-        raise ValueError(f"Not allowed: zip member '{name}' of {what} declares {info.file_size} bytes but stores only "
-                         f"{info.compress_size}; refusing to load a potential decompression bomb.")
+        raise ValueError(
+            f"Not allowed: zip member '{name}' of {what} declares {info.file_size} bytes but stores only "
+            f"{info.compress_size}; refusing to load a potential decompression bomb."
+        )
     if cap is not None and info.file_size > cap:
-        raise ValueError(f"Not allowed: zip member '{name}' of {what} declares {info.file_size} bytes "
-                         f"(more than the {cap}-byte limit for it).")
+        raise ValueError(
+            f"Not allowed: zip member '{name}' of {what} declares {info.file_size} bytes "
+            f"(more than the {cap}-byte limit for it)."
+        )
     return info
 
 
@@ -141,8 +155,9 @@ def read_member(zf: zipfile.ZipFile, name: str, what: str, cap: int | None = Non
     except Exception as e:  # zlib.error and friends
         raise ValueError(f"Cannot read '{name}' from {what}: the archive is corrupt ({e}).") from None
     if len(data) != info.file_size:
-        raise ValueError(f"Cannot read '{name}' from {what}: it holds {len(data)} bytes, not the declared "
-                         f"{info.file_size}.")
+        raise ValueError(
+            f"Cannot read '{name}' from {what}: it holds {len(data)} bytes, not the declared {info.file_size}."
+        )
     return data
 
 
@@ -175,20 +190,25 @@ def check_version(metadata: Any, what: str) -> None:
     version = metadata.get("keras_version") if isinstance(metadata, dict) else None
     parsed = _version_tuple(version)
     if parsed is not None and parsed[0] > 3:
-        raise ValueError(f"Cannot load {what}: it was written by Keras {version}, a newer file format than the "
-                         f"Keras 3 format Lamina reads (up to {KERAS_FORMAT_VERSION}). Save it again with Keras 3, "
-                         "or upgrade Lamina.")
+        raise ValueError(
+            f"Cannot load {what}: it was written by Keras {version}, a newer file format than the "
+            f"Keras 3 format Lamina reads (up to {KERAS_FORMAT_VERSION}). Save it again with Keras 3, "
+            "or upgrade Lamina."
+        )
 
 
 # ---------------------------------------------------------------------------- load
-def model_from_config_dict(config: Any, custom_objects: dict | None, compile: bool, safe_mode: bool,
-                           what: str, version: str | None = None) -> Any:
+def model_from_config_dict(
+    config: Any, custom_objects: dict | None, compile: bool, safe_mode: bool, what: str, version: str | None = None
+) -> Any:
     """Rebuilds the model from ``config.json``'s dict, naming the failing object on error."""
     from lamina.saving import serialization
 
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Cannot load {what}: config.json is not a Keras object config "
-                         "(expected a dict with 'class_name' and 'config').")
+        raise ValueError(
+            f"Cannot load {what}: config.json is not a Keras object config "
+            "(expected a dict with 'class_name' and 'config')."
+        )
     config = dict(config)
     if not compile:
         config["compile_config"] = None
@@ -196,8 +216,7 @@ def model_from_config_dict(config: Any, custom_objects: dict | None, compile: bo
     cm = scope(safe_mode) if scope is not None else contextlib.nullcontext()
     try:
         with cm:
-            model = serialization.deserialize_keras_object(config, custom_objects=custom_objects,
-                                                          safe_mode=safe_mode)
+            model = serialization.deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
     except (TypeError, ValueError) as e:
         hint = f" (the file says it was written by Keras {version})" if _newer(version) else ""
         root = e
@@ -208,8 +227,7 @@ def model_from_config_dict(config: Any, custom_objects: dict | None, compile: bo
     return model
 
 
-def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True,
-               safe_mode: bool = True) -> Any:
+def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True) -> Any:
     """Loads a ``.keras`` zip (path or binary file object): architecture, weights, compile state, optimizer."""
     what = repr(os.fspath(filepath)) if not isinstance(filepath, io.IOBase) else "the file object"
     with open_archive(filepath, what) as zf:
@@ -221,21 +239,30 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
         names = zf.namelist()
         if WEIGHTS_FILENAME not in names:
             if _NPZ_WEIGHTS_FILENAME in names:
-                raise ValueError(f"Cannot load {what}: its weights are in the npz format "
-                                 "(saved with weights_format='npz'), which Lamina does not read; save with the "
-                                 "default h5 weights format.")
+                raise ValueError(
+                    f"Cannot load {what}: its weights are in the npz format "
+                    "(saved with weights_format='npz'), which Lamina does not read; save with the "
+                    "default h5 weights format."
+                )
             raise ValueError(f"Cannot load {what}: the archive has no '{WEIGHTS_FILENAME}'.")
         check_member(zf, WEIGHTS_FILENAME, what)  # refuse a bomb before building anything
-        model = model_from_config_dict(config, custom_objects, compile, safe_mode, what,
-                                       metadata.get("keras_version") if isinstance(metadata, dict) else None)
+        model = model_from_config_dict(
+            config,
+            custom_objects,
+            compile,
+            safe_mode,
+            what,
+            metadata.get("keras_version") if isinstance(metadata, dict) else None,
+        )
         weights = read_member(zf, WEIGHTS_FILENAME, what)
     with weights_h5.open_h5_for_read(weights, f"the weights inside {what}") as f:
         weights_h5.load_state(model, f, source=what, load_optimizer=compile)
     return model
 
 
-def load_model_from_dir(dirpath: Any, custom_objects: dict | None = None, compile: bool = True,
-                        safe_mode: bool = True) -> Any:
+def load_model_from_dir(
+    dirpath: Any, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True
+) -> Any:
     """Loads the unzipped variant (a folder with config.json and model.weights.h5)."""
     dirpath = os.fspath(dirpath)
     what = repr(dirpath)
@@ -250,8 +277,14 @@ def load_model_from_dir(dirpath: Any, custom_objects: dict | None = None, compil
     if len(data) > _MAX_JSON_BYTES:
         raise ValueError(f"Not allowed: config.json of {what} is larger than {_MAX_JSON_BYTES} bytes.")
     config = _parse_json(data, CONFIG_FILENAME, what)
-    model = model_from_config_dict(config, custom_objects, compile, safe_mode, what,
-                                   metadata.get("keras_version") if isinstance(metadata, dict) else None)
+    model = model_from_config_dict(
+        config,
+        custom_objects,
+        compile,
+        safe_mode,
+        what,
+        metadata.get("keras_version") if isinstance(metadata, dict) else None,
+    )
     with weights_h5.open_h5_for_read(os.path.join(dirpath, WEIGHTS_FILENAME), f"the weights in {what}") as f:
         weights_h5.load_state(model, f, source=what, load_optimizer=compile)
     return model

@@ -27,6 +27,7 @@ _HDF5_OBJECT_HEADER_LIMIT = 64512
 # ---------------------------------------------------------------------------- attributes
 def load_attributes(group: Any, name: str) -> list[str]:
     """A list attribute, also when Keras split it into ``name0``, ``name1``, ... chunks."""
+
     def decode(values: Any) -> list[str]:
         return [v.decode("utf8") if hasattr(v, "decode") else str(v) for v in np.atleast_1d(values)]
 
@@ -81,15 +82,22 @@ def convert_legacy_config(config: Any) -> Any:
             inner["axis"] = int(inner["axis"][0])
         if class_name == "Lambda" and isinstance(inner.get("function"), list):
             code, defaults, closure = (inner["function"] + [None, None])[:3]
-            inner["function"] = {"class_name": "__lambda__",
-                                 "config": {"code": code, "defaults": defaults, "closure": closure}}
+            inner["function"] = {
+                "class_name": "__lambda__",
+                "config": {"code": code, "defaults": defaults, "closure": closure},
+            }
             for key in ("module", "function_type", "output_shape_type", "output_shape_module"):
                 inner.pop(key, None)
         if class_name in ("Functional", "Model"):  # tf.keras wrote one input/output as a 1-element list
             for key in ("input_layers", "output_layers"):
                 io = inner.get(key)
-                if isinstance(io, list) and len(io) == 1 and isinstance(io[0], list) and len(io[0]) == 3 \
-                        and isinstance(io[0][0], str):
+                if (
+                    isinstance(io, list)
+                    and len(io) == 1
+                    and isinstance(io[0], list)
+                    and len(io[0]) == 3
+                    and isinstance(io[0][0], str)
+                ):
                     inner[key] = io[0]
         if class_name == "InputLayer" and "batch_input_shape" in inner and "batch_shape" not in inner:
             inner["batch_shape"] = inner.pop("batch_input_shape")
@@ -103,8 +111,11 @@ def _clean_optimizer_config(optimizer_config: dict) -> dict:
         config["learning_rate"] = config.pop("lr")
     decay = config.pop("decay", None)
     if decay:
-        warnings.warn(f"The saved optimizer used decay={decay}, which Keras 3 optimizers no longer take; "
-                      "use a learning-rate schedule instead. It was dropped.", stacklevel=4)
+        warnings.warn(
+            f"The saved optimizer used decay={decay}, which Keras 3 optimizers no longer take; "
+            "use a learning-rate schedule instead. It was dropped.",
+            stacklevel=4,
+        )
     for key in ("is_legacy_optimizer", "jit_compile"):
         config.pop(key, None)
     return {**optimizer_config, "config": config}
@@ -120,24 +131,30 @@ def _read_subset(group: Any) -> list[tuple[str, np.ndarray]]:
     return [(n, weights_h5.read_dataset(group, n)) for n in names]
 
 
-def _check_and_plan(label: str, variables: list[Any], values: list[tuple[str, np.ndarray]], plan: list,
-                    errors: list[str]) -> None:
+def _check_and_plan(
+    label: str, variables: list[Any], values: list[tuple[str, np.ndarray]], plan: list, errors: list[str]
+) -> None:
     if len(values) != len(variables):
         expected = ", ".join(f"{getattr(v, 'path', i)} {tuple(v.shape)}" for i, v in enumerate(variables)) or "none"
         found = ", ".join(f"{n} {a.shape}" for n, a in values) or "none"
-        errors.append(f"{label}: expects {len(variables)} weight(s), the file has {len(values)}. "
-                      f"Expected: {expected}. Found: {found}.")
+        errors.append(
+            f"{label}: expects {len(variables)} weight(s), the file has {len(values)}. "
+            f"Expected: {expected}. Found: {found}."
+        )
         return
     for var, (name, array) in zip(variables, values):
         if tuple(var.shape) != tuple(array.shape):
-            errors.append(f"{label}: weight '{getattr(var, 'path', name)}' expects shape {tuple(var.shape)}, "
-                          f"the file has shape {tuple(array.shape)} (saved as '{name}').")
+            errors.append(
+                f"{label}: weight '{getattr(var, 'path', name)}' expects shape {tuple(var.shape)}, "
+                f"the file has shape {tuple(array.shape)} (saved as '{name}')."
+            )
             continue
         plan.append((var, array))
 
 
-def load_weights_from_hdf5_group(group: Any, model: Any, skip_mismatch: bool = False, by_name: bool = False,
-                                 source: str = "the legacy h5 file") -> None:
+def load_weights_from_hdf5_group(
+    group: Any, model: Any, skip_mismatch: bool = False, by_name: bool = False, source: str = "the legacy h5 file"
+) -> None:
     """Loads a ``model_weights`` group (by layer order, or by layer name), checking everything first."""
     plan: list[tuple[Any, np.ndarray]] = []
     errors: list[str] = []
@@ -155,14 +172,21 @@ def load_weights_from_hdf5_group(group: Any, model: Any, skip_mismatch: bool = F
             index.setdefault(layer.name, []).append(layer)
         for k, name in enumerate(layer_names):
             for layer in index.get(name, []):
-                _check_and_plan(f"layer #{k} '{name}' ({type(layer).__name__})", _legacy_weights(layer),
-                                saved.get(name, []), plan, errors)
+                _check_and_plan(
+                    f"layer #{k} '{name}' ({type(layer).__name__})",
+                    _legacy_weights(layer),
+                    saved.get(name, []),
+                    plan,
+                    errors,
+                )
     else:
         layers = [la for la in model.layers if _legacy_weights(la)]
         names = [n for n in layer_names if saved.get(n)]
         if len(names) != len(layers):
-            errors.append(f"layer count mismatch: the model has {len(layers)} layers with weights "
-                          f"({[la.name for la in layers]}), the file has {len(names)} ({names}).")
+            errors.append(
+                f"layer count mismatch: the model has {len(layers)} layers with weights "
+                f"({[la.name for la in layers]}), the file has {len(names)} ({names})."
+            )
         else:
             for k, (layer, name) in enumerate(zip(layers, names)):
                 label = f"layer #{k} '{layer.name}' ({type(layer).__name__}, '{name}' in the file)"
@@ -172,18 +196,22 @@ def load_weights_from_hdf5_group(group: Any, model: Any, skip_mismatch: bool = F
         own = list(model._trainable_vars) + list(model._non_trainable_vars)
         _check_and_plan(f"the top-level weights of model '{model.name}'", own, _read_subset(top), plan, errors)
     if errors:
-        message = (f"Cannot load {source} into {type(model).__name__} '{model.name}': {len(errors)} problem(s):\n"
-                   + "\n".join(f"  - {e}" for e in errors))
+        message = (
+            f"Cannot load {source} into {type(model).__name__} '{model.name}': {len(errors)} problem(s):\n"
+            + "\n".join(f"  - {e}" for e in errors)
+        )
         if not skip_mismatch:
-            raise weights_h5.WeightLoadingError(message + "\nNo weight was changed. Pass skip_mismatch=True to "
-                                                "load only the weights that match.")
+            raise weights_h5.WeightLoadingError(
+                message + "\nNo weight was changed. Pass skip_mismatch=True to load only the weights that match."
+            )
         warnings.warn(message + "\nThe mismatched weights were skipped.", stacklevel=3)
     for var, array in plan:
         weights_h5.assign(var, array)
 
 
-def load_weights(model: Any, h5file: Any, skip_mismatch: bool = False, by_name: bool = False,
-                 source: str = "the legacy h5 file") -> None:
+def load_weights(
+    model: Any, h5file: Any, skip_mismatch: bool = False, by_name: bool = False, source: str = "the legacy h5 file"
+) -> None:
     group = h5file
     if "layer_names" not in h5file.attrs and "model_weights" in h5file:
         group = weights_h5.safe_group(h5file, "model_weights")
@@ -191,8 +219,9 @@ def load_weights(model: Any, h5file: Any, skip_mismatch: bool = False, by_name: 
 
 
 # ---------------------------------------------------------------------------- whole model
-def load_model_from_hdf5(filepath: Any, custom_objects: dict | None = None, compile: bool = True,
-                         safe_mode: bool = True) -> Any:
+def load_model_from_hdf5(
+    filepath: Any, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True
+) -> Any:
     """Loads a whole model from a legacy ``.h5`` file: architecture, weights, compile state, optimizer."""
     from lamina.saving.keras_format import model_from_config_dict
 
@@ -201,8 +230,10 @@ def load_model_from_hdf5(filepath: Any, custom_objects: dict | None = None, comp
         raw = _attr_text(f.attrs.get("model_config"))
         if raw is None:
             if "vars" in f or "layers" in f:
-                raise ValueError(f"Cannot load {what} as a model: it is a weights-only file "
-                                 "(Keras 3 .weights.h5 layout). Build the model, then call model.load_weights().")
+                raise ValueError(
+                    f"Cannot load {what} as a model: it is a weights-only file "
+                    "(Keras 3 .weights.h5 layout). Build the model, then call model.load_weights()."
+                )
             raise ValueError(f"Cannot load {what}: no model config found in the file (attribute 'model_config').")
         try:
             config = json.loads(raw)
@@ -218,8 +249,11 @@ def load_model_from_hdf5(filepath: Any, custom_objects: dict | None = None, comp
         if not compile:
             return model
         if training is None:
-            warnings.warn("No training configuration found in the save file, so the model was *not* compiled. "
-                          "Compile it manually.", stacklevel=3)
+            warnings.warn(
+                "No training configuration found in the save file, so the model was *not* compiled. "
+                "Compile it manually.",
+                stacklevel=3,
+            )
             return model
         _compile_from_training_config(model, json.loads(training), custom_objects)
         if "optimizer_weights" in f:
@@ -238,11 +272,19 @@ def _compile_from_training_config(model: Any, training: dict, custom_objects: di
     if optimizer_config is not None:
         optimizer = deserialize_keras_object(_clean_optimizer_config(optimizer_config), custom_objects=custom_objects)
     try:
-        model.compile(optimizer=optimizer, loss=training.get("loss"), metrics=training.get("metrics"),
-                      weighted_metrics=training.get("weighted_metrics"), loss_weights=training.get("loss_weights"))
+        model.compile(
+            optimizer=optimizer,
+            loss=training.get("loss"),
+            metrics=training.get("metrics"),
+            weighted_metrics=training.get("weighted_metrics"),
+            loss_weights=training.get("loss_weights"),
+        )
     except (TypeError, ValueError, NotImplementedError) as e:
-        warnings.warn(f"The model was loaded but could not be compiled from the saved training config ({e}). "
-                      "Compile it manually.", stacklevel=4)
+        warnings.warn(
+            f"The model was loaded but could not be compiled from the saved training config ({e}). "
+            "Compile it manually.",
+            stacklevel=4,
+        )
 
 
 def _load_optimizer_weights(model: Any, group: Any) -> None:
@@ -254,9 +296,12 @@ def _load_optimizer_weights(model: Any, group: Any) -> None:
         optimizer.build(list(model.trainable_variables))
     variables = list(optimizer.variables)
     if len(variables) != len(values) or any(tuple(v.shape) != a.shape for v, (_, a) in zip(variables, values)):
-        warnings.warn("Error in loading the saved optimizer state (the saved variables do not match this "
-                      f"optimizer's: {len(values)} saved, {len(variables)} here). The model starts with a "
-                      "freshly initialized optimizer.", stacklevel=4)
+        warnings.warn(
+            "Error in loading the saved optimizer state (the saved variables do not match this "
+            f"optimizer's: {len(values)} saved, {len(variables)} here). The model starts with a "
+            "freshly initialized optimizer.",
+            stacklevel=4,
+        )
         return
     for var, (_, array) in zip(variables, values):
         weights_h5.assign(var, array)
@@ -280,8 +325,10 @@ def save_model_to_hdf5(model: Any, filepath: Any, include_optimizer: bool = True
             training = {k: v for k, v in compile_config.items() if k != "optimizer"}
             opt = compile_config.get("optimizer")
             if isinstance(opt, dict):
-                training["optimizer_config"] = {"class_name": opt.get("registered_name") or opt.get("class_name"),
-                                                "config": opt.get("config")}
+                training["optimizer_config"] = {
+                    "class_name": opt.get("registered_name") or opt.get("class_name"),
+                    "config": opt.get("config"),
+                }
             f.attrs["training_config"] = json.dumps(training)
         group = f.create_group("model_weights")
         save_weights_to_hdf5_group(group, model)
@@ -317,5 +364,6 @@ def save_weights_to_hdf5_group(group: Any, model: Any) -> None:
     group.attrs["keras_version"] = KERAS_FORMAT_VERSION
     for layer in sorted(model.layers, key=lambda la: la.name):
         _save_subset(group.create_group(layer.name), _legacy_weights(layer))
-    _save_subset(group.create_group("top_level_model_weights"),
-                 list(model._trainable_vars) + list(model._non_trainable_vars))
+    _save_subset(
+        group.create_group("top_level_model_weights"), list(model._trainable_vars) + list(model._non_trainable_vars)
+    )

@@ -57,8 +57,10 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
     include_optimizer = kwargs.pop("include_optimizer", True)
     save_format = kwargs.pop("save_format", None)
     if save_format and not str(filepath).endswith((".keras", *_LEGACY_SUFFIXES)):
-        raise ValueError("The `save_format` argument is deprecated in Keras 3. Please remove this argument and pass "
-                         f"a file path with either `.keras` or `.h5` extension.Received: save_format={save_format}")
+        raise ValueError(
+            "The `save_format` argument is deprecated in Keras 3. Please remove this argument and pass "
+            f"a file path with either `.keras` or `.h5` extension.Received: save_format={save_format}"
+        )
     if kwargs:
         raise ValueError(f"The following argument(s) are not supported: {list(kwargs.keys())}")
     if isinstance(filepath, io.IOBase):
@@ -71,8 +73,10 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
         return
     if not zipped:
         if path.endswith(".keras"):
-            raise ValueError("When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
-                             f"Received: filepath={path}")
+            raise ValueError(
+                "When using `zipped=False`, the `filepath` argument should not end in `.keras`. "
+                f"Received: filepath={path}"
+            )
         keras_format.save_model_to_dir(model, path, include_optimizer)
         return
     if path.endswith(".keras"):
@@ -81,13 +85,14 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
     if path.endswith(_LEGACY_SUFFIXES):
         legacy_h5.save_model_to_hdf5(model, path, include_optimizer)
         return
-    raise ValueError("Invalid filepath extension for saving. Please add either a `.keras` extension for the native "
-                     "Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` to export for "
-                     f"inference (ONNX, torch.export). Received: filepath={path}.")
+    raise ValueError(
+        "Invalid filepath extension for saving. Please add either a `.keras` extension for the native "
+        "Keras format (recommended) or a `.h5` extension. Use `model.export(filepath)` to export for "
+        f"inference (ONNX, torch.export). Received: filepath={path}."
+    )
 
 
-def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True,
-               safe_mode: bool = True) -> Any:
+def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True) -> Any:
     """Loads a model saved by ``model.save()`` (Lamina's or Keras 3's), or a tf.keras 2 ``.h5`` model.
 
     Args:
@@ -114,31 +119,38 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             return keras_format.load_model_from_dir(path, custom_objects, compile, safe_mode)
         raise ValueError(f"File format not supported: {path!r} is a folder without config.json.")
     if not os.path.exists(path):
-        raise ValueError(f"File not found: filepath={path}. Please ensure the file is an accessible `.keras` zip "
-                         "file." if path.endswith(".keras") else f"File not found: filepath={path}.")
+        raise ValueError(
+            f"File not found: filepath={path}. Please ensure the file is an accessible `.keras` zip file."
+            if path.endswith(".keras")
+            else f"File not found: filepath={path}."
+        )
     if path.endswith(".keras") or zipfile.is_zipfile(path):
         return keras_format.load_model(path, custom_objects, compile, safe_mode)
     if path.endswith(_LEGACY_SUFFIXES):
         return legacy_h5.load_model_from_hdf5(path, custom_objects, compile, safe_mode)
-    raise ValueError(f"File format not supported: filepath={path}. Lamina reads Keras 3 `.keras` files and legacy "
-                     "H5 files (`.h5` extension); TensorFlow SavedModel folders are not supported.")
+    raise ValueError(
+        f"File format not supported: filepath={path}. Lamina reads Keras 3 `.keras` files and legacy "
+        "H5 files (`.h5` extension); TensorFlow SavedModel folders are not supported."
+    )
 
 
-def save_weights(model: Any, filepath: Any, overwrite: bool = True, max_shard_size: Any = None,
-                 **kwargs: Any) -> None:
+def save_weights(model: Any, filepath: Any, overwrite: bool = True, max_shard_size: Any = None, **kwargs: Any) -> None:
     """Saves all weights (and optimizer state) to a Keras 3 ``.weights.h5`` file, atomically."""
     path = os.fspath(filepath)
     if max_shard_size is not None:
-        raise NotImplementedError("Sharded weight files (max_shard_size) are not supported by Lamina yet; "
-                                  "save a single `.weights.h5` file.")
+        raise NotImplementedError(
+            "Sharded weight files (max_shard_size) are not supported by Lamina yet; save a single `.weights.h5` file."
+        )
     if not path.endswith(".weights.h5"):
         raise ValueError(f"The filename must end in `.weights.h5`. Received: filepath={path}")
     objects_to_skip = kwargs.pop("objects_to_skip", None)
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     if not getattr(model, "built", True):
-        raise ValueError("You are saving a model that has not yet been built. Try building the model first by "
-                         "calling it on some data or by using `build()`.")
+        raise ValueError(
+            "You are saving a model that has not yet been built. Try building the model first by "
+            "calling it on some data or by using `build()`."
+        )
     if os.path.exists(path) and not overwrite and not _ask_to_overwrite(path):
         return
     with atomic_write(path) as tmp:
@@ -157,8 +169,10 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
     if kwargs:
         raise ValueError(f"Invalid keyword arguments: {kwargs}")
     if not getattr(model, "built", True):
-        raise ValueError("You are loading weights into a model that has not yet been built. Try building the model "
-                         "first by calling it on some data or by using `build()`.")
+        raise ValueError(
+            "You are loading weights into a model that has not yet been built. Try building the model "
+            "first by calling it on some data or by using `build()`."
+        )
     if not os.path.exists(path):
         raise ValueError(f"File not found: filepath={path}.")
     what = repr(path)
@@ -167,20 +181,34 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
             raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {path}")
         data = keras_format.read_weights_bytes(path)
         with weights_h5.open_h5_for_read(data, f"the weights inside {what}") as f:
-            weights_h5.load_state(model, f, source=what, skip_mismatch=skip_mismatch,
-                                  objects_to_skip=objects_to_skip, load_optimizer=_has_optimizer(model))
+            weights_h5.load_state(
+                model,
+                f,
+                source=what,
+                skip_mismatch=skip_mismatch,
+                objects_to_skip=objects_to_skip,
+                load_optimizer=_has_optimizer(model),
+            )
         return
     if not path.endswith(_LEGACY_SUFFIXES):
-        raise ValueError(f"File format not supported: filepath={path}. Lamina reads `.keras` files, `.weights.h5` "
-                         "files and legacy H5 files (`.h5` extension).")
+        raise ValueError(
+            f"File format not supported: filepath={path}. Lamina reads `.keras` files, `.weights.h5` "
+            "files and legacy H5 files (`.h5` extension)."
+        )
     with weights_h5.open_h5_for_read(path, what) as f:
         if weights_h5.is_legacy_h5(f):
             legacy_h5.load_weights(model, f, skip_mismatch=skip_mismatch, by_name=bool(by_name), source=what)
             return
         if by_name:
             raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {path}")
-        weights_h5.load_state(model, f, source=what, skip_mismatch=skip_mismatch, objects_to_skip=objects_to_skip,
-                              load_optimizer=_has_optimizer(model))
+        weights_h5.load_state(
+            model,
+            f,
+            source=what,
+            skip_mismatch=skip_mismatch,
+            objects_to_skip=objects_to_skip,
+            load_optimizer=_has_optimizer(model),
+        )
 
 
 def _has_optimizer(model: Any) -> bool:

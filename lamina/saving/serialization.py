@@ -178,15 +178,18 @@ def serialize_keras_object(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
     if isinstance(obj, type):
-        return {"module": _module_of(obj), "class_name": obj.__name__, "config": None,
-                "registered_name": _GLOBAL_CUSTOM_NAMES.get(obj)}
+        return {
+            "module": _module_of(obj),
+            "class_name": obj.__name__,
+            "config": None,
+            "registered_name": _GLOBAL_CUSTOM_NAMES.get(obj),
+        }
     if callable(obj) and not hasattr(obj, "get_config"):
         from lamina import activations
 
         name = getattr(obj, "__name__", None)
         if name in activations._ACTIVATIONS or name in activations._ALIASES:
-            return {"module": "keras.activations", "class_name": "function", "config": name,
-                    "registered_name": name}
+            return {"module": "keras.activations", "class_name": "function", "config": name, "registered_name": name}
         registered = _GLOBAL_CUSTOM_NAMES.get(obj)
         module = getattr(obj, "__module__", None)
         if registered is None and module and module.startswith("lamina."):
@@ -257,8 +260,9 @@ def _builtin_namespace(module: str | None) -> dict[str, Any]:
     return table
 
 
-def deserialize_keras_object(config: Any, custom_objects: dict | None = None, safe_mode: bool = True,
-                             **kwargs: Any) -> Any:
+def deserialize_keras_object(
+    config: Any, custom_objects: dict | None = None, safe_mode: bool = True, **kwargs: Any
+) -> Any:
     """Rebuilds an object from Keras's config dict.
 
     Raises:
@@ -292,8 +296,10 @@ def deserialize_keras_object(config: Any, custom_objects: dict | None = None, sa
             table = _builtin_namespace(module)
             obj = table.get(fn_name)
         if obj is None:
-            raise TypeError(f"Could not locate function {fn_name!r} (module {module!r}). "
-                            "Pass it in `custom_objects` or register it with `register_keras_serializable`.")
+            raise TypeError(
+                f"Could not locate function {fn_name!r} (module {module!r}). "
+                "Pass it in `custom_objects` or register it with `register_keras_serializable`."
+            )
         return obj
     cls = get_registered_object(registered_name, custom_objects) or get_registered_object(class_name, custom_objects)
     if cls is None:

@@ -58,8 +58,11 @@ def is_optimizer(obj: Any) -> bool:
     """True for a Lamina (or Keras-like) optimizer: it has ``variables`` and applies gradients."""
     if isinstance(obj, (nn.Module, type)) or obj is None:
         return False
-    return hasattr(obj, "get_config") and any(hasattr(obj, a) for a in ("apply_gradients", "apply")) and \
-        _safe_getattr(obj, "variables") is not None
+    return (
+        hasattr(obj, "get_config")
+        and any(hasattr(obj, a) for a in ("apply_gradients", "apply"))
+        and _safe_getattr(obj, "variables") is not None
+    )
 
 
 def _safe_getattr(obj: Any, name: str) -> Any:
@@ -92,9 +95,21 @@ def _has_saveable(container: Any, depth: int = 0) -> bool:
 _MODULE_INTERNALS: set[str] = set(nn.Module().__dict__)
 # Lamina-internal containers that hold layers Keras does not walk (Sequential's stack with its InputLayer,
 # a functional model's graph bookkeeping).
-_INTERNAL_CONTAINERS = {"_seq", "_keys", "_inbound_nodes", "_operations", "_nodes", "_nodes_by_depth",
-                        "_input_layers", "_output_layers", "_inputs_list", "_outputs_list", "_layers_by_depth",
-                        "_graph_layers", "_plan"}
+_INTERNAL_CONTAINERS = {
+    "_seq",
+    "_keys",
+    "_inbound_nodes",
+    "_operations",
+    "_nodes",
+    "_nodes_by_depth",
+    "_input_layers",
+    "_output_layers",
+    "_inputs_list",
+    "_outputs_list",
+    "_layers_by_depth",
+    "_graph_layers",
+    "_plan",
+}
 
 
 def _name_key(name: str) -> str:
@@ -325,8 +340,10 @@ def read_dataset(group: Any, name: str) -> np.ndarray:
     declared = math.prod(ds.shape or ()) * ds.dtype.itemsize
     stored = ds.id.get_storage_size()
     if declared > _H5_BOMB_FLOOR_BYTES and declared > _H5_MAX_EXPANSION * stored:
-        raise ValueError(f"Not allowed: H5 dataset {name!r} declares {declared} bytes but stores only {stored}; "
-                         "refusing a potential decompression bomb.")
+        raise ValueError(
+            f"Not allowed: H5 dataset {name!r} declares {declared} bytes but stores only {stored}; "
+            "refusing a potential decompression bomb."
+        )
     if ds.dtype.kind not in "biuf":
         raise ValueError(f"H5 dataset {name!r} has the non-numeric dtype {ds.dtype}; weights must be numbers.")
     value = ds[()]
@@ -349,8 +366,9 @@ def open_h5_for_read(source: str | os.PathLike | bytes | io.BytesIO, what: str) 
     try:
         return h5py.File(source, "r")
     except (OSError, ValueError) as e:
-        raise ValueError(f"Cannot read {what}: it is not a valid HDF5 file (truncated or corrupt?). "
-                         f"h5py says: {e}") from None
+        raise ValueError(
+            f"Cannot read {what}: it is not a valid HDF5 file (truncated or corrupt?). h5py says: {e}"
+        ) from None
 
 
 # ---------------------------------------------------------------------------- save
@@ -422,8 +440,14 @@ class WeightLoadingError(ValueError):
     """All the mismatches between a weights file and a model, reported at once."""
 
 
-def load_state(root: Any, h5file: Any, source: str = "the weights file", skip_mismatch: bool = False,
-               objects_to_skip: Any = None, load_optimizer: bool = True) -> None:
+def load_state(
+    root: Any,
+    h5file: Any,
+    source: str = "the weights file",
+    skip_mismatch: bool = False,
+    objects_to_skip: Any = None,
+    load_optimizer: bool = True,
+) -> None:
     """Loads the Keras-layout ``h5file`` into ``root``; checks everything, then assigns.
 
     Raises:
@@ -454,11 +478,15 @@ def load_state(root: Any, h5file: Any, source: str = "the weights file", skip_mi
             expected = ", ".join(f"{_var_label(v, i)} {_shape(v)}" for i, v in enumerate(variables)) or "none"
             found = ", ".join(f"{k} {tuple(group[k].shape)}" for k in keys if _is_dataset(group, k)) or "none"
             if group is None and variables:
-                errors.append(f"{node.describe()}: the file has no weights for it "
-                              f"(group '{node.vars_path}' is missing); expected {len(variables)}: {expected}.")
+                errors.append(
+                    f"{node.describe()}: the file has no weights for it "
+                    f"(group '{node.vars_path}' is missing); expected {len(variables)}: {expected}."
+                )
             else:
-                errors.append(f"{node.describe()}: the file has {len(keys)} weight(s) at '{node.vars_path}', "
-                              f"the layer has {len(variables)}. Expected: {expected}. Found: {found}.")
+                errors.append(
+                    f"{node.describe()}: the file has {len(keys)} weight(s) at '{node.vars_path}', "
+                    f"the layer has {len(variables)}. Expected: {expected}. Found: {found}."
+                )
             for k in keys:
                 consumed.add(f"{node.vars_path}/{k}")
             continue
@@ -470,8 +498,10 @@ def load_state(root: Any, h5file: Any, source: str = "the weights file", skip_mi
                 errors.append(f"{node.describe()}: weight {_var_label(var, i)}: {e}")
                 continue
             if tuple(array.shape) != _shape(var):
-                errors.append(f"{node.describe()}: weight {_var_label(var, i)} expects shape {_shape(var)}, "
-                              f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}').")
+                errors.append(
+                    f"{node.describe()}: weight {_var_label(var, i)} expects shape {_shape(var)}, "
+                    f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}')."
+                )
                 continue
             plan.append((var, array))
     tolerated = list(optimizer_paths)
@@ -493,8 +523,10 @@ def load_state(root: Any, h5file: Any, source: str = "the weights file", skip_mi
             obj.load_own_variables(store)
         except Exception as e:  # noqa: BLE001 - a custom loader's error gets the layer's name
             if not skip_mismatch:
-                raise ValueError(f"Layer '{getattr(obj, 'name', obj)}' ({type(obj).__name__}) could not load its "
-                                 f"weights from {source}: {e}") from e
+                raise ValueError(
+                    f"Layer '{getattr(obj, 'name', obj)}' ({type(obj).__name__}) could not load its "
+                    f"weights from {source}: {e}"
+                ) from e
             warnings.warn(f"Skipped layer '{getattr(obj, 'name', obj)}': {e}", stacklevel=3)
 
 
@@ -525,13 +557,17 @@ def _plan_optimizer(root: Any, node: Node, h5file: Any, plan: list, errors: list
         warnings.warn(
             f"Skipping variable loading for optimizer '{getattr(opt, 'name', '')}', because it has "
             f"{len(variables)} variables whereas the saved optimizer has {len(keys)} variables. "
-            "Its state starts fresh.", stacklevel=4)
+            "Its state starts fresh.",
+            stacklevel=4,
+        )
         return
     for i, (var, key) in enumerate(zip(variables, keys)):
         array = read_dataset(group, key)
         if tuple(array.shape) != _shape(var):
-            errors.append(f"{node.describe()}: variable {_var_label(var, i)} expects shape {_shape(var)}, "
-                          f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}').")
+            errors.append(
+                f"{node.describe()}: variable {_var_label(var, i)} expects shape {_shape(var)}, "
+                f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}')."
+            )
             continue
         plan.append((var, array))
 
@@ -560,16 +596,21 @@ def _unconsumed(h5file: Any, consumed: set[str], tolerated_paths: list[str]) -> 
 
 
 def _format_errors(root: Any, source: str, errors: list[str], skipped: bool = False) -> str:
-    head = (f"Cannot load {source} into {type(root).__name__} '{getattr(root, 'name', '')}': "
-            f"{len(errors)} problem(s):\n")
+    head = f"Cannot load {source} into {type(root).__name__} '{getattr(root, 'name', '')}': {len(errors)} problem(s):\n"
     body = "\n".join(f"  - {e}" for e in errors)
-    tail = ("\nThe mismatched weights were skipped; the others were loaded." if skipped else
-            "\nNo weight was changed. Make sure the model is built like the one that was saved "
-            "(same layers, same input shape), or pass skip_mismatch=True to load only the weights that match.")
+    tail = (
+        "\nThe mismatched weights were skipped; the others were loaded."
+        if skipped
+        else "\nNo weight was changed. Make sure the model is built like the one that was saved "
+        "(same layers, same input shape), or pass skip_mismatch=True to load only the weights that match."
+    )
     return head + body + tail
 
 
 def is_legacy_h5(h5file: Any) -> bool:
     """True for the tf.keras / Keras 2 layout (``layer_names`` attribute, ``model_weights`` group)."""
-    return "layer_names" in h5file.attrs or "model_weights" in h5file or any(
-        re.match(r"layer_names\d+$", k) for k in h5file.attrs)
+    return (
+        "layer_names" in h5file.attrs
+        or "model_weights" in h5file
+        or any(re.match(r"layer_names\d+$", k) for k in h5file.attrs)
+    )

@@ -103,8 +103,9 @@ def _per_output(spec: Any, n: int, names: list[str] | None, what: str) -> list[A
             )
         return [spec.get(name) for name in names]
     if isinstance(spec, (list, tuple)):
-        if what in ("metrics", "weighted_metrics") and not (len(spec) == n and all(
-                isinstance(s, (list, tuple)) or s is None for s in spec)):
+        if what in ("metrics", "weighted_metrics") and not (
+            len(spec) == n and all(isinstance(s, (list, tuple)) or s is None for s in spec)
+        ):
             return [spec] * n
         if len(spec) != n:
             raise ValueError(f"`{what}` has {len(spec)} entries, but the model has {n} outputs.")
@@ -144,8 +145,10 @@ class CompileLoss:
             weights = [float(self._user_loss_weights)] * n
         else:
             weights = _per_output(self._user_loss_weights, n, names, "loss_weights")
-        self.losses = [get_loss(spec, t, p) if t is not None else None
-                       for spec, t, p in zip(loss_specs, trues + [None] * (n - len(trues)), preds)]
+        self.losses = [
+            get_loss(spec, t, p) if t is not None else None
+            for spec, t, p in zip(loss_specs, trues + [None] * (n - len(trues)), preds)
+        ]
         self.weights = weights
         self.names = names or [None] * n
         active = [i for i, fn in enumerate(self.losses) if fn is not None]
@@ -173,8 +176,11 @@ class CompileLoss:
                 raise ValueError(
                     f"y_true and y_pred have different structures: {len(trues)} targets for {len(preds)} outputs."
                 )
-        sws = _flat_outputs(sample_weight, self.output_names) if isinstance(sample_weight, (dict, list, tuple)) \
+        sws = (
+            _flat_outputs(sample_weight, self.output_names)
+            if isinstance(sample_weight, (dict, list, tuple))
             else [sample_weight] * len(preds)
+        )
         total = None
         for k, i in enumerate(self._active):
             value = self.losses[i](trues[i], preds[i], sws[i])

@@ -88,8 +88,9 @@ def _to_tensor(x: Any) -> Any:
         if x.dtype == np.float64:
             x = x.astype(backend.floatx())
         if x.dtype == object:
-            raise TypeError(f"Data of dtype object cannot be used for training (shape {x.shape}). "
-                            "Convert it to numbers first.")
+            raise TypeError(
+                f"Data of dtype object cannot be used for training (shape {x.shape}). Convert it to numbers first."
+            )
         if x.dtype.kind in "US":
             raise TypeError(f"String data cannot be fed to a model directly (shape {x.shape}, dtype {x.dtype}).")
         return torch.from_numpy(np.ascontiguousarray(x))
@@ -201,9 +202,18 @@ class DataAdapter:
 class ArrayDataAdapter(DataAdapter):
     """Batches in-memory arrays by index, on the device."""
 
-    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,
-                 steps: int | None = None, shuffle: bool | str = False, class_weight: dict | None = None,
-                 device: torch.device | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        batch_size: int | None = None,
+        steps: int | None = None,
+        shuffle: bool | str = False,
+        class_weight: dict | None = None,
+        device: torch.device | None = None,
+        seed: int | None = None,
+    ) -> None:
         self.device = device or backend.default_device()
         x = _structure_to_tensors(x)
         y = _structure_to_tensors(y)
@@ -244,7 +254,7 @@ class ArrayDataAdapter(DataAdapter):
             nb = math.ceil(self.num_samples / self.batch_size)
             order = torch.randperm(nb, generator=g)
             idx = torch.arange(self.num_samples)
-            chunks = [idx[i * self.batch_size:(i + 1) * self.batch_size] for i in order.tolist()]
+            chunks = [idx[i * self.batch_size : (i + 1) * self.batch_size] for i in order.tolist()]
             return torch.cat(chunks).to(self.device)
         return torch.randperm(self.num_samples, generator=g).to(self.device)
 
@@ -259,19 +269,24 @@ class ArrayDataAdapter(DataAdapter):
         if self._steps is not None:
             count = min(self._steps, steps_per_pass - first)
             if count < self._steps:
-                warnings.warn("Your input ran out of data; interrupting training. Make sure that your data can "
-                              "generate at least `steps_per_epoch * epochs` batches.", stacklevel=2)
+                warnings.warn(
+                    "Your input ran out of data; interrupting training. Make sure that your data can "
+                    "generate at least `steps_per_epoch * epochs` batches.",
+                    stacklevel=2,
+                )
             self._pass = (perm, first + count, epoch) if first + count < steps_per_pass else None
         for step in range(first, first + count):
             start = step * bs
             end = min(start + bs, n)
             if perm is None:
-                batch = map_structure(lambda t, s=start, e=end: t[s:e] if isinstance(t, torch.Tensor) else t,
-                                      self.data)  # slices: views, no copy
+                batch = map_structure(
+                    lambda t, s=start, e=end: t[s:e] if isinstance(t, torch.Tensor) else t, self.data
+                )  # slices: views, no copy
             else:
                 idx = perm[start:end]
-                batch = map_structure(lambda t, i=idx: t.index_select(0, i) if isinstance(t, torch.Tensor) else t,
-                                      self.data)
+                batch = map_structure(
+                    lambda t, i=idx: t.index_select(0, i) if isinstance(t, torch.Tensor) else t, self.data
+                )
             if not self._resident:
                 batch = to_device(batch, self.device)
             yield batch
@@ -280,8 +295,13 @@ class ArrayDataAdapter(DataAdapter):
 class IterableAdapter(DataAdapter):
     """Iterates a DataLoader, a generator, or any iterable of batches; moves each batch to the device."""
 
-    def __init__(self, source: Any, steps: int | None = None, device: torch.device | None = None,
-                 class_weight: dict | None = None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        steps: int | None = None,
+        device: torch.device | None = None,
+        class_weight: dict | None = None,
+    ) -> None:
         self.source = source
         self.device = device or backend.default_device()
         self.class_weight = class_weight
@@ -311,8 +331,9 @@ class IterableAdapter(DataAdapter):
         # As in Keras: with `steps` (steps_per_epoch), the next epoch of a fit continues the same pass over a
         # DataLoader where the last one stopped; a new pass starts once it is used up. A generator always continues.
         resume = self._iterator is not None and (
-            self._is_generator or (self._steps is not None and self._last_epoch is not None
-                                   and epoch == self._last_epoch + 1))
+            self._is_generator
+            or (self._steps is not None and self._last_epoch is not None and epoch == self._last_epoch + 1)
+        )
         self._last_epoch = epoch
         it = self._iterator if resume else iter(self.source)
         self._iterator = it if (self._is_generator or self._steps is not None) else None
@@ -327,9 +348,11 @@ class IterableAdapter(DataAdapter):
                     it = self._iterator = iter(self.source)
                     continue
                 if self._steps is not None:
-                    warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset "
-                                  "or generator can generate at least `steps_per_epoch * epochs` batches.",
-                                  stacklevel=2)
+                    warnings.warn(
+                        "Your input ran out of data; interrupting training. Make sure that your dataset "
+                        "or generator can generate at least `steps_per_epoch * epochs` batches.",
+                        stacklevel=2,
+                    )
                 return
             count += 1
             yield self._prepare(batch)
@@ -338,8 +361,14 @@ class IterableAdapter(DataAdapter):
 class PyDatasetAdapter(DataAdapter):
     """Iterates a :class:`PyDataset` (optionally with worker threads fetching ahead)."""
 
-    def __init__(self, dataset: PyDataset, shuffle: bool = False, steps: int | None = None,
-                 device: torch.device | None = None, class_weight: dict | None = None) -> None:
+    def __init__(
+        self,
+        dataset: PyDataset,
+        shuffle: bool = False,
+        steps: int | None = None,
+        device: torch.device | None = None,
+        class_weight: dict | None = None,
+    ) -> None:
         self.dataset = dataset
         self.shuffle = shuffle
         self.device = device or backend.default_device()
@@ -352,16 +381,24 @@ class PyDatasetAdapter(DataAdapter):
     def epoch_iterator(self, epoch: int) -> Iterator[Any]:
         # As in Keras: with `steps`, the next epoch of a fit continues the pass where the last one stopped, and a
         # pass that runs out ends the epoch early (with a warning) instead of wrapping around.
-        resume = (self._steps is not None and self._pending is not None and len(self._pending) > 0
-                  and self._last_epoch is not None and epoch == self._last_epoch + 1)
+        resume = (
+            self._steps is not None
+            and self._pending is not None
+            and len(self._pending) > 0
+            and self._last_epoch is not None
+            and epoch == self._last_epoch + 1
+        )
         self._last_epoch = epoch
         n = len(self.dataset)
         order = self._pending if resume else (np.random.permutation(n) if self.shuffle else np.arange(n))
         if self._steps is not None:
             if len(order) < self._steps:
-                warnings.warn("Your input ran out of data; interrupting training. Make sure that your dataset "
-                              "can generate at least `steps_per_epoch * epochs` batches.", stacklevel=2)
-            order, self._pending = order[:self._steps], order[self._steps:]
+                warnings.warn(
+                    "Your input ran out of data; interrupting training. Make sure that your dataset "
+                    "can generate at least `steps_per_epoch * epochs` batches.",
+                    stacklevel=2,
+                )
+            order, self._pending = order[: self._steps], order[self._steps :]
         self.dataset.on_epoch_begin()
         workers = self.dataset.workers
         if workers and workers > 1:
@@ -402,9 +439,16 @@ class PyDatasetAdapter(DataAdapter):
         self.dataset.on_epoch_end()
 
 
-def get_data_adapter(x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,
-                     steps: int | None = None, shuffle: bool | str = False, class_weight: dict | None = None,
-                     device: torch.device | None = None) -> DataAdapter:
+def get_data_adapter(
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    batch_size: int | None = None,
+    steps: int | None = None,
+    shuffle: bool | str = False,
+    class_weight: dict | None = None,
+    device: torch.device | None = None,
+) -> DataAdapter:
     """Picks the adapter for ``x`` and checks that ``y``/``sample_weight`` fit with it.
 
     Raises:
@@ -435,8 +479,16 @@ def get_data_adapter(x: Any, y: Any = None, sample_weight: Any = None, batch_siz
         return IterableAdapter(x, steps=steps, device=device, class_weight=class_weight)
     if x is None:
         raise ValueError("No data was given: pass `x` (arrays, tensors, a DataLoader, a generator or a PyDataset).")
-    return ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=shuffle,
-                            class_weight=class_weight, device=device)
+    return ArrayDataAdapter(
+        x,
+        y,
+        sample_weight,
+        batch_size=batch_size,
+        steps=steps,
+        shuffle=shuffle,
+        class_weight=class_weight,
+        device=device,
+    )
 
 
 def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tuple, tuple]:

@@ -103,9 +103,18 @@ class Trainer:
         d["_metrics"] = []
 
     # ------------------------------------------------------------------ compile
-    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None, metrics: Any = None,
-                weighted_metrics: Any = None, run_eagerly: bool = False, steps_per_execution: int = 1,
-                jit_compile: bool | str = "auto", auto_scale_loss: bool = True) -> None:
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        loss_weights: Any = None,
+        metrics: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: bool | str = "auto",
+        auto_scale_loss: bool = True,
+    ) -> None:
         """Configures the model for training.
 
         Args:
@@ -131,15 +140,19 @@ class Trainer:
         from lamina import mixed_precision, optimizers
 
         self.__dict__["optimizer"] = optimizers.get(optimizer)
-        if auto_scale_loss and self._policy_name() == "mixed_float16" and not isinstance(
-                self.optimizer, optimizers.LossScaleOptimizer):
+        if (
+            auto_scale_loss
+            and self._policy_name() == "mixed_float16"
+            and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)
+        ):
             self.__dict__["optimizer"] = optimizers.LossScaleOptimizer(self.optimizer)
         _ = mixed_precision
         output_names = self._output_names()
         self.__dict__["loss"] = loss
         self.__dict__["_compile_loss"] = CompileLoss(loss, loss_weights, output_names) if loss is not None else None
-        self.__dict__["_compile_metrics"] = (CompileMetrics(metrics, weighted_metrics, output_names)
-                                             if (metrics or weighted_metrics) else None)
+        self.__dict__["_compile_metrics"] = (
+            CompileMetrics(metrics, weighted_metrics, output_names) if (metrics or weighted_metrics) else None
+        )
         self.__dict__["_loss_tracker"] = metrics_module.Mean(name="loss")
         if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"`steps_per_execution` must be a positive integer. Received: {steps_per_execution!r}")
@@ -153,9 +166,14 @@ class Trainer:
         self.__dict__["predict_function"] = None
         self.__dict__["compiled"] = True
         self.__dict__["_compile_config"] = {
-            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights, "metrics": metrics,
-            "weighted_metrics": weighted_metrics, "run_eagerly": run_eagerly,
-            "steps_per_execution": steps_per_execution, "jit_compile": jit_compile,
+            "optimizer": optimizer,
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
         }
 
     @property
@@ -184,8 +202,9 @@ class Trainer:
         cfg = dict(self._compile_config)
         opt = self.optimizer
         inner = getattr(opt, "inner_optimizer", None)
-        cfg["optimizer"] = serialize_keras_object(opt if inner is None or not isinstance(
-            cfg["optimizer"], str) else opt)
+        cfg["optimizer"] = serialize_keras_object(
+            opt if inner is None or not isinstance(cfg["optimizer"], str) else opt
+        )
         for key in ("loss", "metrics", "weighted_metrics", "loss_weights"):
             cfg[key] = serialize_keras_object(cfg[key])
         return cfg
@@ -213,8 +232,10 @@ class Trainer:
 
     def _assert_compile_called(self, method: str) -> None:
         if not self.compiled:
-            raise ValueError(f"You must call `compile()` before using the model. Called: `{method}()` on "
-                             f'model "{getattr(self, "name", "?")}".')
+            raise ValueError(
+                f"You must call `compile()` before using the model. Called: `{method}()` on "
+                f'model "{getattr(self, "name", "?")}".'
+            )
 
     # ------------------------------------------------------------------ metrics
     @property
@@ -259,8 +280,9 @@ class Trainer:
             return torch.autocast(device_type=device, dtype=dtype)
         return contextlib.nullcontext()
 
-    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
-                     training: bool = True) -> torch.Tensor:
+    def compute_loss(
+        self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None, training: bool = True
+    ) -> torch.Tensor:
         """The total loss: compiled losses plus ``self.losses`` (``add_loss`` and regularization)."""
         total = None
         if self._compile_loss is not None and y is not None:
@@ -433,12 +455,25 @@ class Trainer:
         return backend.default_device()
 
     # ------------------------------------------------------------------ fit
-    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
-            verbose: Any = "auto", callbacks: list | None = None, validation_split: float = 0.0,
-            validation_data: Any = None, shuffle: bool | str = True, class_weight: dict | None = None,
-            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
-            validation_steps: int | None = None, validation_batch_size: int | None = None,
-            validation_freq: int | list = 1) -> Any:
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: list | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool | str = True,
+        class_weight: dict | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int | list = 1,
+    ) -> Any:
         """Trains the model for ``epochs`` epochs and returns a ``History``.
 
         ``x`` may be arrays/tensors (or lists/dicts of them, or a pandas DataFrame), a torch
@@ -458,27 +493,52 @@ class Trainer:
         device = self._device()
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_adapters.train_validation_split(
-                (x, y, sample_weight), validation_split)
-        adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size,
-                                                 steps=steps_per_epoch, shuffle=shuffle,
-                                                 class_weight=class_weight, device=device)
+                (x, y, sample_weight), validation_split
+            )
+        adapter = data_adapters.get_data_adapter(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            steps=steps_per_epoch,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            device=device,
+        )
         val_adapter = None
         if validation_data is not None:
-            if isinstance(validation_data, (tuple, list)) and not isinstance(validation_data[0], (
-                    torch.utils.data.DataLoader,)):
+            if isinstance(validation_data, (tuple, list)) and not isinstance(
+                validation_data[0], (torch.utils.data.DataLoader,)
+            ):
                 vx, vy, vsw = unpack_x_y_sample_weight(tuple(validation_data))
             else:
                 vx, vy, vsw = validation_data, None, None
             val_adapter = data_adapters.get_data_adapter(
-                vx, vy, vsw, batch_size=validation_batch_size or batch_size, steps=validation_steps,
-                shuffle=False, device=device)
+                vx,
+                vy,
+                vsw,
+                batch_size=validation_batch_size or batch_size,
+                steps=validation_steps,
+                shuffle=False,
+                device=device,
+            )
         dist = _dist_lib._ACTIVE  # [distribution] None unless a multi-process DataParallel is set
         if dist is not None:  # [distribution] per-process data shards; file-writing callbacks on rank 0 only
             adapter, val_adapter, callbacks = dist._fit_begin(self, adapter, val_adapter, callbacks)
 
-        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-            callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
-            steps=adapter.num_batches)
+        cbs = (
+            callbacks
+            if isinstance(callbacks, CallbackList)
+            else CallbackList(
+                callbacks,
+                add_history=True,
+                add_progbar=verbose != 0,
+                model=self,
+                verbose=verbose,
+                epochs=epochs,
+                steps=adapter.num_batches,
+            )
+        )
         self.__dict__["stop_training"] = False
         first = True
         train_fn = self.make_train_function()
@@ -514,8 +574,10 @@ class Trainer:
                     if self.stop_training:
                         break
                 if step < 0:
-                    raise ValueError("The training data yielded no batches for this epoch. Check `x`, "
-                                     "`steps_per_epoch` and `batch_size`.")
+                    raise ValueError(
+                        "The training data yielded no batches for this epoch. Check `x`, "
+                        "`steps_per_epoch` and `batch_size`."
+                    )
                 adapter.on_epoch_end()
                 if dist is not None:  # [distribution] global metrics; rank 0's BatchNorm statistics
                     logs = dist._global_logs(self, logs, sync_buffers=True)
@@ -581,9 +643,18 @@ class Trainer:
         # have been read, exactly as Keras does.
         self.reset_metrics()
 
-    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
-                 sample_weight: Any = None, steps: int | None = None, callbacks: list | None = None,
-                 return_dict: bool = False, **kwargs: Any) -> Any:
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: list | None = None,
+        return_dict: bool = False,
+        **kwargs: Any,
+    ) -> Any:
         """Loss and metrics on the data, in inference mode: ``[loss, *metrics]`` or a dict with ``return_dict``."""
         from lamina.callbacks import CallbackList
 
@@ -591,12 +662,18 @@ class Trainer:
         if kwargs:
             raise ValueError(f"Invalid keyword arguments: {sorted(kwargs)}")
         verbose = _resolve_verbose(verbose)
-        adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=batch_size, steps=steps,
-                                                 shuffle=False, device=self._device())
+        adapter = data_adapters.get_data_adapter(
+            x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=False, device=self._device()
+        )
         if _dist_lib._ACTIVE is not None:  # [distribution] rank 0's weights everywhere, per-process shards
             adapter, callbacks = _dist_lib._ACTIVE._eval_begin(self, adapter, callbacks)
-        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=adapter.num_batches)
+        cbs = (
+            callbacks
+            if isinstance(callbacks, CallbackList)
+            else CallbackList(
+                callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=adapter.num_batches
+            )
+        )
         logs = self._evaluate_adapter(adapter, cbs, verbose)
         if return_dict:
             return logs
@@ -614,15 +691,27 @@ class Trainer:
         return results[0] if len(results) == 1 else results
 
     # ------------------------------------------------------------------ predict
-    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto", steps: int | None = None,
-                callbacks: list | None = None) -> Any:
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: list | None = None,
+    ) -> Any:
         """The model's outputs for ``x`` as NumPy arrays (batched, inference mode, no gradients)."""
         from lamina.callbacks import CallbackList
 
         verbose = _resolve_verbose(verbose)
         device = self._device()
-        if (callbacks is None and verbose != 1 and steps is None and isinstance(x, np.ndarray)
-                and self.built and len(x) <= (batch_size or 32)):
+        if (
+            callbacks is None
+            and verbose != 1
+            and steps is None
+            and isinstance(x, np.ndarray)
+            and self.built
+            and len(x) <= (batch_size or 32)
+        ):
             # Fast path for small in-memory inputs: one batch, no adapter, no callback machinery.
             if x.dtype == np.float64:
                 x = x.astype(np.float32)
@@ -634,13 +723,17 @@ class Trainer:
             if verbose == 2:
                 sys.stdout.write("1/1 - 0s\n")
             return map_structure(backend.to_numpy, out)
-        adapter = data_adapters.get_data_adapter(x, batch_size=batch_size, steps=steps, shuffle=False,
-                                                 device=device)
+        adapter = data_adapters.get_data_adapter(x, batch_size=batch_size, steps=steps, shuffle=False, device=device)
         dist = _dist_lib._ACTIVE
         if dist is not None:  # [distribution] rank 0's weights everywhere, per-process shards
             adapter, callbacks = dist._eval_begin(self, adapter, callbacks)
-        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=adapter.num_batches)
+        cbs = (
+            callbacks
+            if isinstance(callbacks, CallbackList)
+            else CallbackList(
+                callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=adapter.num_batches
+            )
+        )
         predict_fn = self.make_predict_function()
         cbs.on_predict_begin()
         end_hooks = cbs.needs("on_predict_batch_end")
@@ -660,12 +753,19 @@ class Trainer:
         return _concat_outputs(outputs)
 
     # ------------------------------------------------------------------ batch variants
-    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
-                       return_dict: bool = False) -> Any:
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict | None = None,
+        return_dict: bool = False,
+    ) -> Any:
         """One training step on exactly this batch; returns the metrics so far."""
         self._assert_compile_called("train_on_batch")
-        adapter = data_adapters.get_data_adapter(x, y, sample_weight, batch_size=None, shuffle=False,
-                                                 class_weight=class_weight, device=self._device())
+        adapter = data_adapters.get_data_adapter(
+            x, y, sample_weight, batch_size=None, shuffle=False, class_weight=class_weight, device=self._device()
+        )
         if isinstance(adapter, data_adapters.ArrayDataAdapter):
             adapter.batch_size = adapter.num_samples
             adapter.num_batches = 1

@@ -25,8 +25,9 @@ def plot_history(history: Any, path: str = "history.png", metrics: list[str] | N
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as e:
-        raise ImportError('plot_history needs matplotlib: `pip install "lamina[plot]"` (or `pip install '
-                          'matplotlib`).') from e
+        raise ImportError(
+            'plot_history needs matplotlib: `pip install "lamina[plot]"` (or `pip install matplotlib`).'
+        ) from e
     data = getattr(history, "history", history)
     if not data:
         raise ValueError("The history is empty: train with `fit` first.")
@@ -50,8 +51,15 @@ def plot_history(history: Any, path: str = "history.png", metrics: list[str] | N
     return path
 
 
-def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False, show_layer_names: bool = True,
-                 rankdir: str = "TB", show_trainable: bool = False, **kwargs: Any) -> str:
+def model_to_dot(
+    model: Any,
+    show_shapes: bool = False,
+    show_dtype: bool = False,
+    show_layer_names: bool = True,
+    rankdir: str = "TB",
+    show_trainable: bool = False,
+    **kwargs: Any,
+) -> str:
     """The model's graph in Graphviz DOT text (one node per layer, edges from the layer calls)."""
     layers = list(getattr(model, "operations", None) or getattr(model, "layers", []))  # functional: ops too
     seq = getattr(model, "_seq", None)
@@ -90,16 +98,32 @@ def model_to_dot(model: Any, show_shapes: bool = False, show_dtype: bool = False
     return "\n".join(lines) + "\n"
 
 
-def plot_model(model: Any, to_file: str = "model.png", show_shapes: bool = False, show_dtype: bool = False,
-               show_layer_names: bool = True, rankdir: str = "TB", expand_nested: bool = False, dpi: int = 200,
-               show_layer_activations: bool = False, show_trainable: bool = False, **kwargs: Any) -> str:
+def plot_model(
+    model: Any,
+    to_file: str = "model.png",
+    show_shapes: bool = False,
+    show_dtype: bool = False,
+    show_layer_names: bool = True,
+    rankdir: str = "TB",
+    expand_nested: bool = False,
+    dpi: int = 200,
+    show_layer_activations: bool = False,
+    show_trainable: bool = False,
+    **kwargs: Any,
+) -> str:
     """Writes the model graph to ``to_file`` (``.png``, ``.svg``, ``.pdf`` with Graphviz; ``.dot`` always).
 
     Raises:
         ImportError: when Graphviz's ``dot`` program is needed and not installed (the message says how).
     """
-    dot = model_to_dot(model, show_shapes=show_shapes, show_dtype=show_dtype, show_layer_names=show_layer_names,
-                       rankdir=rankdir, show_trainable=show_trainable)
+    dot = model_to_dot(
+        model,
+        show_shapes=show_shapes,
+        show_dtype=show_dtype,
+        show_layer_names=show_layer_names,
+        rankdir=rankdir,
+        show_trainable=show_trainable,
+    )
     ext = os.path.splitext(to_file)[1].lstrip(".").lower() or "png"
     if ext == "dot":
         with open(to_file, "w") as f:
@@ -112,8 +136,9 @@ def plot_model(model: Any, to_file: str = "model.png", show_shapes: bool = False
             "Graphviz (e.g. `apt-get install graphviz` or `brew install graphviz`), or save the graph as text with "
             "to_file='model.dot'."
         )
-    result = subprocess.run([exe, f"-T{ext}", f"-Gdpi={dpi}", "-o", to_file], input=dot, text=True,
-                            capture_output=True, timeout=60)
+    result = subprocess.run(
+        [exe, f"-T{ext}", f"-Gdpi={dpi}", "-o", to_file], input=dot, text=True, capture_output=True, timeout=60
+    )
     if result.returncode != 0:
         raise ValueError(f"Graphviz could not draw the graph: {result.stderr.strip()}")
     return to_file

@@ -45,8 +45,15 @@ class Progbar:
         True
     """
 
-    def __init__(self, target: int | None, width: int = 20, verbose: int = 1, interval: float = 0.05,
-                 unit_name: str = "step", stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        target: int | None,
+        width: int = 20,
+        verbose: int = 1,
+        interval: float = 0.05,
+        unit_name: str = "step",
+        stream: TextIO | None = None,
+    ) -> None:
         self.target = target
         self.width = width
         self.verbose = verbose
@@ -76,8 +83,12 @@ class Progbar:
             return (now - self._time_after_first_step) / (current - 1)
         return (now - self._start) / current
 
-    def update(self, current: int, values: dict[str, float] | Callable[[], dict[str, float]] | None = None,
-               finalize: bool | None = None) -> None:
+    def update(
+        self,
+        current: int,
+        values: dict[str, float] | Callable[[], dict[str, float]] | None = None,
+        finalize: bool | None = None,
+    ) -> None:
         """Moves the bar to ``current``; ``values`` may be a callable evaluated only if a line is drawn."""
         now = time.time()
         if current >= 1 and self._time_after_first_step is None and self._seen == 0:
@@ -100,8 +111,7 @@ class Progbar:
                 count = f"{current:{digits}d}/{self.target}"
                 done = int(self.width * min(current, self.target) / self.target)
                 bar = f"{count} {'━' * done}{'━' * (self.width - done)}"
-                styled = (f"\x1b[1m{count}\x1b[0m \x1b[32m{'━' * done}\x1b[0m"
-                          f"\x1b[37m{'━' * (self.width - done)}\x1b[0m")
+                styled = f"\x1b[1m{count}\x1b[0m \x1b[32m{'━' * done}\x1b[0m\x1b[37m{'━' * (self.width - done)}\x1b[0m"
             else:
                 bar = styled = f"{current:7d}/Unknown"
             if self.target is not None and self.target > 0 and not finalize:
@@ -127,7 +137,6 @@ class Progbar:
         else:
             digits = int(math.log10(self.target)) + 1 if self.target else 1
             count = f"{current:{digits}d}/{self.target}" if self.target else f"{current}"
-            self._out().write(f"{count} - {now - self._start:.0f}s -{format_time(per_step, self.unit_name)}"
-                              f"{metrics}\n")
+            self._out().write(f"{count} - {now - self._start:.0f}s -{format_time(per_step, self.unit_name)}{metrics}\n")
             self._out().flush()
         self._last_update = now

@@ -15,8 +15,11 @@ from lamina import callbacks, layers
 
 def _model(lr=0.05):
     m = lamina.Sequential([lamina.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(3)])
-    m.compile(optimizer=lamina.optimizers.SGD(lr), loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
-              metrics=["accuracy"])
+    m.compile(
+        optimizer=lamina.optimizers.SGD(lr),
+        loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return m
 
 
@@ -31,8 +34,10 @@ def test_every_hook_is_called_in_order():
     class Recorder(callbacks.Callback):
         def __getattribute__(self, name):
             if name.startswith("on_") and name not in ("on_batch_begin", "on_batch_end"):
+
                 def hook(*args, **kwargs):
                     events.append(name)
+
                 return hook
             return object.__getattribute__(self, name)
 
@@ -42,10 +47,22 @@ def test_every_hook_is_called_in_order():
     x, y = _data(16)
     model = _model()
     model.fit(x, y, batch_size=8, epochs=1, validation_data=(x, y), verbose=0, callbacks=[Recorder()])
-    assert events == ["on_train_begin", "on_epoch_begin", "on_train_batch_begin", "on_train_batch_end",
-                      "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_batch_begin",
-                      "on_test_batch_end", "on_test_batch_begin", "on_test_batch_end",
-                      "on_test_end", "on_epoch_end", "on_train_end"]
+    assert events == [
+        "on_train_begin",
+        "on_epoch_begin",
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_train_batch_begin",
+        "on_train_batch_end",
+        "on_test_begin",
+        "on_test_batch_begin",
+        "on_test_batch_end",
+        "on_test_batch_begin",
+        "on_test_batch_end",
+        "on_test_end",
+        "on_epoch_end",
+        "on_train_end",
+    ]
 
 
 def test_early_stopping_restores_best_weights():
@@ -57,8 +74,7 @@ def test_early_stopping_restores_best_weights():
         def on_epoch_end(self, epoch, logs=None):
             best[epoch] = (logs["loss"], [w.copy() for w in self.model.get_weights()])
 
-    es = callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True, mode="min",
-                                 min_delta=10.0)
+    es = callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True, mode="min", min_delta=10.0)
     h = model.fit(x, y, epochs=10, batch_size=16, verbose=0, callbacks=[Track(), es])
     assert len(h.history["loss"]) == 2 and es.stopped_epoch == 1
     for a, b in zip(model.get_weights(), best[0][1]):
@@ -90,8 +106,9 @@ def test_reduce_lr_on_plateau_and_scheduler():
 def test_csv_logger(tmp_path):
     x, y = _data()
     path = tmp_path / "log.csv"
-    _model().fit(x, y, epochs=2, batch_size=16, verbose=0, validation_data=(x, y),
-                 callbacks=[callbacks.CSVLogger(str(path))])
+    _model().fit(
+        x, y, epochs=2, batch_size=16, verbose=0, validation_data=(x, y), callbacks=[callbacks.CSVLogger(str(path))]
+    )
     rows = list(csv.DictReader(open(path)))
     assert [r["epoch"] for r in rows] == ["0", "1"]
     assert set(rows[0]) == {"epoch", "accuracy", "loss", "val_accuracy", "val_loss"}
@@ -105,15 +122,24 @@ def test_terminate_on_nan_names_the_batch(capsys):
     assert "Batch 2: Invalid loss, terminating training" in capsys.readouterr().out
     assert len(h.history["loss"]) == 1
     with pytest.raises(RuntimeError, match="batch 2"):
-        _model().fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False,
-                     callbacks=[callbacks.TerminateOnNaN(raise_error=True)])
+        _model().fit(
+            x,
+            y,
+            epochs=1,
+            batch_size=8,
+            verbose=0,
+            shuffle=False,
+            callbacks=[callbacks.TerminateOnNaN(raise_error=True)],
+        )
 
 
 def test_lambda_callback():
     x, y = _data(16)
     seen = []
-    cb = callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append((e, round(float(logs["loss"]), 6))),
-                                  on_train_batch_end=lambda b, logs: seen.append(b))
+    cb = callbacks.LambdaCallback(
+        on_epoch_end=lambda e, logs: seen.append((e, round(float(logs["loss"]), 6))),
+        on_train_batch_end=lambda b, logs: seen.append(b),
+    )
     _model().fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[cb])
     assert seen[:2] == [0, 1] and seen[2][0] == 0
     with pytest.raises(ValueError, match="on_epoch_ned"):
@@ -124,15 +150,27 @@ def test_model_checkpoint_best_only(tmp_path):
     x, y = _data()
     model = _model()
     path = str(tmp_path / "ckpt-{epoch:02d}-{loss:.3f}.weights.h5")
-    model.fit(x, y, epochs=3, batch_size=16, verbose=0,
-              callbacks=[callbacks.ModelCheckpoint(path, monitor="loss", save_weights_only=True)])
+    model.fit(
+        x,
+        y,
+        epochs=3,
+        batch_size=16,
+        verbose=0,
+        callbacks=[callbacks.ModelCheckpoint(path, monitor="loss", save_weights_only=True)],
+    )
     files = sorted(os.listdir(tmp_path))
     assert len(files) == 3 and files[0].startswith("ckpt-01-")
     with pytest.raises(ValueError, match=r"\.weights\.h5"):
         callbacks.ModelCheckpoint(str(tmp_path / "x.keras"), save_weights_only=True)
     best = str(tmp_path / "best.keras")
-    model.fit(x, y, epochs=2, batch_size=16, verbose=0,
-              callbacks=[callbacks.ModelCheckpoint(best, monitor="loss", save_best_only=True)])
+    model.fit(
+        x,
+        y,
+        epochs=2,
+        batch_size=16,
+        verbose=0,
+        callbacks=[callbacks.ModelCheckpoint(best, monitor="loss", save_best_only=True)],
+    )
     restored = lamina.models.load_model(best)
     assert restored.count_params() == model.count_params()
 
@@ -181,8 +219,13 @@ def test_backup_and_restore_resumes_exactly_after_a_crash(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.getcwd())
 
     def run(backup, out, crash_at):
-        return subprocess.run([sys.executable, str(script), str(backup), str(out), str(crash_at)], env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, str(script), str(backup), str(out), str(crash_at)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     straight = run(tmp_path / "b1", tmp_path / "straight.npz", -1)
     assert straight.returncode == 0, straight.stderr

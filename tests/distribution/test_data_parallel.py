@@ -43,8 +43,9 @@ def runs(tmp_path_factory):
     """{world: [rank0_results, ...]} for the single-process reference and the 2-process job."""
     out = tmp_path_factory.mktemp("data_parallel")
     script = str(WORKERS / "scenarios.py")
-    single = subprocess.run([sys.executable, script, str(out)], cwd=ROOT, env=_env(), capture_output=True,
-                            text=True, timeout=150)
+    single = subprocess.run(
+        [sys.executable, script, str(out)], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=150
+    )
     assert single.returncode == 0, single.stderr[-4000:]
     job = _torchrun("--standalone", "--nproc_per_node=2", script, str(out))
     assert job.returncode == 0, (job.stdout + job.stderr)[-6000:]
@@ -56,8 +57,19 @@ def _weights(result):
     return [np.asarray(w, dtype=np.float64) for w in result["weights"]]
 
 
-EQUIVALENT = ["arrays_ragged", "arrays_tiny_last", "arrays_shuffled", "loader", "loader_shuffled", "pydataset",
-              "generator", "steps_per_epoch", "custom_train_step", "backup_resume", "not_auto_sharded"]
+EQUIVALENT = [
+    "arrays_ragged",
+    "arrays_tiny_last",
+    "arrays_shuffled",
+    "loader",
+    "loader_shuffled",
+    "pydataset",
+    "generator",
+    "steps_per_epoch",
+    "custom_train_step",
+    "backup_resume",
+    "not_auto_sharded",
+]
 
 
 @pytest.mark.parametrize("name", EQUIVALENT)
@@ -89,8 +101,12 @@ def test_evaluate_gives_the_global_metrics_on_every_rank(runs):
 
 
 def test_predict_returns_every_sample_in_the_original_order(runs):
-    for name, key in (("arrays_ragged", "predict"), ("arrays_ragged", "predict1"), ("arrays_ragged", "predict_odd"),
-                      ("rank_local_init_evaluate", "predict")):
+    for name, key in (
+        ("arrays_ragged", "predict"),
+        ("arrays_ragged", "predict1"),
+        ("arrays_ragged", "predict_odd"),
+        ("rank_local_init_evaluate", "predict"),
+    ):
         ref = np.asarray(runs[1][0][name][key])
         r0, r1 = (np.asarray(r[name][key]) for r in runs[2])
         assert r0.shape == ref.shape
@@ -150,8 +166,15 @@ def _taken_port():
 def test_a_taken_port_is_reported_by_torchrun():
     sock, port = _taken_port()
     with sock:
-        job = _torchrun("--nnodes=1", "--nproc_per_node=2", "--master_addr=127.0.0.1", f"--master_port={port}",
-                        str(WORKERS / "failures.py"), "crash", timeout=90)
+        job = _torchrun(
+            "--nnodes=1",
+            "--nproc_per_node=2",
+            "--master_addr=127.0.0.1",
+            f"--master_port={port}",
+            str(WORKERS / "failures.py"),
+            "crash",
+            timeout=90,
+        )
     assert job.returncode != 0
     assert "EADDRINUSE" in job.stderr or "address already in use" in job.stderr
 
@@ -160,8 +183,14 @@ def test_a_taken_port_is_reported_by_initialize():
     sock, port = _taken_port()
     code = "import lamina as k; k.distribution.initialize(num_processes=2, process_id=0)"
     with sock:
-        job = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=90,
-                             env=_env(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), LAMINA_DISTRIBUTION_TIMEOUT="10"))
+        job = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            env=_env(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), LAMINA_DISTRIBUTION_TIMEOUT="10"),
+        )
     assert job.returncode != 0
     assert f"the rendezvous port of 127.0.0.1:{port} is already in use" in job.stderr
 
@@ -169,8 +198,10 @@ def test_a_taken_port_is_reported_by_initialize():
 def test_a_coordinator_that_never_comes_times_out_with_an_explanation():
     sock, port = _taken_port()
     sock.close()  # a free port nobody listens on
-    code = (f"import lamina as k; k.distribution.initialize(job_addresses='127.0.0.1:{port}', num_processes=2, "
-            "process_id=1, timeout=5)")
+    code = (
+        f"import lamina as k; k.distribution.initialize(job_addresses='127.0.0.1:{port}', num_processes=2, "
+        "process_id=1, timeout=5)"
+    )
     start = time.monotonic()
     job = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=90, env=_env())
     assert job.returncode != 0
@@ -179,8 +210,9 @@ def test_a_coordinator_that_never_comes_times_out_with_an_explanation():
 
 
 def test_spawn_runs_two_processes_without_a_launcher():
-    job = subprocess.run([sys.executable, str(WORKERS / "spawned.py")], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env=_env())
+    job = subprocess.run(
+        [sys.executable, str(WORKERS / "spawned.py")], cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env()
+    )
     assert job.returncode == 0, job.stderr[-4000:]
     out = json.loads(job.stdout.strip().splitlines()[-1])
     assert out["spawned"]["world"] == 2 and out["spawned"]["rank"] == 0 and out["single"]["world"] == 1

@@ -19,8 +19,16 @@ def _no_distribution():
 def test_public_names_match_keras():
     import keras
 
-    for name in ("DataParallel", "DeviceMesh", "ModelParallel", "distribution", "get_device_count",
-                 "initialize", "list_devices", "set_distribution"):
+    for name in (
+        "DataParallel",
+        "DeviceMesh",
+        "ModelParallel",
+        "distribution",
+        "get_device_count",
+        "initialize",
+        "list_devices",
+        "set_distribution",
+    ):
         assert hasattr(keras.distribution, name)
         assert hasattr(lamina.distribution, name)
 
@@ -75,8 +83,15 @@ def test_model_parallel_explains_it_is_not_available():
 
 
 def test_initialize_needs_a_job(monkeypatch):
-    for name in ("WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT", "KERAS_DISTRIBUTION_NUM_PROCESSES",
-                 "KERAS_DISTRIBUTION_PROCESS_ID", "KERAS_DISTRIBUTION_JOB_ADDRESSES"):
+    for name in (
+        "WORLD_SIZE",
+        "RANK",
+        "MASTER_ADDR",
+        "MASTER_PORT",
+        "KERAS_DISTRIBUTION_NUM_PROCESSES",
+        "KERAS_DISTRIBUTION_PROCESS_ID",
+        "KERAS_DISTRIBUTION_JOB_ADDRESSES",
+    ):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValueError, match="number of processes"):
         dist_api.initialize()
@@ -89,8 +104,9 @@ def test_initialize_needs_a_job(monkeypatch):
 def test_single_process_training_is_unchanged_by_data_parallel():
     def train():
         lamina.utils.set_random_seed(0)
-        model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(4, activation="relu"),
-                                   lamina.layers.Dense(2)])
+        model = lamina.Sequential(
+            [lamina.Input((3,)), lamina.layers.Dense(4, activation="relu"), lamina.layers.Dense(2)]
+        )
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         x = np.random.default_rng(0).normal(size=(21, 3)).astype("float32")
         y = np.arange(21) % 2
@@ -110,9 +126,13 @@ def test_single_process_training_is_unchanged_by_data_parallel():
 def test_other_ranks_keep_only_callbacks_that_do_not_write():
     dp = dist_api.DataParallel(devices=["cpu:0"])
     dp._process_id = 1  # as rank 1 of a job
-    cbs = [lamina.callbacks.ModelCheckpoint("m.keras"), lamina.callbacks.CSVLogger("log.csv"),
-           lamina.callbacks.EarlyStopping(), lamina.callbacks.BackupAndRestore("backup"),
-           lamina.callbacks.ProgbarLogger()]
+    cbs = [
+        lamina.callbacks.ModelCheckpoint("m.keras"),
+        lamina.callbacks.CSVLogger("log.csv"),
+        lamina.callbacks.EarlyStopping(),
+        lamina.callbacks.BackupAndRestore("backup"),
+        lamina.callbacks.ProgbarLogger(),
+    ]
     kept = dp._filter_callbacks(cbs)
     assert kept[0] is cbs[2] and len(kept) == 2
     restore_only = kept[1]

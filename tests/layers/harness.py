@@ -105,7 +105,8 @@ def run_layer_test(
         assert [tuple(c) for c in computed] == [tuple(o.shape) for o in out], (computed, [o.shape for o in out])
     else:
         assert tuple(computed) == tuple(out.shape), (
-            f"{layer_cls.__name__}: compute_output_shape {computed} != actual {tuple(out.shape)}")
+            f"{layer_cls.__name__}: compute_output_shape {computed} != actual {tuple(out.shape)}"
+        )
     if expected_output_shape is not None:
         assert tuple(out.shape) == tuple(expected_output_shape), (tuple(out.shape), expected_output_shape)
     if expected_num_weights is not None:

@@ -9,26 +9,32 @@ from lamina import layers
 from tests.layers.harness import keras_forward, keras_layer_from_config, run_layer_test
 
 
-@pytest.mark.parametrize("kwargs", [
-    {},
-    {"max_value": 6.0},
-    {"max_value": 1.0},
-    {"negative_slope": 0.1},
-    {"threshold": 0.5},
-    {"negative_slope": 0.2, "threshold": 0.3},
-    {"negative_slope": 0.2, "max_value": 1.5},
-    {"negative_slope": 0.1, "threshold": 0.2, "max_value": 1.0},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"max_value": 6.0},
+        {"max_value": 1.0},
+        {"negative_slope": 0.1},
+        {"threshold": 0.5},
+        {"negative_slope": 0.2, "threshold": 0.3},
+        {"negative_slope": 0.2, "max_value": 1.5},
+        {"negative_slope": 0.1, "threshold": 0.2, "max_value": 1.0},
+    ],
+)
 def test_relu(kwargs):
     run_layer_test(layers.ReLU, kwargs, (3, 5))
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"max_value": -1.0}, "max_value=-1.0"),
-    ({"negative_slope": -0.1}, "negative_slope=-0.1"),
-    ({"negative_slope": None}, "negative_slope=None"),
-    ({"threshold": -1.0}, "threshold=-1.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"max_value": -1.0}, "max_value=-1.0"),
+        ({"negative_slope": -0.1}, "negative_slope=-0.1"),
+        ({"negative_slope": None}, "negative_slope=None"),
+        ({"threshold": -1.0}, "threshold=-1.0"),
+    ],
+)
 def test_relu_bad_args(kwargs, match):
     with pytest.raises(ValueError, match=match):
         layers.ReLU(**kwargs)
@@ -50,13 +56,16 @@ def test_leaky_relu_default_and_deprecated_alpha():
         layers.LeakyReLU(-1)
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 4)),
-    ({"shared_axes": [1, 2]}, (2, 3, 4, 5)),
-    ({"shared_axes": 1}, (2, 3, 4)),
-    ({"alpha_initializer": "ones", "alpha_regularizer": "l2"}, (2, 3, 4)),
-    ({"alpha_constraint": "non_neg"}, (2, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 4)),
+        ({"shared_axes": [1, 2]}, (2, 3, 4, 5)),
+        ({"shared_axes": 1}, (2, 3, 4)),
+        ({"alpha_initializer": "ones", "alpha_regularizer": "l2"}, (2, 3, 4)),
+        ({"alpha_constraint": "non_neg"}, (2, 4)),
+    ],
+)
 def test_prelu(kwargs, shape):
     run_layer_test(layers.PReLU, kwargs, shape, expected_num_weights=1)
 
@@ -86,12 +95,15 @@ def test_elu(kwargs):
     assert layer.get_config()["alpha"] == kwargs.get("alpha", 1.0)
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 5)),
-    ({"axis": 1}, (2, 3, 4)),
-    ({"axis": (1, 2)}, (2, 3, 4)),
-    ({"axis": [-1]}, (2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 5)),
+        ({"axis": 1}, (2, 3, 4)),
+        ({"axis": (1, 2)}, (2, 3, 4)),
+        ({"axis": [-1]}, (2, 3, 4)),
+    ],
+)
 def test_softmax(kwargs, shape):
     run_layer_test(layers.Softmax, kwargs, shape)
 
@@ -137,15 +149,33 @@ def test_softmax_bad_mask_names_layer():
 
 
 def test_activation_layers_in_a_model():
-    model = lamina.Sequential([lamina.Input((4,)), layers.Dense(3), layers.PReLU(), layers.ReLU(max_value=1.0),
-                               layers.LeakyReLU(), layers.ELU(), layers.Softmax()])
+    model = lamina.Sequential(
+        [
+            lamina.Input((4,)),
+            layers.Dense(3),
+            layers.PReLU(),
+            layers.ReLU(max_value=1.0),
+            layers.LeakyReLU(),
+            layers.ELU(),
+            layers.Softmax(),
+        ]
+    )
     y = model(np.ones((2, 4), "float32"))
     assert y.shape == (2, 3)
     assert torch.allclose(y.sum(-1), torch.ones(2))
 
 
-@pytest.mark.parametrize("cls,kwargs", [(layers.Softmax, {}), (layers.Softmax, {"axis": (1, 2)}), (layers.PReLU, {}),
-                                        (layers.ReLU, {"max_value": 1.0}), (layers.ELU, {}), (layers.LeakyReLU, {})])
+@pytest.mark.parametrize(
+    "cls,kwargs",
+    [
+        (layers.Softmax, {}),
+        (layers.Softmax, {"axis": (1, 2)}),
+        (layers.PReLU, {}),
+        (layers.ReLU, {"max_value": 1.0}),
+        (layers.ELU, {}),
+        (layers.LeakyReLU, {}),
+    ],
+)
 def test_mixed_precision_outputs_compute_dtype(cls, kwargs):
     layer = cls(dtype="mixed_bfloat16", **kwargs)
     y = layer(torch.randn(2, 3, 4))

@@ -7,11 +7,14 @@ from lamina import layers
 from tests.layers.harness import run_layer_test
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({"units": 3}, (2, 4)),
-    ({"units": 5, "activation": "relu", "use_bias": False}, (2, 4)),
-    ({"units": 2, "activation": "tanh"}, (2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({"units": 3}, (2, 4)),
+        ({"units": 5, "activation": "relu", "use_bias": False}, (2, 4)),
+        ({"units": 2, "activation": "tanh"}, (2, 3, 4)),
+    ],
+)
 def test_dense(kwargs, shape):
     run_layer_test(layers.Dense, kwargs, shape)
 
@@ -145,7 +148,7 @@ def test_regularizer_losses():
     layer = layers.Dense(2, kernel_regularizer=lamina.regularizers.L2(0.1))
     layer(torch.ones(1, 3))
     assert len(layer.losses) == 1
-    expected = 0.1 * float((layer.kernel ** 2).sum())
+    expected = 0.1 * float((layer.kernel**2).sum())
     assert abs(float(layer.losses[0]) - expected) < 1e-6
 
 

@@ -37,12 +37,15 @@ def _bytecode_by_meaning(config):
     return config
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({"function": lambda x: x * 2 + 1}, (2, 3)),
-    ({"function": lambda x, k: x * k, "arguments": {"k": 3.0}}, (2, 3)),
-    ({"function": lambda x: x[:, :2], "output_shape": (2,)}, (2, 5)),
-    ({"function": lambda x: x.sum(-1)}, (2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({"function": lambda x: x * 2 + 1}, (2, 3)),
+        ({"function": lambda x, k: x * k, "arguments": {"k": 3.0}}, (2, 3)),
+        ({"function": lambda x: x[:, :2], "output_shape": (2,)}, (2, 5)),
+        ({"function": lambda x: x.sum(-1)}, (2, 3, 4)),
+    ],
+)
 def test_lambda(kwargs, shape, unsafe):
     layer = run_layer_test(layers.Lambda, kwargs, shape, config_normalizer=_bytecode_by_meaning)
     # the config Keras writes for the same layer is ours
@@ -166,18 +169,20 @@ def test_masking_mask_reaches_next_layer():
 
 
 # ---------------------------------------------------------------------------------------------- EinsumDense
-@pytest.mark.parametrize("kwargs,shape,kernel,bias", [
-    ({"equation": "ab,bc->ac", "output_shape": 4, "bias_axes": "c"}, (2, 3), (3, 4), (4,)),
-    ({"equation": "ab,bc->ac", "output_shape": (4,), "activation": "relu"}, (2, 3), (3, 4), None),
-    ({"equation": "abc,cd->abd", "output_shape": (None, 4), "bias_axes": "d"}, (2, 3, 5), (5, 4), (4,)),
-    ({"equation": "abc,cde->abde", "output_shape": (None, 2, 4), "bias_axes": "de"}, (2, 3, 5), (5, 2, 4), (2, 4)),
-    ({"equation": "abc,cde->abde", "output_shape": (3, 2, 4), "bias_axes": "b"}, (2, 3, 5), (5, 2, 4), (3, 1, 1)),
-    ({"equation": "...b,bc->...c", "output_shape": 4, "bias_axes": "c"}, (2, 3, 5), (5, 4), (4,)),
-    ({"equation": "...bc,cd->...bd", "output_shape": (None, 4), "bias_axes": "d"}, (2, 6, 3, 5), (5, 4), (4,)),
-    ({"equation": "abc...,cd->abd...", "output_shape": (None, 4), "bias_axes": "d"}, (2, 3, 5, 2), (5, 4),
-     (4, 1)),
-    ({"equation": "abcd,cde->abe", "output_shape": (None, 6)}, (2, 3, 4, 5), (4, 5, 6), None),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape,kernel,bias",
+    [
+        ({"equation": "ab,bc->ac", "output_shape": 4, "bias_axes": "c"}, (2, 3), (3, 4), (4,)),
+        ({"equation": "ab,bc->ac", "output_shape": (4,), "activation": "relu"}, (2, 3), (3, 4), None),
+        ({"equation": "abc,cd->abd", "output_shape": (None, 4), "bias_axes": "d"}, (2, 3, 5), (5, 4), (4,)),
+        ({"equation": "abc,cde->abde", "output_shape": (None, 2, 4), "bias_axes": "de"}, (2, 3, 5), (5, 2, 4), (2, 4)),
+        ({"equation": "abc,cde->abde", "output_shape": (3, 2, 4), "bias_axes": "b"}, (2, 3, 5), (5, 2, 4), (3, 1, 1)),
+        ({"equation": "...b,bc->...c", "output_shape": 4, "bias_axes": "c"}, (2, 3, 5), (5, 4), (4,)),
+        ({"equation": "...bc,cd->...bd", "output_shape": (None, 4), "bias_axes": "d"}, (2, 6, 3, 5), (5, 4), (4,)),
+        ({"equation": "abc...,cd->abd...", "output_shape": (None, 4), "bias_axes": "d"}, (2, 3, 5, 2), (5, 4), (4, 1)),
+        ({"equation": "abcd,cde->abe", "output_shape": (None, 6)}, (2, 3, 4, 5), (4, 5, 6), None),
+    ],
+)
 def test_einsum_dense(kwargs, shape, kernel, bias):
     layer = run_layer_test(layers.EinsumDense, kwargs, shape)
     shapes = [w.shape for w in layer.weights]
@@ -200,17 +205,21 @@ def test_einsum_dense_kernel_initializer_uses_einsum_fans():
     assert layer.get_config()["kernel_initializer"]["config"]["input_axes"] is None
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"equation": "ab->ac", "output_shape": 4}, "Invalid einsum equation"),
-    ({"equation": "ab,bc->ad", "output_shape": 4}, "Dimension 'd'"),
-    ({"equation": "ab,bxc->ac", "output_shape": 4}, "Weight dimension 'x'"),
-    ({"equation": "ab,bc->ac", "output_shape": 4, "bias_axes": "z"}, "Bias dimension 'z'"),
-    ({"equation": "abc,cd->abd", "output_shape": (9, 4)}, "shared dimension 'b'"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"equation": "ab->ac", "output_shape": 4}, "Invalid einsum equation"),
+        ({"equation": "ab,bc->ad", "output_shape": 4}, "Dimension 'd'"),
+        ({"equation": "ab,bxc->ac", "output_shape": 4}, "Weight dimension 'x'"),
+        ({"equation": "ab,bc->ac", "output_shape": 4, "bias_axes": "z"}, "Bias dimension 'z'"),
+        ({"equation": "abc,cd->abd", "output_shape": (9, 4)}, "shared dimension 'b'"),
+    ],
+)
 def test_einsum_dense_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        layers.EinsumDense(**kwargs, name="ed")(np.zeros((2, 3, 5) if "abc" in kwargs["equation"] else (2, 3),
-                                                          "float32"))
+        layers.EinsumDense(**kwargs, name="ed")(
+            np.zeros((2, 3, 5) if "abc" in kwargs["equation"] else (2, 3), "float32")
+        )
 
 
 def test_einsum_dense_wrong_contracted_size_names_layer():
@@ -221,22 +230,28 @@ def test_einsum_dense_wrong_contracted_size_names_layer():
 
 
 # ---------------------------------------------------------------------------------------------- Embedding
-@pytest.mark.parametrize("kwargs,shape", [
-    ({"input_dim": 10, "output_dim": 4}, (2, 5)),
-    ({"input_dim": 10, "output_dim": 3, "mask_zero": True}, (2, 5)),
-    ({"input_dim": 10, "output_dim": 2, "embeddings_initializer": "glorot_uniform"}, (2, 3, 4)),
-    ({"input_dim": 10, "output_dim": 3, "embeddings_regularizer": "l2"}, (4,)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({"input_dim": 10, "output_dim": 4}, (2, 5)),
+        ({"input_dim": 10, "output_dim": 3, "mask_zero": True}, (2, 5)),
+        ({"input_dim": 10, "output_dim": 2, "embeddings_initializer": "glorot_uniform"}, (2, 3, 4)),
+        ({"input_dim": 10, "output_dim": 3, "embeddings_regularizer": "l2"}, (4,)),
+    ],
+)
 def test_embedding(kwargs, shape):
-    layer = run_layer_test(layers.Embedding, kwargs, shape, input_dtype="int64",
-                           check_symbolic=len(shape) > 1)
-    assert [(w.name, w.shape) for w in layer.weights] == [("embeddings", (kwargs["input_dim"],
-                                                                          kwargs["output_dim"]))]
+    layer = run_layer_test(layers.Embedding, kwargs, shape, input_dtype="int64", check_symbolic=len(shape) > 1)
+    assert [(w.name, w.shape) for w in layer.weights] == [("embeddings", (kwargs["input_dim"], kwargs["output_dim"]))]
 
 
 def test_embedding_int32_input_parity():
-    run_layer_test(layers.Embedding, {"input_dim": 7, "output_dim": 3}, (2, 4), input_dtype="int32",
-                   input_data=np.array([[0, 1, 6, 2], [3, 3, 0, 5]], "int32"))
+    run_layer_test(
+        layers.Embedding,
+        {"input_dim": 7, "output_dim": 3},
+        (2, 4),
+        input_dtype="int32",
+        input_data=np.array([[0, 1, 6, 2], [3, 3, 0, 5]], "int32"),
+    )
 
 
 def test_embedding_default_initializer_is_uniform():
@@ -264,8 +279,9 @@ def test_embedding_mask_reaches_next_layer():
         got["mask"] = mask
         return x
 
-    model = lamina.Sequential([lamina.Input((4,), dtype="int64"), layers.Embedding(10, 3, mask_zero=True),
-                               layers.Lambda(consume)])
+    model = lamina.Sequential(
+        [lamina.Input((4,), dtype="int64"), layers.Embedding(10, 3, mask_zero=True), layers.Lambda(consume)]
+    )
     model(np.array([[1, 0, 2, 0]]))
     assert got["mask"].tolist() == [[True, False, True, False]]
 
@@ -284,11 +300,14 @@ def test_embedding_input_dtypes():
         layer(np.array([[1, 9]]))
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"input_dim": 0, "output_dim": 2}, "input_dim=0"),
-    ({"input_dim": 3.0, "output_dim": 2}, "input_dim=3.0"),
-    ({"input_dim": 3, "output_dim": -1}, "output_dim=-1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"input_dim": 0, "output_dim": 2}, "input_dim=0"),
+        ({"input_dim": 3.0, "output_dim": 2}, "input_dim=3.0"),
+        ({"input_dim": 3, "output_dim": -1}, "output_dim=-1"),
+    ],
+)
 def test_embedding_bad_args(kwargs, match):
     with pytest.raises(ValueError, match=match):
         layers.Embedding(**kwargs)
@@ -304,11 +323,17 @@ def test_embedding_input_length_deprecated_and_config_from_keras():
     assert ours.get_config() == kconfig
 
 
-@pytest.mark.parametrize("make,x", [
-    (lambda: layers.EinsumDense("abc,cd->abd", (None, 4), bias_axes="d", dtype="mixed_bfloat16"), torch.randn(2, 3, 5)),
-    (lambda: layers.Embedding(10, 4, mask_zero=True, dtype="mixed_bfloat16"), torch.tensor([[1, 0, 3]])),
-    (lambda: layers.Masking(dtype="mixed_bfloat16"), torch.randn(2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "make,x",
+    [
+        (
+            lambda: layers.EinsumDense("abc,cd->abd", (None, 4), bias_axes="d", dtype="mixed_bfloat16"),
+            torch.randn(2, 3, 5),
+        ),
+        (lambda: layers.Embedding(10, 4, mask_zero=True, dtype="mixed_bfloat16"), torch.tensor([[1, 0, 3]])),
+        (lambda: layers.Masking(dtype="mixed_bfloat16"), torch.randn(2, 3, 4)),
+    ],
+)
 def test_mixed_precision_float32_weights_compute_dtype_outputs(make, x):
     layer = make()
     y = layer(x)

@@ -11,8 +11,9 @@ def _inputs(*shapes, seed=0):
     return [rng.standard_normal(s).astype("float32") for s in shapes]
 
 
-@pytest.mark.parametrize("cls", [layers.Add, layers.Subtract, layers.Multiply, layers.Average, layers.Maximum,
-                                 layers.Minimum])
+@pytest.mark.parametrize(
+    "cls", [layers.Add, layers.Subtract, layers.Multiply, layers.Average, layers.Maximum, layers.Minimum]
+)
 def test_elementwise_merges_match_keras(cls):
     run_layer_test(cls, {}, None, input_data=_inputs((2, 3, 4), (2, 3, 4)), check_symbolic=False)
 
@@ -28,11 +29,14 @@ def test_concatenate(axis, shapes):
     run_layer_test(layers.Concatenate, {"axis": axis}, None, input_data=_inputs(*shapes), check_symbolic=False)
 
 
-@pytest.mark.parametrize("kwargs,shapes", [
-    ({"axes": 1}, [(2, 5), (2, 5)]),
-    ({"axes": (1, 2)}, [(2, 3, 4), (2, 4, 3)]),
-    ({"axes": -1, "normalize": True}, [(2, 3, 4), (2, 5, 4)]),
-])
+@pytest.mark.parametrize(
+    "kwargs,shapes",
+    [
+        ({"axes": 1}, [(2, 5), (2, 5)]),
+        ({"axes": (1, 2)}, [(2, 3, 4), (2, 4, 3)]),
+        ({"axes": -1, "normalize": True}, [(2, 3, 4), (2, 5, 4)]),
+    ],
+)
 def test_dot(kwargs, shapes):
     run_layer_test(layers.Dot, kwargs, None, input_data=_inputs(*shapes), check_symbolic=False)
 

@@ -14,16 +14,23 @@ def _keras():
 
 
 # ----------------------------------------------------------------------------- BatchNormalization
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (4, 3)),
-    ({"momentum": 0.9, "epsilon": 1e-2}, (2, 5, 3)),
-    ({"axis": 1}, (2, 3, 4, 4)),  # channels_first
-    ({"center": False}, (2, 4, 4, 3)),
-    ({"scale": False, "center": False}, (3, 2, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (4, 3)),
+        ({"momentum": 0.9, "epsilon": 1e-2}, (2, 5, 3)),
+        ({"axis": 1}, (2, 3, 4, 4)),  # channels_first
+        ({"center": False}, (2, 4, 4, 3)),
+        ({"scale": False, "center": False}, (3, 2, 4)),
+    ],
+)
 def test_batch_norm_inference_parity(kwargs, shape):
-    run_layer_test(layers.BatchNormalization, kwargs, shape, expected_num_weights=4 - (not kwargs.get("center", 1))
-                   - (not kwargs.get("scale", 1)))
+    run_layer_test(
+        layers.BatchNormalization,
+        kwargs,
+        shape,
+        expected_num_weights=4 - (not kwargs.get("center", 1)) - (not kwargs.get("scale", 1)),
+    )
 
 
 def _bn_training_parity(kwargs, shape, mask=None, seed=0):
@@ -42,26 +49,35 @@ def _bn_training_parity(kwargs, shape, mask=None, seed=0):
     klayer.set_weights(layer.get_weights())
     call_kw = {} if mask is None else {"mask": mask}
     got = layer(x, training=True, **({} if mask is None else {"mask": torch.as_tensor(mask)}))
-    expected = to_numpy(klayer(keras.ops.convert_to_tensor(x), training=True,
-                               **({} if mask is None else {"mask": keras.ops.convert_to_tensor(mask)})))
+    expected = to_numpy(
+        klayer(
+            keras.ops.convert_to_tensor(x),
+            training=True,
+            **({} if mask is None else {"mask": keras.ops.convert_to_tensor(mask)}),
+        )
+    )
     del call_kw
     np.testing.assert_allclose(to_numpy(got), expected, atol=1e-5, rtol=1e-5)
     for w, kw in zip(layer.weights, klayer.weights):
         np.testing.assert_allclose(w.numpy(), to_numpy(kw.value), atol=1e-5, rtol=1e-5, err_msg=w.name)
     # inference afterwards uses the updated moving statistics
-    np.testing.assert_allclose(to_numpy(layer(x)), to_numpy(klayer(keras.ops.convert_to_tensor(x))),
-                               atol=1e-5, rtol=1e-5)
+    np.testing.assert_allclose(
+        to_numpy(layer(x)), to_numpy(klayer(keras.ops.convert_to_tensor(x))), atol=1e-5, rtol=1e-5
+    )
     return layer
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (6, 3)),
-    ({"momentum": 0.5}, (2, 5, 4, 3)),
-    ({"axis": 1, "epsilon": 1e-5}, (3, 4, 5, 5)),  # channels_first
-    ({"center": False, "scale": False}, (4, 5, 2)),
-    ({"renorm": True, "renorm_clipping": {"rmax": 2.0, "rmin": 0.5, "dmax": 1.0}}, (8, 3)),
-    ({"renorm": True, "renorm_momentum": 0.5}, (4, 2, 3)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (6, 3)),
+        ({"momentum": 0.5}, (2, 5, 4, 3)),
+        ({"axis": 1, "epsilon": 1e-5}, (3, 4, 5, 5)),  # channels_first
+        ({"center": False, "scale": False}, (4, 5, 2)),
+        ({"renorm": True, "renorm_clipping": {"rmax": 2.0, "rmin": 0.5, "dmax": 1.0}}, (8, 3)),
+        ({"renorm": True, "renorm_momentum": 0.5}, (4, 2, 3)),
+    ],
+)
 def test_batch_norm_training_parity_and_moving_stats(kwargs, shape):
     _bn_training_parity(kwargs, shape)
 
@@ -102,8 +118,7 @@ def test_frozen_batch_norm_runs_in_inference_and_keeps_stats():
     kbn = keras.layers.BatchNormalization()
     kbn.build(x.shape)
     kbn.trainable = False
-    np.testing.assert_allclose(to_numpy(y), to_numpy(kbn(keras.ops.convert_to_tensor(x), training=True)),
-                               atol=1e-5)
+    np.testing.assert_allclose(to_numpy(y), to_numpy(kbn(keras.ops.convert_to_tensor(x), training=True)), atol=1e-5)
     assert bn.trainable_weights == [] and len(bn.non_trainable_weights) == 4
 
 
@@ -111,7 +126,11 @@ def test_batch_norm_weights_names_kinds_and_buffers():
     bn = layers.BatchNormalization(name="bn")
     bn.build((None, 4))
     assert [(w.path, w.trainable) for w in bn.weights] == [
-        ("bn/gamma", True), ("bn/beta", True), ("bn/moving_mean", False), ("bn/moving_variance", False)]
+        ("bn/gamma", True),
+        ("bn/beta", True),
+        ("bn/moving_mean", False),
+        ("bn/moving_variance", False),
+    ]
     assert [n for n, _ in bn.named_parameters()] == ["gamma", "beta"]
     assert [n for n, _ in bn.named_buffers()] == ["moving_mean", "moving_variance"]
     assert list(bn.state_dict()) == ["gamma", "beta", "moving_mean", "moving_variance"]
@@ -160,13 +179,16 @@ def test_batch_norm_config_matches_keras_keys():
 
 
 # ----------------------------------------------------------------------------- LayerNormalization
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 5)),
-    ({"epsilon": 1e-5, "center": False}, (2, 3, 4)),
-    ({"axis": [-2, -1]}, (2, 3, 4)),
-    ({"axis": [1, 2, 3], "scale": False}, (2, 3, 4, 2)),
-    ({"rms_scaling": True}, (2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 5)),
+        ({"epsilon": 1e-5, "center": False}, (2, 3, 4)),
+        ({"axis": [-2, -1]}, (2, 3, 4)),
+        ({"axis": [1, 2, 3], "scale": False}, (2, 3, 4, 2)),
+        ({"rms_scaling": True}, (2, 3, 4)),
+    ],
+)
 def test_layer_norm_parity(kwargs, shape):
     with pytest.warns(UserWarning) if kwargs.get("rms_scaling") else _nullcontext():
         run_layer_test(layers.LayerNormalization, kwargs, shape)
@@ -214,12 +236,15 @@ def test_layer_norm_half_precision_computes_in_float32():
 
 
 # ----------------------------------------------------------------------------- GroupNormalization
-@pytest.mark.parametrize("kwargs,shape", [
-    ({"groups": 2}, (2, 4, 4, 6)),
-    ({"groups": 3, "axis": 1}, (2, 6, 5)),  # channels_first
-    ({"groups": -1, "center": False}, (2, 5, 4)),
-    ({"groups": 1, "epsilon": 1e-5}, (3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({"groups": 2}, (2, 4, 4, 6)),
+        ({"groups": 3, "axis": 1}, (2, 6, 5)),  # channels_first
+        ({"groups": -1, "center": False}, (2, 5, 4)),
+        ({"groups": 1, "epsilon": 1e-5}, (3, 4)),
+    ],
+)
 def test_group_norm_parity(kwargs, shape):
     run_layer_test(layers.GroupNormalization, kwargs, shape)
 
@@ -237,11 +262,14 @@ def test_group_norm_errors_and_instance_mode_config():
 
 
 # ----------------------------------------------------------------------------- UnitNormalization
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 5)),
-    ({"axis": [1, 2]}, (2, 3, 4)),
-    ({"axis": 1}, (2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 5)),
+        ({"axis": [1, 2]}, (2, 3, 4)),
+        ({"axis": 1}, (2, 3, 4)),
+    ],
+)
 def test_unit_norm_parity(kwargs, shape):
     run_layer_test(layers.UnitNormalization, kwargs, shape)
 
@@ -260,7 +288,7 @@ def _sync_bn_worker(rank, world, path, queue):
     try:
         torch.manual_seed(0)
         full = torch.randn(8, 3) * 2 + 1
-        part = full[rank * 4:(rank + 1) * 4].clone().requires_grad_()
+        part = full[rank * 4 : (rank + 1) * 4].clone().requires_grad_()
         bn = layers.BatchNormalization(synchronized=True, momentum=0.5)
         bn(part, training=True).square().sum().backward()
         queue.put((rank, bn(part).detach().numpy(), bn.moving_variance.numpy().copy(), part.grad.numpy()))
@@ -291,10 +319,13 @@ def test_synchronized_batch_norm_across_two_processes(tmp_path):
 
 
 # ----------------------------------------------------------------------------- RMSNormalization
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 5)),
-    ({"axis": [-2, -1], "epsilon": 1e-3}, (2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 5)),
+        ({"axis": [-2, -1], "epsilon": 1e-3}, (2, 3, 4)),
+    ],
+)
 def test_rms_norm_parity(kwargs, shape):
     layer = run_layer_test(layers.RMSNormalization, kwargs, shape)
     assert [w.name for w in layer.weights] == ["scale"]
@@ -306,7 +337,7 @@ def test_rms_norm_non_trailing_axis():
     layer = layers.RMSNormalization(axis=1)
     layer.build(x.shape)
     layer.set_weights([np.array([1.0, 2.0, 3.0], "float32")])
-    expected = x / np.sqrt((x ** 2).mean(1, keepdims=True) + 1e-6) * np.array([1, 2, 3])[None, :, None]
+    expected = x / np.sqrt((x**2).mean(1, keepdims=True) + 1e-6) * np.array([1, 2, 3])[None, :, None]
     np.testing.assert_allclose(to_numpy(layer(x)), expected, atol=1e-5)
 
 
@@ -325,10 +356,13 @@ def _spectral_pair(inner, x):
     return sn, ksn
 
 
-@pytest.mark.parametrize("make,x", [
-    (lambda: layers.Dense(3), make_input((2, 4))),
-    (lambda: layers.Conv2D(3, 2) if hasattr(layers, "Conv2D") else layers.Dense(3), make_input((2, 5, 5, 2))),
-])
+@pytest.mark.parametrize(
+    "make,x",
+    [
+        (lambda: layers.Dense(3), make_input((2, 4))),
+        (lambda: layers.Conv2D(3, 2) if hasattr(layers, "Conv2D") else layers.Dense(3), make_input((2, 5, 5, 2))),
+    ],
+)
 def test_spectral_norm_training_step_parity(make, x):
     keras = _keras()
     sn, ksn = _spectral_pair(make(), x)
@@ -365,8 +399,14 @@ def test_spectral_norm_weights_order_config_and_errors():
 def test_spectral_and_rms_norm_keras_file_round_trip(tmp_path):
     keras = _keras()
     x = make_input((2, 4))
-    kmodel = keras.Sequential([keras.Input((4,)), keras.layers.SpectralNormalization(keras.layers.Dense(3)),
-                               keras.layers.RMSNormalization(), keras.layers.BatchNormalization()])
+    kmodel = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.SpectralNormalization(keras.layers.Dense(3)),
+            keras.layers.RMSNormalization(),
+            keras.layers.BatchNormalization(),
+        ]
+    )
     kmodel(x, training=True)
     kmodel.save(tmp_path / "k.keras")
     model = lamina.saving.load_model(tmp_path / "k.keras")

@@ -8,12 +8,15 @@ from lamina import layers
 from tests.layers.harness import keras_layer_from_config, run_layer_test
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({"scale": 1 / 255}, (2, 3)),
-    ({"scale": 1 / 127.5, "offset": -1.0}, (2, 4, 4, 3)),
-    ({"scale": np.array([0.5, 2.0, 3.0], "float32"), "offset": np.array([1.0, 0.0, -1.0])}, (2, 4, 3)),
-    ({"scale": 2, "offset": 1}, (2, 3)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({"scale": 1 / 255}, (2, 3)),
+        ({"scale": 1 / 127.5, "offset": -1.0}, (2, 4, 4, 3)),
+        ({"scale": np.array([0.5, 2.0, 3.0], "float32"), "offset": np.array([1.0, 0.0, -1.0])}, (2, 4, 3)),
+        ({"scale": 2, "offset": 1}, (2, 3)),
+    ],
+)
 def test_rescaling(kwargs, shape):
     run_layer_test(layers.Rescaling, kwargs, shape)
 
@@ -30,18 +33,21 @@ def test_rescaling_int_input_becomes_float():
     assert y.dtype == torch.float32 and y.tolist() == [[1.0, 2.0]]
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (4, 3)),
-    ({"axis": None}, (4, 3)),
-    ({"axis": (1, 2)}, (2, 3, 4)),
-    ({"axis": 1}, (2, 3, 4)),
-    ({"invert": True}, (4, 3)),
-    ({"mean": [1.0, 2.0, 3.0], "variance": [1.0, 4.0, 9.0]}, (2, 3)),
-    ({"mean": 2.0, "variance": 4.0}, (2, 3)),
-    ({"mean": 2.0, "variance": 4.0, "axis": None}, (2, 3)),
-    ({"mean": [[1.0], [2.0]], "variance": [[1.0], [0.5]], "axis": (1, 2)}, (2, 2, 3)),
-    ({"mean": [0.5, 1.0], "variance": [2.0, 3.0], "invert": True}, (3, 2)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (4, 3)),
+        ({"axis": None}, (4, 3)),
+        ({"axis": (1, 2)}, (2, 3, 4)),
+        ({"axis": 1}, (2, 3, 4)),
+        ({"invert": True}, (4, 3)),
+        ({"mean": [1.0, 2.0, 3.0], "variance": [1.0, 4.0, 9.0]}, (2, 3)),
+        ({"mean": 2.0, "variance": 4.0}, (2, 3)),
+        ({"mean": 2.0, "variance": 4.0, "axis": None}, (2, 3)),
+        ({"mean": [[1.0], [2.0]], "variance": [[1.0], [0.5]], "axis": (1, 2)}, (2, 2, 3)),
+        ({"mean": [0.5, 1.0], "variance": [2.0, 3.0], "invert": True}, (3, 2)),
+    ],
+)
 def test_normalization(kwargs, shape):
     run_layer_test(layers.Normalization, kwargs, shape)
 
@@ -50,13 +56,14 @@ def test_normalization_weights_as_keras():
     layer = layers.Normalization(name="norm")
     layer.build((None, 3))
     assert [(w.path, w.shape, w.dtype, w.trainable) for w in layer.weights] == [
-        ("norm/mean", (3,), "float32", False), ("norm/variance", (3,), "float32", False),
-        ("norm/count", (), "int32", False)]
+        ("norm/mean", (3,), "float32", False),
+        ("norm/variance", (3,), "float32", False),
+        ("norm/count", (), "int32", False),
+    ]
     assert layer.trainable_weights == [] and list(layer.parameters()) == []
     klayer = keras.layers.Normalization()
     klayer.build((None, 3))
-    assert [(w.name, w.shape, w.dtype) for w in klayer.weights] == [
-        (w.name, w.shape, w.dtype) for w in layer.weights]
+    assert [(w.name, w.shape, w.dtype) for w in klayer.weights] == [(w.name, w.shape, w.dtype) for w in layer.weights]
     assert layers.Normalization(mean=[1.0], variance=[2.0]).weights == []
 
 
@@ -66,8 +73,16 @@ def _keras_adapted(data, **kwargs):
     return k
 
 
-@pytest.mark.parametrize("kwargs,shape", [({}, (50, 4)), ({"axis": None}, (20, 3)), ({"axis": (1, 2)}, (10, 2, 3)),
-                                          ({"axis": 1}, (10, 3, 2)), ({"invert": True}, (30, 2))])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (50, 4)),
+        ({"axis": None}, (20, 3)),
+        ({"axis": (1, 2)}, (10, 2, 3)),
+        ({"axis": 1}, (10, 3, 2)),
+        ({"invert": True}, (30, 2)),
+    ],
+)
 def test_normalization_adapt_numpy_parity(kwargs, shape):
     data = (np.random.default_rng(0).standard_normal(shape) * 3 + 5).astype("float32")
     layer = layers.Normalization(**kwargs)
@@ -87,9 +102,10 @@ def test_normalization_adapt_tensor_and_batches_parity():
     data = (np.random.default_rng(1).standard_normal((60, 3)) * [1, 2, 3] + [0, 5, -5]).astype("float32")
     k = _keras_adapted(data)
     expected = [keras.ops.convert_to_numpy(w) for w in k.weights[:2]]
-    batches = [data[i:i + 16] for i in range(0, 60, 16)]  # uneven last batch
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.as_tensor(data), torch.zeros(60)),
-                                         batch_size=7)
+    batches = [data[i : i + 16] for i in range(0, 60, 16)]  # uneven last batch
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.as_tensor(data), torch.zeros(60)), batch_size=7
+    )
     for source in (torch.as_tensor(data), batches, iter(batches), [(b, b[:, :1]) for b in batches], loader):
         layer = layers.Normalization()
         layer.adapt(source)

@@ -7,22 +7,25 @@ from lamina import layers
 from tests.layers.harness import keras_layer_from_config, run_layer_test
 
 
-@pytest.mark.parametrize("cls,kwargs,shape", [
-    (layers.Dropout, {"rate": 0.5}, (2, 3)),
-    (layers.Dropout, {"rate": 0.2, "noise_shape": (None, 1, 4), "seed": 3}, (2, 3, 4)),
-    (layers.Dropout, {"rate": 0.0}, (2, 3)),
-    (layers.SpatialDropout1D, {"rate": 0.5}, (2, 3, 4)),
-    (layers.SpatialDropout2D, {"rate": 0.5}, (2, 3, 4, 2)),
-    (layers.SpatialDropout2D, {"rate": 0.5, "data_format": "channels_first", "seed": 1}, (2, 2, 3, 4)),
-    (layers.SpatialDropout3D, {"rate": 0.3}, (1, 2, 3, 2, 2)),
-    (layers.SpatialDropout3D, {"rate": 0.3, "data_format": "channels_first"}, (1, 2, 3, 2, 2)),
-    (layers.GaussianNoise, {"stddev": 0.5}, (2, 3)),
-    (layers.GaussianNoise, {"stddev": 0.1, "seed": 2}, (2, 3)),
-    (layers.GaussianDropout, {"rate": 0.4}, (2, 3)),
-    (layers.AlphaDropout, {"rate": 0.3}, (2, 3)),
-    (layers.AlphaDropout, {"rate": 0.3, "noise_shape": (None, 1), "seed": 5}, (2, 3)),
-    (layers.ActivityRegularization, {"l1": 0.1, "l2": 0.2}, (2, 3)),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs,shape",
+    [
+        (layers.Dropout, {"rate": 0.5}, (2, 3)),
+        (layers.Dropout, {"rate": 0.2, "noise_shape": (None, 1, 4), "seed": 3}, (2, 3, 4)),
+        (layers.Dropout, {"rate": 0.0}, (2, 3)),
+        (layers.SpatialDropout1D, {"rate": 0.5}, (2, 3, 4)),
+        (layers.SpatialDropout2D, {"rate": 0.5}, (2, 3, 4, 2)),
+        (layers.SpatialDropout2D, {"rate": 0.5, "data_format": "channels_first", "seed": 1}, (2, 2, 3, 4)),
+        (layers.SpatialDropout3D, {"rate": 0.3}, (1, 2, 3, 2, 2)),
+        (layers.SpatialDropout3D, {"rate": 0.3, "data_format": "channels_first"}, (1, 2, 3, 2, 2)),
+        (layers.GaussianNoise, {"stddev": 0.5}, (2, 3)),
+        (layers.GaussianNoise, {"stddev": 0.1, "seed": 2}, (2, 3)),
+        (layers.GaussianDropout, {"rate": 0.4}, (2, 3)),
+        (layers.AlphaDropout, {"rate": 0.3}, (2, 3)),
+        (layers.AlphaDropout, {"rate": 0.3, "noise_shape": (None, 1), "seed": 5}, (2, 3)),
+        (layers.ActivityRegularization, {"l1": 0.1, "l2": 0.2}, (2, 3)),
+    ],
+)
 def test_inference_is_identity_with_keras_parity(cls, kwargs, shape):
     layer = run_layer_test(cls, kwargs, shape)
     x = torch.randn(*shape)
@@ -90,8 +93,7 @@ def test_dropout_rate_one_and_gradients():
     assert set(x.grad.unique().tolist()) <= {0.0, 2.0}
 
 
-@pytest.mark.parametrize("cls", [layers.Dropout, layers.GaussianDropout, layers.AlphaDropout,
-                                 layers.SpatialDropout1D])
+@pytest.mark.parametrize("cls", [layers.Dropout, layers.GaussianDropout, layers.AlphaDropout, layers.SpatialDropout1D])
 @pytest.mark.parametrize("rate", [1.5, -0.1, "half"])
 def test_bad_rate(cls, rate):
     with pytest.raises(ValueError, match="rate"):
@@ -112,11 +114,14 @@ def test_bad_noise_shape_and_seed():
         layers.GaussianNoise(2.0)
 
 
-@pytest.mark.parametrize("cls,shape,channel_axis", [
-    (layers.SpatialDropout1D, (8, 10, 32), -1),
-    (layers.SpatialDropout2D, (8, 5, 6, 32), -1),
-    (layers.SpatialDropout3D, (8, 3, 4, 5, 32), -1),
-])
+@pytest.mark.parametrize(
+    "cls,shape,channel_axis",
+    [
+        (layers.SpatialDropout1D, (8, 10, 32), -1),
+        (layers.SpatialDropout2D, (8, 5, 6, 32), -1),
+        (layers.SpatialDropout3D, (8, 3, 4, 5, 32), -1),
+    ],
+)
 def test_spatial_dropout_drops_whole_channels(cls, shape, channel_axis):
     lamina.utils.set_random_seed(1)
     y = cls(0.5)(torch.ones(shape), training=True)

@@ -7,12 +7,15 @@ from lamina import layers
 from tests.layers.harness import keras_layer_from_config, run_layer_test
 
 
-@pytest.mark.parametrize("kwargs,shape,expected", [
-    ({}, (2, 3, 4), (2, 12)),
-    ({}, (3,), (3, 1)),
-    ({"data_format": "channels_first"}, (2, 3, 4, 5), (2, 60)),
-    ({"data_format": "channels_last"}, (2, 3, 4, 5), (2, 60)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape,expected",
+    [
+        ({}, (2, 3, 4), (2, 12)),
+        ({}, (3,), (3, 1)),
+        ({"data_format": "channels_first"}, (2, 3, 4, 5), (2, 60)),
+        ({"data_format": "channels_last"}, (2, 3, 4, 5), (2, 60)),
+    ],
+)
 def test_flatten(kwargs, shape, expected):
     run_layer_test(layers.Flatten, kwargs, shape, expected_output_shape=expected, check_symbolic=len(shape) > 1)
 
@@ -29,12 +32,15 @@ def test_flatten_symbolic_unknown_dim():
     assert layers.Flatten()(inp).shape == (None, None)
 
 
-@pytest.mark.parametrize("target,shape,expected", [
-    ((3, 4), (2, 12), (2, 3, 4)),
-    ((-1, 2, 2), (2, 12), (2, 3, 2, 2)),
-    ((6, -1), (2, 3, 4), (2, 6, 2)),
-    ((12,), (2, 3, 2, 2), (2, 12)),
-])
+@pytest.mark.parametrize(
+    "target,shape,expected",
+    [
+        ((3, 4), (2, 12), (2, 3, 4)),
+        ((-1, 2, 2), (2, 12), (2, 3, 2, 2)),
+        ((6, -1), (2, 3, 4), (2, 6, 2)),
+        ((12,), (2, 3, 2, 2), (2, 12)),
+    ],
+)
 def test_reshape(target, shape, expected):
     run_layer_test(layers.Reshape, {"target_shape": target}, shape, expected_output_shape=expected)
 
@@ -80,32 +86,41 @@ def test_repeat_vector():
         layers.RepeatVector(0)
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 3, 4)),
-    ({"padding": 2}, (2, 3, 4)),
-    ({"padding": (1, 3)}, (2, 3, 4)),
-    ({"padding": (2, 0), "data_format": "channels_first"}, (2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 3, 4)),
+        ({"padding": 2}, (2, 3, 4)),
+        ({"padding": (1, 3)}, (2, 3, 4)),
+        ({"padding": (2, 0), "data_format": "channels_first"}, (2, 3, 4)),
+    ],
+)
 def test_zero_padding1d(kwargs, shape):
     run_layer_test(layers.ZeroPadding1D, kwargs, shape)
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 3, 4, 2)),
-    ({"padding": 2}, (2, 3, 4, 2)),
-    ({"padding": (1, 2)}, (2, 3, 4, 2)),
-    ({"padding": ((1, 0), (0, 3))}, (2, 3, 4, 2)),
-    ({"padding": ((1, 0), (2, 3)), "data_format": "channels_first"}, (2, 2, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 3, 4, 2)),
+        ({"padding": 2}, (2, 3, 4, 2)),
+        ({"padding": (1, 2)}, (2, 3, 4, 2)),
+        ({"padding": ((1, 0), (0, 3))}, (2, 3, 4, 2)),
+        ({"padding": ((1, 0), (2, 3)), "data_format": "channels_first"}, (2, 2, 3, 4)),
+    ],
+)
 def test_zero_padding2d(kwargs, shape):
     run_layer_test(layers.ZeroPadding2D, kwargs, shape)
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (1, 2, 3, 2, 2)),
-    ({"padding": (1, 0, 2)}, (1, 2, 3, 2, 2)),
-    ({"padding": ((1, 0), (0, 2), (1, 1)), "data_format": "channels_first"}, (1, 2, 2, 3, 2)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (1, 2, 3, 2, 2)),
+        ({"padding": (1, 0, 2)}, (1, 2, 3, 2, 2)),
+        ({"padding": ((1, 0), (0, 2), (1, 1)), "data_format": "channels_first"}, (1, 2, 2, 3, 2)),
+    ],
+)
 def test_zero_padding3d(kwargs, shape):
     run_layer_test(layers.ZeroPadding3D, kwargs, shape)
 
@@ -117,14 +132,17 @@ def test_zero_padding_values_and_config():
     assert layers.ZeroPadding1D(2).get_config()["padding"] == (2, 2)
 
 
-@pytest.mark.parametrize("cls,bad,match", [
-    (layers.ZeroPadding2D, (1, 2, 3), "should have 2 elements"),
-    (layers.ZeroPadding3D, (1, 2), "should have 3 elements"),
-    (layers.ZeroPadding1D, (1, 2, 3), "padding"),
-    (layers.ZeroPadding1D, -1, "padding"),
-    (layers.ZeroPadding2D, ((1, -1), (0, 0)), "1st entry of padding"),
-    (layers.ZeroPadding2D, "same", "padding"),
-])
+@pytest.mark.parametrize(
+    "cls,bad,match",
+    [
+        (layers.ZeroPadding2D, (1, 2, 3), "should have 2 elements"),
+        (layers.ZeroPadding3D, (1, 2), "should have 3 elements"),
+        (layers.ZeroPadding1D, (1, 2, 3), "padding"),
+        (layers.ZeroPadding1D, -1, "padding"),
+        (layers.ZeroPadding2D, ((1, -1), (0, 0)), "1st entry of padding"),
+        (layers.ZeroPadding2D, "same", "padding"),
+    ],
+)
 def test_zero_padding_bad_args(cls, bad, match):
     with pytest.raises(ValueError, match=match):
         cls(bad)
@@ -135,31 +153,40 @@ def test_bad_data_format():
         layers.ZeroPadding2D(data_format="channels_middle")
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 5, 3)),
-    ({"cropping": 2}, (2, 5, 3)),
-    ({"cropping": (0, 3)}, (2, 5, 3)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 5, 3)),
+        ({"cropping": 2}, (2, 5, 3)),
+        ({"cropping": (0, 3)}, (2, 5, 3)),
+    ],
+)
 def test_cropping1d(kwargs, shape):
     run_layer_test(layers.Cropping1D, kwargs, shape)
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 4, 5, 2)),
-    ({"cropping": 1}, (2, 4, 5, 2)),
-    ({"cropping": (1, 2)}, (2, 4, 5, 2)),
-    ({"cropping": ((1, 0), (0, 2))}, (2, 4, 5, 2)),
-    ({"cropping": ((0, 1), (2, 0)), "data_format": "channels_first"}, (2, 2, 4, 5)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 4, 5, 2)),
+        ({"cropping": 1}, (2, 4, 5, 2)),
+        ({"cropping": (1, 2)}, (2, 4, 5, 2)),
+        ({"cropping": ((1, 0), (0, 2))}, (2, 4, 5, 2)),
+        ({"cropping": ((0, 1), (2, 0)), "data_format": "channels_first"}, (2, 2, 4, 5)),
+    ],
+)
 def test_cropping2d(kwargs, shape):
     run_layer_test(layers.Cropping2D, kwargs, shape)
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (1, 3, 4, 5, 2)),
-    ({"cropping": (0, 1, 2)}, (1, 3, 4, 5, 2)),
-    ({"cropping": ((1, 0), (0, 0), (0, 2)), "data_format": "channels_first"}, (1, 2, 3, 4, 5)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (1, 3, 4, 5, 2)),
+        ({"cropping": (0, 1, 2)}, (1, 3, 4, 5, 2)),
+        ({"cropping": ((1, 0), (0, 0), (0, 2)), "data_format": "channels_first"}, (1, 2, 3, 4, 5)),
+    ],
+)
 def test_cropping3d(kwargs, shape):
     run_layer_test(layers.Cropping3D, kwargs, shape)
 
@@ -190,15 +217,18 @@ def test_upsampling1d_bad_size():
         layers.UpSampling1D(0)
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (2, 3, 4, 2)),
-    ({"size": (3, 5)}, (2, 3, 4, 2)),
-    ({"size": 2, "data_format": "channels_first"}, (2, 2, 3, 4)),
-    ({"size": (2, 3), "interpolation": "bilinear"}, (2, 3, 4, 2)),
-    ({"size": (3, 2), "interpolation": "bilinear", "data_format": "channels_first"}, (2, 2, 3, 4)),
-    ({"size": (2, 2), "interpolation": "bicubic"}, (1, 3, 4, 2)),
-    ({"size": (7, 3)}, (1, 3, 4, 1)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (2, 3, 4, 2)),
+        ({"size": (3, 5)}, (2, 3, 4, 2)),
+        ({"size": 2, "data_format": "channels_first"}, (2, 2, 3, 4)),
+        ({"size": (2, 3), "interpolation": "bilinear"}, (2, 3, 4, 2)),
+        ({"size": (3, 2), "interpolation": "bilinear", "data_format": "channels_first"}, (2, 2, 3, 4)),
+        ({"size": (2, 2), "interpolation": "bicubic"}, (1, 3, 4, 2)),
+        ({"size": (7, 3)}, (1, 3, 4, 1)),
+    ],
+)
 def test_upsampling2d(kwargs, shape):
     run_layer_test(layers.UpSampling2D, kwargs, shape)
 
@@ -211,20 +241,27 @@ def test_upsampling2d_bad_args():
     assert layers.UpSampling2D(interpolation="BILINEAR").interpolation == "bilinear"
 
 
-@pytest.mark.parametrize("kwargs,shape", [
-    ({}, (1, 2, 3, 2, 2)),
-    ({"size": (1, 2, 3)}, (1, 2, 3, 2, 2)),
-    ({"size": 2, "data_format": "channels_first"}, (1, 2, 2, 3, 2)),
-])
+@pytest.mark.parametrize(
+    "kwargs,shape",
+    [
+        ({}, (1, 2, 3, 2, 2)),
+        ({"size": (1, 2, 3)}, (1, 2, 3, 2, 2)),
+        ({"size": 2, "data_format": "channels_first"}, (1, 2, 2, 3, 2)),
+    ],
+)
 def test_upsampling3d(kwargs, shape):
     run_layer_test(layers.UpSampling3D, kwargs, shape)
 
 
 def test_keras_configs_load_here():
     """Configs written by Keras itself rebuild the same layers."""
-    for name, kwargs in [("Cropping2D", {"cropping": ((1, 2), (3, 4))}), ("ZeroPadding3D", {"padding": 2}),
-                         ("UpSampling2D", {"size": (2, 3), "interpolation": "bilinear"}),
-                         ("Reshape", {"target_shape": (2, -1)}), ("Flatten", {"data_format": "channels_first"})]:
+    for name, kwargs in [
+        ("Cropping2D", {"cropping": ((1, 2), (3, 4))}),
+        ("ZeroPadding3D", {"padding": 2}),
+        ("UpSampling2D", {"size": (2, 3), "interpolation": "bilinear"}),
+        ("Reshape", {"target_shape": (2, -1)}),
+        ("Flatten", {"data_format": "channels_first"}),
+    ]:
         kconfig = keras_layer_from_config(name, {**kwargs}).get_config()
         ours = getattr(layers, name).from_config(kconfig)
         assert ours.get_config() == kconfig

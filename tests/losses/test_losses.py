@@ -98,8 +98,9 @@ def test_loss_parity(name, kwargs, kind, reduction):
     sw = RNG.random(y_true.shape[0]).astype("float32")
     if (name in ("Dice", "Tversky") and "axis" not in kwargs) or kwargs.get("axis") == 0:
         return  # no per-sample values: Keras cannot weight them per sample either
-    np.testing.assert_allclose(_np(ours(y_true, y_pred, sample_weight=sw)),
-                               _np(ref(y_true, y_pred, sample_weight=sw)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _np(ours(y_true, y_pred, sample_weight=sw)), _np(ref(y_true, y_pred, sample_weight=sw)), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("name,kwargs,kind", CASES)
@@ -116,27 +117,41 @@ def test_loss_config_round_trip(name, kwargs, kind):
 
 
 FUNCTIONS = [
-    ("mean_squared_error", {}, "regression"), ("mean_absolute_error", {}, "regression"),
-    ("mean_absolute_percentage_error", {}, "regression"), ("mean_squared_logarithmic_error", {}, "positive"),
-    ("cosine_similarity", {"axis": -1}, "regression"), ("huber", {"delta": 0.5}, "regression"),
-    ("log_cosh", {}, "regression"), ("hinge", {}, "binary"), ("squared_hinge", {}, "hinge"),
-    ("categorical_hinge", {}, "categorical"), ("kl_divergence", {}, "categorical"), ("poisson", {}, "positive"),
+    ("mean_squared_error", {}, "regression"),
+    ("mean_absolute_error", {}, "regression"),
+    ("mean_absolute_percentage_error", {}, "regression"),
+    ("mean_squared_logarithmic_error", {}, "positive"),
+    ("cosine_similarity", {"axis": -1}, "regression"),
+    ("huber", {"delta": 0.5}, "regression"),
+    ("log_cosh", {}, "regression"),
+    ("hinge", {}, "binary"),
+    ("squared_hinge", {}, "hinge"),
+    ("categorical_hinge", {}, "categorical"),
+    ("kl_divergence", {}, "categorical"),
+    ("poisson", {}, "positive"),
     ("binary_crossentropy", {"from_logits": True}, "logits_binary"),
     ("binary_focal_crossentropy", {"apply_class_balancing": True}, "binary"),
     ("categorical_crossentropy", {"label_smoothing": 0.3}, "categorical"),
-    ("categorical_focal_crossentropy", {}, "categorical"), ("dice", {}, "seg"), ("tversky", {}, "seg"),
+    ("categorical_focal_crossentropy", {}, "categorical"),
+    ("dice", {}, "seg"),
+    ("tversky", {}, "seg"),
 ]
 
 
 @pytest.mark.parametrize("name,kwargs,kind", FUNCTIONS)
 def test_function_parity(name, kwargs, kind):
     y_true, y_pred = _data(kind)
-    np.testing.assert_allclose(_np(getattr(losses, name)(y_true, y_pred, **kwargs)),
-                               _np(getattr(keras.losses, name)(y_true, y_pred, **kwargs)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _np(getattr(losses, name)(y_true, y_pred, **kwargs)),
+        _np(getattr(keras.losses, name)(y_true, y_pred, **kwargs)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"from_logits": True}, {"ignore_class": 2}, {"from_logits": True,
-                                                                                    "ignore_class": 0}])
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"from_logits": True}, {"ignore_class": 2}, {"from_logits": True, "ignore_class": 0}]
+)
 @pytest.mark.parametrize("label_shape", ["flat", "column", "float"])
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none"])
 def test_sparse_categorical_crossentropy_parity(kwargs, label_shape, reduction):
@@ -144,11 +159,13 @@ def test_sparse_categorical_crossentropy_parity(kwargs, label_shape, reduction):
     y_pred = RNG.normal(size=(8, 4)).astype("float32") if kwargs.get("from_logits") else _probs((8, 4))
     y_true = {"flat": labels, "column": labels[:, None], "float": labels.astype("float32")}[label_shape]
     ours, ref = _pair("SparseCategoricalCrossentropy", kwargs, reduction=reduction)
-    np.testing.assert_allclose(_np(ours(torch.as_tensor(y_true), torch.as_tensor(y_pred))),
-                               _np(ref(y_true, y_pred)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _np(ours(torch.as_tensor(y_true), torch.as_tensor(y_pred))), _np(ref(y_true, y_pred)), rtol=1e-5, atol=1e-6
+    )
     sw = RNG.random(8).astype("float32")
-    np.testing.assert_allclose(_np(ours(y_true, y_pred, sample_weight=sw)),
-                               _np(ref(y_true, y_pred, sample_weight=sw)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _np(ours(y_true, y_pred, sample_weight=sw)), _np(ref(y_true, y_pred, sample_weight=sw)), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_sparse_categorical_crossentropy_sequence_and_axis():
@@ -161,8 +178,9 @@ def test_sparse_categorical_crossentropy_sequence_and_axis():
     # class axis 1: (N, C, T)
     ours, ref = _pair("SparseCategoricalCrossentropy", {"from_logits": True, "axis": 1})
     pred = np.transpose(logits, (0, 2, 1)).copy()
-    np.testing.assert_allclose(_np(ours(torch.as_tensor(y_true), torch.as_tensor(pred))), _np(ref(y_true, pred)),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        _np(ours(torch.as_tensor(y_true), torch.as_tensor(pred))), _np(ref(y_true, pred)), rtol=1e-5
+    )
 
 
 def test_sparse_fast_path_is_one_cross_entropy_call(monkeypatch):
@@ -180,8 +198,11 @@ def test_sparse_fast_path_is_one_cross_entropy_call(monkeypatch):
     assert calls == ["mean"]
     value.backward()
     assert logits.grad is not None
-    np.testing.assert_allclose(_np(value), _np(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
-        y_true.numpy(), logits.detach().numpy())), rtol=1e-6)
+    np.testing.assert_allclose(
+        _np(value),
+        _np(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y_true.numpy(), logits.detach().numpy())),
+        rtol=1e-6,
+    )
 
 
 def test_loss_with_mask_matches_keras():
@@ -202,8 +223,9 @@ def test_label_shape_squeeze_rules():
     p = RNG.random((5, 1)).astype("float32")
     for a, b in ((y, p), (p, y), (y[:, None], p)):
         np.testing.assert_allclose(_np(losses.MeanSquaredError()(a, b)), _np(keras.losses.MeanSquaredError()(a, b)))
-        np.testing.assert_allclose(_np(losses.BinaryCrossentropy()(a, b)),
-                                   _np(keras.losses.BinaryCrossentropy()(a, b)), rtol=1e-6)
+        np.testing.assert_allclose(
+            _np(losses.BinaryCrossentropy()(a, b)), _np(keras.losses.BinaryCrossentropy()(a, b)), rtol=1e-6
+        )
 
 
 def test_ctc_parity():
@@ -333,17 +355,27 @@ def test_names_dtype_and_mixed_policy():
     assert loss.dtype == "float16"
     assert loss(np.zeros((2, 2)), np.ones((2, 2))).dtype == torch.float16
     half_pred = torch.ones(2, 3, dtype=torch.float16)
-    assert losses.SparseCategoricalCrossentropy(from_logits=True)(torch.tensor([0, 1]), half_pred).dtype \
-        == torch.float32
+    assert (
+        losses.SparseCategoricalCrossentropy(from_logits=True)(torch.tensor([0, 1]), half_pred).dtype == torch.float32
+    )
 
 
 def test_gradients_flow_and_device_kept():
     logits = torch.randn(4, 3, requires_grad=True)
-    for loss in (losses.CategoricalCrossentropy(from_logits=True), losses.BinaryCrossentropy(),
-                 losses.SparseCategoricalCrossentropy(ignore_class=0)):
-        target = _one_hot(4, 3) if isinstance(loss, losses.CategoricalCrossentropy) else (
-            RNG.integers(0, 2, (4, 3)).astype("float32") if isinstance(loss, losses.BinaryCrossentropy)
-            else RNG.integers(0, 3, 4))
+    for loss in (
+        losses.CategoricalCrossentropy(from_logits=True),
+        losses.BinaryCrossentropy(),
+        losses.SparseCategoricalCrossentropy(ignore_class=0),
+    ):
+        target = (
+            _one_hot(4, 3)
+            if isinstance(loss, losses.CategoricalCrossentropy)
+            else (
+                RNG.integers(0, 2, (4, 3)).astype("float32")
+                if isinstance(loss, losses.BinaryCrossentropy)
+                else RNG.integers(0, 3, 4)
+            )
+        )
         pred = torch.softmax(logits, -1) if not isinstance(loss, losses.CategoricalCrossentropy) else logits
         value = loss(target, pred)
         assert value.device == logits.device

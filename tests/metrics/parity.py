@@ -29,8 +29,11 @@ def check_metric(cls_name, kwargs, batches, sample_weights=None, rtol=1e-5, atol
 
     def feed(o, r):
         for (y_true, y_pred), sw in zip(batches, sample_weights):
-            o.update_state(torch.as_tensor(y_true), torch.as_tensor(y_pred),
-                           sample_weight=None if sw is None else torch.as_tensor(sw))
+            o.update_state(
+                torch.as_tensor(y_true),
+                torch.as_tensor(y_pred),
+                sample_weight=None if sw is None else torch.as_tensor(sw),
+            )
             r.update_state(y_true, y_pred, sample_weight=sw)
         np.testing.assert_allclose(to_np(o.result()), to_np(r.result()), rtol=rtol, atol=atol)
 

@@ -20,19 +20,32 @@ def _weights(n=16):
 @pytest.mark.parametrize("cls_name", ["TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives"])
 @pytest.mark.parametrize("thresholds", [None, 0.3, [0.1, 0.6, 0.9], [0.0, 0.25, 0.5, 0.75, 1.0]])
 def test_counts(cls_name, thresholds):
-    check_metric(cls_name, {"thresholds": thresholds}, [_binary() for _ in range(3)],
-                 sample_weights=[_weights(), None, _weights()])
+    check_metric(
+        cls_name,
+        {"thresholds": thresholds},
+        [_binary() for _ in range(3)],
+        sample_weights=[_weights(), None, _weights()],
+    )
 
 
 @pytest.mark.parametrize("cls_name", ["Precision", "Recall"])
-@pytest.mark.parametrize("kwargs", [
-    {}, {"thresholds": [0.2, 0.5, 0.8]}, {"thresholds": [0.0, 0.5, 1.0]}, {"top_k": 2}, {"class_id": 1},
-    {"top_k": 2, "class_id": 3}, {"thresholds": 0.4, "class_id": 2},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"thresholds": [0.2, 0.5, 0.8]},
+        {"thresholds": [0.0, 0.5, 1.0]},
+        {"top_k": 2},
+        {"class_id": 1},
+        {"top_k": 2, "class_id": 3},
+        {"thresholds": 0.4, "class_id": 2},
+    ],
+)
 def test_precision_recall(cls_name, kwargs):
     if "top_k" in kwargs or "class_id" in kwargs:
-        batches = [(RNG.integers(0, 2, (8, 5)).astype("float32"), RNG.random((8, 5)).astype("float32"))
-                   for _ in range(3)]
+        batches = [
+            (RNG.integers(0, 2, (8, 5)).astype("float32"), RNG.random((8, 5)).astype("float32")) for _ in range(3)
+        ]
         weights = [RNG.random(8).astype("float32"), None, None]
     else:
         batches = [_binary(shape=(8, 2)) for _ in range(3)]
@@ -40,23 +53,34 @@ def test_precision_recall(cls_name, kwargs):
     check_metric(cls_name, kwargs, batches, sample_weights=weights)
 
 
-@pytest.mark.parametrize("cls_name,value_arg", [("SensitivityAtSpecificity", "specificity"),
-                                                ("SpecificityAtSensitivity", "sensitivity"),
-                                                ("PrecisionAtRecall", "recall"),
-                                                ("RecallAtPrecision", "precision")])
+@pytest.mark.parametrize(
+    "cls_name,value_arg",
+    [
+        ("SensitivityAtSpecificity", "specificity"),
+        ("SpecificityAtSensitivity", "sensitivity"),
+        ("PrecisionAtRecall", "recall"),
+        ("RecallAtPrecision", "precision"),
+    ],
+)
 @pytest.mark.parametrize("extra", [{}, {"num_thresholds": 1}, {"num_thresholds": 7, "class_id": 1}])
 def test_at_metrics(cls_name, value_arg, extra):
     if "class_id" in extra:
-        batches = [(RNG.integers(0, 2, (10, 3)).astype("float32"), RNG.random((10, 3)).astype("float32"))
-                   for _ in range(2)]
+        batches = [
+            (RNG.integers(0, 2, (10, 3)).astype("float32"), RNG.random((10, 3)).astype("float32")) for _ in range(2)
+        ]
     else:
         batches = [_binary(20) for _ in range(2)]
-    check_metric(cls_name, {value_arg: 0.6, **extra}, batches, sample_weights=[None, RNG.random(len(batches[1][0]))
-                                                                               .astype("float32")])
+    check_metric(
+        cls_name,
+        {value_arg: 0.6, **extra},
+        batches,
+        sample_weights=[None, RNG.random(len(batches[1][0])).astype("float32")],
+    )
 
 
-@pytest.mark.parametrize("cls_name,value_arg", [("SensitivityAtSpecificity", "specificity"),
-                                                ("PrecisionAtRecall", "recall")])
+@pytest.mark.parametrize(
+    "cls_name,value_arg", [("SensitivityAtSpecificity", "specificity"), ("PrecisionAtRecall", "recall")]
+)
 def test_at_metrics_validate_value(cls_name, value_arg):
     with pytest.raises(ValueError, match=value_arg):
         getattr(metrics, cls_name)(**{value_arg: 1.5})
@@ -65,10 +89,18 @@ def test_at_metrics_validate_value(cls_name, value_arg):
 
 
 AUC_CASES = [
-    {}, {"curve": "PR"}, {"curve": "PRGAIN"}, {"summation_method": "majoring"}, {"summation_method": "minoring"},
-    {"curve": "PR", "summation_method": "minoring"}, {"num_thresholds": 13}, {"thresholds": [0.3, 0.1, 0.7]},
-    {"thresholds": [0.25, 0.5, 0.75]}, {"from_logits": True},
-    {"multi_label": True}, {"multi_label": True, "num_labels": 3, "curve": "PR"},
+    {},
+    {"curve": "PR"},
+    {"curve": "PRGAIN"},
+    {"summation_method": "majoring"},
+    {"summation_method": "minoring"},
+    {"curve": "PR", "summation_method": "minoring"},
+    {"num_thresholds": 13},
+    {"thresholds": [0.3, 0.1, 0.7]},
+    {"thresholds": [0.25, 0.5, 0.75]},
+    {"from_logits": True},
+    {"multi_label": True},
+    {"multi_label": True, "num_labels": 3, "curve": "PR"},
     {"multi_label": True, "thresholds": [0.2, 0.6]},
     {"multi_label": True, "label_weights": [0.2, 0.5, 0.3]},
 ]

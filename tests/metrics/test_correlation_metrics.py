@@ -13,5 +13,9 @@ def test_correlation(cls_name, axis):
     for _ in range(2):
         y_true = RNG.normal(size=(6, 5)).astype("float32")
         batches.append((y_true, y_true + RNG.normal(size=(6, 5)).astype("float32")))
-    check_metric(cls_name, {"axis": axis}, batches, sample_weights=[None, None] if axis == 0 else
-                 [RNG.random(6).astype("float32"), None])
+    check_metric(
+        cls_name,
+        {"axis": axis},
+        batches,
+        sample_weights=[None, None] if axis == 0 else [RNG.random(6).astype("float32"), None],
+    )

@@ -16,8 +16,12 @@ def _batch():
 def test_f1_and_fbeta(average, threshold):
     weights = [RNG.random(7).astype("float32"), None]
     check_metric("F1Score", {"average": average, "threshold": threshold}, [_batch(), _batch()], sample_weights=weights)
-    check_metric("FBetaScore", {"average": average, "threshold": threshold, "beta": 0.5}, [_batch(), _batch()],
-                 sample_weights=weights)
+    check_metric(
+        "FBetaScore",
+        {"average": average, "threshold": threshold, "beta": 0.5},
+        [_batch(), _batch()],
+        sample_weights=weights,
+    )
 
 
 def test_argument_errors():

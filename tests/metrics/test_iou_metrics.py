@@ -14,8 +14,9 @@ def _ids(shape, c):
 @pytest.mark.parametrize("kwargs", [{}, {"ignore_class": 0}, {"ignore_class": 2}])
 def test_mean_iou(kwargs):
     batches = [_ids((2, 4, 4), 4) for _ in range(3)]
-    check_metric("MeanIoU", {"num_classes": 4, **kwargs}, batches,
-                 sample_weights=[None, RNG.integers(0, 3, (2, 4, 4)), None])
+    check_metric(
+        "MeanIoU", {"num_classes": 4, **kwargs}, batches, sample_weights=[None, RNG.integers(0, 3, (2, 4, 4)), None]
+    )
 
 
 def test_mean_iou_drops_out_of_range_and_absent_classes():
@@ -26,19 +27,20 @@ def test_mean_iou_drops_out_of_range_and_absent_classes():
 
 @pytest.mark.parametrize("target_class_ids", [[0], [1, 2], [0, 2, 3]])
 def test_iou(target_class_ids):
-    check_metric("IoU", {"num_classes": 4, "target_class_ids": target_class_ids},
-                 [_ids((10,), 4) for _ in range(2)])
+    check_metric("IoU", {"num_classes": 4, "target_class_ids": target_class_ids}, [_ids((10,), 4) for _ in range(2)])
 
 
 def test_iou_dense_inputs_and_axis():
     y_true = np.eye(3, dtype="float32")[RNG.integers(0, 3, (6,))]
     y_pred = RNG.random((6, 3)).astype("float32")
-    check_metric("IoU", {"num_classes": 3, "target_class_ids": [0, 1], "sparse_y_true": False,
-                         "sparse_y_pred": False}, [(y_true, y_pred)])
+    check_metric(
+        "IoU",
+        {"num_classes": 3, "target_class_ids": [0, 1], "sparse_y_true": False, "sparse_y_pred": False},
+        [(y_true, y_pred)],
+    )
     check_metric("OneHotIoU", {"num_classes": 3, "target_class_ids": [1, 2]}, [(y_true, y_pred)])
     check_metric("OneHotMeanIoU", {"num_classes": 3}, [(y_true, y_pred)])
-    check_metric("OneHotMeanIoU", {"num_classes": 3, "sparse_y_pred": True},
-                 [(y_true, RNG.integers(0, 3, (6,)))])
+    check_metric("OneHotMeanIoU", {"num_classes": 3, "sparse_y_pred": True}, [(y_true, RNG.integers(0, 3, (6,)))])
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"threshold": 0.3}, {"target_class_ids": [1]}])

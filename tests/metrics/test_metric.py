@@ -95,13 +95,21 @@ def test_get_names_and_errors():
     with pytest.raises(ValueError, match="Could not interpret metric identifier: 'acuracy'. Valid names: .*accuracy"):
         metrics.get("acuracy")
     for name in ("auc", "mean_io_u", "bce", "MAPE", "r2_score", "f1_score", "one_hot_mean_io_u"):
-        assert type(metrics.get(name)).__name__ == type(keras.metrics.get(name)).__name__ if name not in (
-            "mean_io_u", "one_hot_mean_io_u") else True
+        assert (
+            type(metrics.get(name)).__name__ == type(keras.metrics.get(name)).__name__
+            if name not in ("mean_io_u", "one_hot_mean_io_u")
+            else True
+        )
 
 
 def test_serialize_round_trip_through_keras():
-    for m in (metrics.AUC(name="a", curve="PR"), metrics.Precision(thresholds=[0.2, 0.7], name="p"),
-              metrics.BinaryAccuracy(threshold=0.3), metrics.MeanIoU(4, name="iou"), metrics.F1Score(average="macro")):
+    for m in (
+        metrics.AUC(name="a", curve="PR"),
+        metrics.Precision(thresholds=[0.2, 0.7], name="p"),
+        metrics.BinaryAccuracy(threshold=0.3),
+        metrics.MeanIoU(4, name="iou"),
+        metrics.F1Score(average="macro"),
+    ):
         config = metrics.serialize(m)
         ref = keras.metrics.deserialize(config)
         assert type(ref).__name__ == type(m).__name__
@@ -110,28 +118,34 @@ def test_serialize_round_trip_through_keras():
         assert type(back) is type(m) and back.get_config() == m.get_config()
 
 
-@pytest.mark.parametrize("loss,output_shape,expected", [
-    ("sparse_categorical_crossentropy", (None, 10), "SparseCategoricalAccuracy"),
-    (lamina.losses.SparseCategoricalCrossentropy(from_logits=True), (None, 10), "SparseCategoricalAccuracy"),
-    ("categorical_crossentropy", (None, 10), "CategoricalAccuracy"),
-    (lamina.losses.CategoricalCrossentropy(), (None, 10), "CategoricalAccuracy"),
-    ("binary_crossentropy", (None, 1), "BinaryAccuracy"),
-    (lamina.losses.BinaryCrossentropy(from_logits=True), (None, 4), "BinaryAccuracy"),
-    ("mse", (None, 1), "BinaryAccuracy"),
-    ("mse", (None, 3), "CategoricalAccuracy"),
-])
+@pytest.mark.parametrize(
+    "loss,output_shape,expected",
+    [
+        ("sparse_categorical_crossentropy", (None, 10), "SparseCategoricalAccuracy"),
+        (lamina.losses.SparseCategoricalCrossentropy(from_logits=True), (None, 10), "SparseCategoricalAccuracy"),
+        ("categorical_crossentropy", (None, 10), "CategoricalAccuracy"),
+        (lamina.losses.CategoricalCrossentropy(), (None, 10), "CategoricalAccuracy"),
+        ("binary_crossentropy", (None, 1), "BinaryAccuracy"),
+        (lamina.losses.BinaryCrossentropy(from_logits=True), (None, 4), "BinaryAccuracy"),
+        ("mse", (None, 1), "BinaryAccuracy"),
+        ("mse", (None, 3), "CategoricalAccuracy"),
+    ],
+)
 def test_resolve_accuracy_from_loss_and_shape(loss, output_shape, expected):
     m = metrics.resolve("accuracy", loss=loss, output_shape=output_shape)
     assert type(m).__name__ == expected and m.name == "accuracy"
 
 
-@pytest.mark.parametrize("y_true_shape,y_pred_shape,expected", [
-    ((8,), (8, 3), "SparseCategoricalAccuracy"),
-    ((8, 1), (8, 3), "SparseCategoricalAccuracy"),
-    ((8, 3), (8, 3), "CategoricalAccuracy"),
-    ((8, 1), (8, 1), "BinaryAccuracy"),
-    ((8,), (8, 1), "BinaryAccuracy"),
-])
+@pytest.mark.parametrize(
+    "y_true_shape,y_pred_shape,expected",
+    [
+        ((8,), (8, 3), "SparseCategoricalAccuracy"),
+        ((8, 1), (8, 3), "SparseCategoricalAccuracy"),
+        ((8, 3), (8, 3), "CategoricalAccuracy"),
+        ((8, 1), (8, 1), "BinaryAccuracy"),
+        ((8,), (8, 1), "BinaryAccuracy"),
+    ],
+)
 def test_resolve_accuracy_matches_keras_rule(y_true_shape, y_pred_shape, expected):
     from keras.src.trainers.compile_utils import get_metric
 

@@ -11,8 +11,9 @@ RNG = np.random.default_rng(7)
 
 
 @pytest.mark.parametrize("cls_name", ["Mean", "Sum"])
-@pytest.mark.parametrize("shape,weight_shape", [((5,), None), ((5,), (5,)), ((4, 3), (4,)), ((4, 3), (4, 3)),
-                                                ((2, 3, 2), (2, 1))])
+@pytest.mark.parametrize(
+    "shape,weight_shape", [((5,), None), ((5,), (5,)), ((4, 3), (4,)), ((4, 3), (4, 3)), ((2, 3, 2), (2, 1))]
+)
 def test_mean_sum_parity(cls_name, shape, weight_shape):
     ours, ref = getattr(metrics, cls_name)(), getattr(keras.metrics, cls_name)()
     for _ in range(3):

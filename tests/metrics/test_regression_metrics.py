@@ -15,13 +15,26 @@ def _reg(shape=(6, 3), positive=False):
     return a, b
 
 
-@pytest.mark.parametrize("cls_name", ["MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-                                      "MeanSquaredLogarithmicError", "RootMeanSquaredError", "CosineSimilarity",
-                                      "LogCoshError"])
+@pytest.mark.parametrize(
+    "cls_name",
+    [
+        "MeanSquaredError",
+        "MeanAbsoluteError",
+        "MeanAbsolutePercentageError",
+        "MeanSquaredLogarithmicError",
+        "RootMeanSquaredError",
+        "CosineSimilarity",
+        "LogCoshError",
+    ],
+)
 def test_regression_metric(cls_name):
     positive = cls_name == "MeanSquaredLogarithmicError"
-    check_metric(cls_name, {}, [_reg(positive=positive) for _ in range(3)],
-                 sample_weights=[RNG.random(6).astype("float32"), None, RNG.random((6, 1)).astype("float32")])
+    check_metric(
+        cls_name,
+        {},
+        [_reg(positive=positive) for _ in range(3)],
+        sample_weights=[RNG.random(6).astype("float32"), None, RNG.random((6, 1)).astype("float32")],
+    )
     check_metric(cls_name, {}, [(RNG.normal(size=6).astype("float32"), RNG.normal(size=(6, 1)).astype("float32"))])
 
 
@@ -31,8 +44,10 @@ def test_cosine_similarity_axis():
     np.testing.assert_allclose(to_np(ours(y_true, y_pred)), to_np(ref(y_true, y_pred)), rtol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"class_aggregation": None}, {"class_aggregation": "variance_weighted_average"},
-                                    {"num_regressors": 2}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"class_aggregation": None}, {"class_aggregation": "variance_weighted_average"}, {"num_regressors": 2}],
+)
 def test_r2_score(kwargs):
     batches = [_reg((8, 3)) for _ in range(3)]
     batches = [(t, t + 0.3 * p) for t, p in batches]

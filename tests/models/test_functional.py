@@ -10,12 +10,14 @@ from lamina import layers
 
 def _convnet(lib):
     L = lib.layers
-    return lib.Sequential([
-        lib.Input(shape=(250, 250, 3)),
-        L.Conv2D(32, 5, strides=2, activation="relu"),
-        L.Conv2D(32, 3, activation="relu", name="my_intermediate_layer"),
-        L.Conv2D(32, 3, activation="relu"),
-    ])
+    return lib.Sequential(
+        [
+            lib.Input(shape=(250, 250, 3)),
+            L.Conv2D(32, 5, strides=2, activation="relu"),
+            L.Conv2D(32, 3, activation="relu", name="my_intermediate_layer"),
+            L.Conv2D(32, 3, activation="relu"),
+        ]
+    )
 
 
 def test_feature_extraction_from_sequential_guide():
@@ -24,13 +26,11 @@ def test_feature_extraction_from_sequential_guide():
     extractor = lamina.Model(inputs=initial.inputs, outputs=[layer.output for layer in initial.layers])
     feats = extractor(np.ones((1, 250, 250, 3), "float32"))
     assert [tuple(f.shape) for f in feats] == [(1, 123, 123, 32), (1, 121, 121, 32), (1, 119, 119, 32)]
-    one = lamina.Model(inputs=initial.inputs,
-                       outputs=initial.get_layer(name="my_intermediate_layer").output)
+    one = lamina.Model(inputs=initial.inputs, outputs=initial.get_layer(name="my_intermediate_layer").output)
     assert tuple(one(np.ones((1, 250, 250, 3), "float32")).shape) == (1, 121, 121, 32)
     # the features are the Sequential's own intermediate values
     x = np.random.default_rng(0).random((1, 250, 250, 3), dtype=np.float32)
-    np.testing.assert_allclose(extractor(x)[-1].detach().numpy(), initial(x).detach().numpy(), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(extractor(x)[-1].detach().numpy(), initial(x).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_transfer_learning_freezing():
@@ -92,8 +92,12 @@ def test_fit_with_per_output_losses_and_loss_weights_matches_keras():
     xa, xb = rng.random((32, 4), dtype=np.float32), rng.random((32, 3), dtype=np.float32)
     y1, y2 = rng.random((32, 2), dtype=np.float32), rng.random((32, 1), dtype=np.float32)
     for m, lib in ((lam, lamina), (ker, keras)):
-        m.compile(optimizer=lib.optimizers.SGD(0.05), loss={"out1": "mse", "out2": "mae"},
-                  loss_weights={"out1": 1.0, "out2": 0.5}, metrics={"out1": ["mae"], "out2": ["mse"]})
+        m.compile(
+            optimizer=lib.optimizers.SGD(0.05),
+            loss={"out1": "mse", "out2": "mae"},
+            loss_weights={"out1": 1.0, "out2": 0.5},
+            metrics={"out1": ["mae"], "out2": ["mse"]},
+        )
     hl = lam.fit([xa, xb], [y1, y2], batch_size=8, epochs=2, shuffle=False, verbose=0)
     hk = ker.fit([xa, xb], [y1, y2], batch_size=8, epochs=2, shuffle=False, verbose=0)
     assert sorted(hl.history) == sorted(hk.history)

@@ -97,10 +97,14 @@ def test_mnist_mlp_train_evaluate_save_and_reload(tmp_path):
     x_test, y_test = x_train[:40], y_train[:40]
     histories, scores = [], []
     for lib, model in ((lamina, lmodel), (keras, kmodel)):
-        model.compile(loss=lib.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      optimizer=lib.optimizers.RMSprop(), metrics=["accuracy"])
-        histories.append(model.fit(x_train, y_train, batch_size=64, epochs=2, validation_split=0.2, shuffle=False,
-                                   verbose=0))
+        model.compile(
+            loss=lib.losses.SparseCategoricalCrossentropy(from_logits=True),
+            optimizer=lib.optimizers.RMSprop(),
+            metrics=["accuracy"],
+        )
+        histories.append(
+            model.fit(x_train, y_train, batch_size=64, epochs=2, validation_split=0.2, shuffle=False, verbose=0)
+        )
         scores.append(model.evaluate(x_test, y_test, verbose=0))
     _assert_histories_close(*histories)
     assert sorted(histories[0].history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
@@ -215,8 +219,11 @@ def test_ensembling_averages_the_models():
     kmodels, lmodels = _build_both(ensemble)
     _assert_same_summaries(kmodels, lmodels)
     _assert_same_summaries(kmodels[-1], lmodels[-1], expand_nested=True)
-    assert [m.name for m in lmodels] == [m.name for m in kmodels] == [
-        "functional", "functional_1", "functional_2", "functional_3"]
+    assert (
+        [m.name for m in lmodels]
+        == [m.name for m in kmodels]
+        == ["functional", "functional_1", "functional_2", "functional_3"]
+    )
     *members, ens = lmodels
     x = RNG.random((4, 128), dtype=np.float32)
     mean = np.mean([_np(m(x)) for m in members], axis=0)
@@ -240,8 +247,10 @@ def ticket_model(lib, dict_io=False):
     priority_pred = layers.Dense(1, name="priority")(x)
     department_pred = layers.Dense(NUM_DEPARTMENTS, name="department")(x)
     if dict_io:
-        return lib.Model(inputs={"title": title_input, "body": body_input, "tags": tags_input},
-                         outputs={"priority": priority_pred, "department": department_pred})
+        return lib.Model(
+            inputs={"title": title_input, "body": body_input, "tags": tags_input},
+            outputs={"priority": priority_pred, "department": department_pred},
+        )
     return lib.Model(inputs=[title_input, body_input, tags_input], outputs=[priority_pred, department_pred])
 
 
@@ -280,8 +289,11 @@ def test_multi_output_fit_with_loss_list_or_dict_and_loss_weights(dict_losses):
         bce = lib.losses.BinaryCrossentropy(from_logits=True)
         cce = lib.losses.CategoricalCrossentropy(from_logits=True)
         if dict_losses:
-            model.compile(optimizer=lib.optimizers.RMSprop(1e-3), loss={"priority": bce, "department": cce},
-                          loss_weights={"priority": 1.0, "department": 0.2})
+            model.compile(
+                optimizer=lib.optimizers.RMSprop(1e-3),
+                loss={"priority": bce, "department": cce},
+                loss_weights={"priority": 1.0, "department": 0.2},
+            )
         else:
             model.compile(optimizer=lib.optimizers.RMSprop(1e-3), loss=[bce, cce], loss_weights=[1.0, 0.2])
         histories.append(model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0))
@@ -321,8 +333,11 @@ def test_toy_resnet_summary_count_and_training_step():
     _copy_weights(lmodel, kmodel)
     np.testing.assert_allclose(_np(lmodel(x)), _np(kmodel(x)), rtol=1e-4, atol=1e-5)  # inference: no dropout
     y = np.eye(10, dtype="float32")[RNG.integers(0, 10, size=(8,))]  # keras.utils.to_categorical
-    lmodel.compile(optimizer=lamina.optimizers.RMSprop(1e-3),
-                   loss=lamina.losses.CategoricalCrossentropy(from_logits=True), metrics=["acc"])
+    lmodel.compile(
+        optimizer=lamina.optimizers.RMSprop(1e-3),
+        loss=lamina.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=["acc"],
+    )
     history = lmodel.fit(x, y, batch_size=4, epochs=1, validation_split=0.25, verbose=0)
     assert sorted(history.history) == ["acc", "loss", "val_acc", "val_loss"]
 
@@ -375,8 +390,15 @@ def test_extract_and_reuse_intermediate_nodes():
     vgg, extractor = lmodels
     img = RNG.random((1, 32, 32, 3), dtype=np.float32)
     features = extractor(img)
-    assert [tuple(f.shape) for f in features] == [(1, 32, 32, 3), (1, 32, 32, 8), (1, 32, 32, 8), (1, 16, 16, 8),
-                                                  (1, 16, 16, 16), (1, 4096), (1, 10)]
+    assert [tuple(f.shape) for f in features] == [
+        (1, 32, 32, 3),
+        (1, 32, 32, 8),
+        (1, 32, 32, 8),
+        (1, 16, 16, 8),
+        (1, 16, 16, 16),
+        (1, 4096),
+        (1, 10),
+    ]
     np.testing.assert_allclose(_np(features[-1]), _np(vgg(img)), rtol=1e-5, atol=1e-6)
     assert vgg.inputs[0] is vgg.input and extractor.inputs == vgg.inputs
 
@@ -389,8 +411,7 @@ def _custom_dense_class(lib):
             self.units = units
 
         def build(self, input_shape):
-            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
-                                     trainable=True)
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True)
             self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
 
         def call(self, inputs):
@@ -520,9 +541,16 @@ def test_model_subclass_with_a_functional_constructor_becomes_functional(tmp_pat
     assert isinstance(lmodel, Functional) and type(lmodel).__name__ == "MyModel"
     assert lmodel.name == kmodel.name == "my_model"
     assert [la.name for la in lmodel.layers] == [la.name for la in kmodel.layers]
-    assert lmodel.get_config() == {"name": "my_model", "trainable": True,
-                                   "dtype": {"module": "keras", "class_name": "DTypePolicy",
-                                             "config": {"name": "float32"}, "registered_name": None}}
+    assert lmodel.get_config() == {
+        "name": "my_model",
+        "trainable": True,
+        "dtype": {
+            "module": "keras",
+            "class_name": "DTypePolicy",
+            "config": {"name": "float32"},
+            "registered_name": None,
+        },
+    }
     x, y = RNG.random((8, 3), dtype=np.float32), RNG.random((8, 2), dtype=np.float32)
     lmodel.fit(x, y, epochs=1, verbose=0)
     path = str(tmp_path / "sub.keras")
@@ -544,6 +572,7 @@ def test_model_subclass_with_a_functional_constructor_becomes_functional(tmp_pat
     # a second instance reuses the (now functional) class directly
     other = LMyModel(name="other")
     assert other.name == "other" and other(x).shape == (8, 2)
+
     # a subclass may still override call on top of the graph
     class Doubled(lamina.Model):
         def __init__(self):
@@ -562,8 +591,18 @@ def test_model_subclass_with_a_functional_constructor_becomes_functional(tmp_pat
 def operators(lib):
     a, b = lib.Input((4,)), lib.Input((4,))
     x = a + b
-    outs = [x, x * 2, (x * 2)[:, 0], 1.0 - x, -x, lib.layers.Dense(3)(x / 2.0), x[..., None, :2], abs(x) ** 2,
-            (x > 0) & (x < 1), round(x, 1)]
+    outs = [
+        x,
+        x * 2,
+        (x * 2)[:, 0],
+        1.0 - x,
+        -x,
+        lib.layers.Dense(3)(x / 2.0),
+        x[..., None, :2],
+        abs(x) ** 2,
+        (x > 0) & (x < 1),
+        round(x, 1),
+    ]
     return lib.Model([a, b], outs)
 
 
@@ -591,8 +630,10 @@ def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops(tmp
     # through .keras files both ways
     kmodel.save(str(tmp_path / "k.keras"))
     lmodel.save(str(tmp_path / "l.keras"))
-    for model in (lamina.models.load_model(str(tmp_path / "k.keras")),
-                  keras.models.load_model(str(tmp_path / "l.keras"))):
+    for model in (
+        lamina.models.load_model(str(tmp_path / "k.keras")),
+        keras.models.load_model(str(tmp_path / "l.keras")),
+    ):
         for got, want in zip(model(data), expected):
             np.testing.assert_allclose(_np(got), want, rtol=1e-5, atol=1e-6)
     # operators take the next automatic names like any layer: `add`, then `add_1` for a layers.Add
@@ -604,21 +645,25 @@ def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops(tmp
 # ------------------------------------------------------------------------------------------------ Sequential guide
 def convnet(lib):
     layers = lib.layers
-    return lib.Sequential([
-        lib.Input(shape=(250, 250, 3)),
-        layers.Conv2D(32, 5, strides=2, activation="relu"),
-        layers.Conv2D(32, 3, activation="relu", name="my_intermediate_layer"),
-        layers.Conv2D(32, 3, activation="relu"),
-    ])
+    return lib.Sequential(
+        [
+            lib.Input(shape=(250, 250, 3)),
+            layers.Conv2D(32, 5, strides=2, activation="relu"),
+            layers.Conv2D(32, 3, activation="relu", name="my_intermediate_layer"),
+            layers.Conv2D(32, 3, activation="relu"),
+        ]
+    )
 
 
 def test_sequential_feature_extraction_with_functional_models():
     def build(lib):
         initial_model = convnet(lib)
-        feature_extractor = lib.Model(inputs=initial_model.inputs,
-                                      outputs=[layer.output for layer in initial_model.layers])
-        one = lib.Model(inputs=initial_model.inputs,
-                        outputs=initial_model.get_layer(name="my_intermediate_layer").output)
+        feature_extractor = lib.Model(
+            inputs=initial_model.inputs, outputs=[layer.output for layer in initial_model.layers]
+        )
+        one = lib.Model(
+            inputs=initial_model.inputs, outputs=initial_model.get_layer(name="my_intermediate_layer").output
+        )
         return initial_model, feature_extractor, one
 
     kmodels, lmodels = _build_both(build)
@@ -634,13 +679,15 @@ def test_sequential_feature_extraction_with_functional_models():
 
 def mlp(lib):
     layers = lib.layers
-    return lib.Sequential([
-        lib.Input(shape=(784,)),
-        layers.Dense(32, activation="relu"),
-        layers.Dense(32, activation="relu"),
-        layers.Dense(32, activation="relu"),
-        layers.Dense(10),
-    ])
+    return lib.Sequential(
+        [
+            lib.Input(shape=(784,)),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(10),
+        ]
+    )
 
 
 def test_transfer_learning_freeze_all_but_last_layer(tmp_path):

@@ -29,11 +29,13 @@ def _both(fn):
 
 def _guide_model(lib):
     layers = lib.layers
-    return lib.Sequential([
-        layers.Dense(2, activation="relu", name="layer1"),
-        layers.Dense(3, activation="relu", name="layer2"),
-        layers.Dense(4, name="layer3"),
-    ])
+    return lib.Sequential(
+        [
+            layers.Dense(2, activation="relu", name="layer1"),
+            layers.Dense(3, activation="relu", name="layer2"),
+            layers.Dense(4, name="layer3"),
+        ]
+    )
 
 
 def _weights(model):
@@ -148,8 +150,15 @@ def test_input_first_layer_gives_shapes_at_once():
         model = lib.Sequential()
         model.add(lib.Input(shape=(4,)))
         model.add(lib.layers.Dense(2, activation="relu"))
-        return (model.built, model.input_shape, model.output_shape, [t.shape for t in model.inputs],
-                [t.shape for t in model.outputs], [layer.name for layer in model.layers], _weights(model))
+        return (
+            model.built,
+            model.input_shape,
+            model.output_shape,
+            [t.shape for t in model.inputs],
+            [t.shape for t in model.outputs],
+            [layer.name for layer in model.layers],
+            _weights(model),
+        )
 
     expected, got = _both(run)
     assert got == expected
@@ -212,8 +221,11 @@ def test_trainable_freezing_is_recursive():
         inner = lib.Sequential([lib.layers.Dense(3, name="a"), lib.layers.Dense(2, name="b")], name="inner")
         outer = lib.Sequential([lib.Input((4,)), lib.layers.Dense(5, name="first"), inner], name="outer")
         inner.trainable = False
-        frozen = ([layer.trainable for layer in inner.layers], len(outer.trainable_weights),
-                  len(outer.non_trainable_weights))
+        frozen = (
+            [layer.trainable for layer in inner.layers],
+            len(outer.trainable_weights),
+            len(outer.non_trainable_weights),
+        )
         outer.trainable = True
         # transfer-learning recipe from the guide: freeze all layers except the last one
         for layer in outer.layers[:-1]:
@@ -241,16 +253,18 @@ def test_feature_extraction_with_functional_model():
 
     def run(lib):
         layers = lib.layers
-        initial_model = lib.Sequential([
-            lib.Input(shape=(250, 250, 3)),
-            layers.Conv2D(32, 5, strides=2, activation="relu"),
-            layers.Conv2D(32, 3, activation="relu", name="my_intermediate_layer"),
-            layers.Conv2D(32, 3, activation="relu"),
-        ])
-        all_features = lib.Model(inputs=initial_model.inputs,
-                                 outputs=[layer.output for layer in initial_model.layers])
-        one_feature = lib.Model(inputs=initial_model.inputs,
-                                outputs=initial_model.get_layer(name="my_intermediate_layer").output)
+        initial_model = lib.Sequential(
+            [
+                lib.Input(shape=(250, 250, 3)),
+                layers.Conv2D(32, 5, strides=2, activation="relu"),
+                layers.Conv2D(32, 3, activation="relu", name="my_intermediate_layer"),
+                layers.Conv2D(32, 3, activation="relu"),
+            ]
+        )
+        all_features = lib.Model(inputs=initial_model.inputs, outputs=[layer.output for layer in initial_model.layers])
+        one_feature = lib.Model(
+            inputs=initial_model.inputs, outputs=initial_model.get_layer(name="my_intermediate_layer").output
+        )
         x = np.ones((1, 250, 250, 3), "float32")
         return [tuple(f.shape) for f in all_features(x)], tuple(one_feature(x).shape)
 
@@ -287,9 +301,11 @@ def test_guide_example_script_prints_what_keras_prints(capsys):
     import pathlib
 
     source = (pathlib.Path(__file__).parents[2] / "examples" / "sequential_model.py").read_text()
-    keras_source = (source.replace("import lamina as keras", "import keras")
-                    .replace("from lamina import layers, ops", "from keras import layers, ops")
-                    .replace("from lamina.models.functional import", "from keras.src.models.functional import"))
+    keras_source = (
+        source.replace("import lamina as keras", "import keras")
+        .replace("from lamina import layers, ops", "from keras import layers, ops")
+        .replace("from lamina.models.functional import", "from keras.src.models.functional import")
+    )
     assert keras_source != source
     outputs = []
     for code in (keras_source, source):

@@ -56,11 +56,13 @@ def _has(*names):
 
 def guide_three_layers(lib, call=False):
     layers = lib.layers
-    model = lib.Sequential([
-        layers.Dense(2, activation="relu", name="layer1"),
-        layers.Dense(3, activation="relu", name="layer2"),
-        layers.Dense(4, name="layer3"),
-    ])
+    model = lib.Sequential(
+        [
+            layers.Dense(2, activation="relu", name="layer1"),
+            layers.Dense(3, activation="relu", name="layer2"),
+            layers.Dense(4, name="layer3"),
+        ]
+    )
     if call:
         model(np.ones((3, 3), "float32"))
     return model
@@ -102,8 +104,9 @@ def guide_convnet(lib, stage):
 def nested(lib, freeze=False):
     layers = lib.layers
     inner = lib.Sequential([layers.Dense(3, name="inner_a"), layers.Dense(2, name="inner_b")], name="inner")
-    model = lib.Sequential([lib.Input((4,)), layers.Dense(5, name="first"), inner, layers.Dense(1, name="last")],
-                           name="outer")
+    model = lib.Sequential(
+        [lib.Input((4,)), layers.Dense(5, name="first"), inner, layers.Dense(1, name="last")], name="outer"
+    )
     if freeze:
         inner.trainable = False
     return model
@@ -111,12 +114,15 @@ def nested(lib, freeze=False):
 
 def long_names(lib):
     layers = lib.layers
-    return lib.Sequential([
-        lib.Input((4,)),
-        layers.Dense(2, name="a_very_long_layer_name_that_goes_on_and_on_forever_and_ever"),
-        layers.Dense(3, name="short words in a name that wrap"),
-        layers.Dense(1, name="이름이_아주_긴_한국어_레이어_이름입니다"),
-    ], name="a_model_with_a_name_long_enough_to_need_more_than_one_console_line_" + "x" * 40)
+    return lib.Sequential(
+        [
+            lib.Input((4,)),
+            layers.Dense(2, name="a_very_long_layer_name_that_goes_on_and_on_forever_and_ever"),
+            layers.Dense(3, name="short words in a name that wrap"),
+            layers.Dense(1, name="이름이_아주_긴_한국어_레이어_이름입니다"),
+        ],
+        name="a_model_with_a_name_long_enough_to_need_more_than_one_console_line_" + "x" * 40,
+    )
 
 
 def subclassed(lib, call=True):
@@ -143,14 +149,16 @@ def built_by_build(lib):
 
 def with_batchnorm(lib):
     layers = lib.layers
-    return lib.Sequential([lib.Input((8,)), layers.Dense(16, name="d"), layers.BatchNormalization(name="bn"),
-                           layers.Dense(2, name="out")])
+    return lib.Sequential(
+        [lib.Input((8,)), layers.Dense(16, name="d"), layers.BatchNormalization(name="bn"), layers.Dense(2, name="out")]
+    )
 
 
 def float64_and_big(lib):
     layers = lib.layers
-    return lib.Sequential([lib.Input((4,)), layers.Dense(2, name="f64", dtype="float64"),
-                           layers.Dense(200_000, name="big")])
+    return lib.Sequential(
+        [lib.Input((4,)), layers.Dense(2, name="f64", dtype="float64"), layers.Dense(200_000, name="big")]
+    )
 
 
 def functional_chain(lib):
@@ -163,8 +171,9 @@ def functional_two_inputs(lib):
     layers = lib.layers
     a, b = lib.Input((4,), name="a"), lib.Input((3,), name="b")
     merged = layers.Concatenate(name="cat")([layers.Dense(3, name="ha")(a), layers.Dense(3, name="hb")(b)])
-    return lib.Model(inputs=[a, b], outputs=[layers.Dense(2, name="o")(merged), layers.Dense(1, name="o2")(merged)],
-                     name="two_in")
+    return lib.Model(
+        inputs=[a, b], outputs=[layers.Dense(2, name="o")(merged), layers.Dense(1, name="o2")(merged)], name="two_in"
+    )
 
 
 def functional_shared(lib):
@@ -175,14 +184,17 @@ def functional_shared(lib):
 
 def feature_extractor(lib):
     layers = lib.layers
-    initial_model = lib.Sequential([
-        lib.Input(shape=(250, 250, 3)),
-        layers.Conv2D(32, 5, strides=2, activation="relu"),
-        layers.Conv2D(32, 3, activation="relu", name="my_intermediate_layer"),
-        layers.Conv2D(32, 3, activation="relu"),
-    ])
-    return lib.Model(inputs=initial_model.inputs, outputs=[layer.output for layer in initial_model.layers],
-                     name="feature_extractor")
+    initial_model = lib.Sequential(
+        [
+            lib.Input(shape=(250, 250, 3)),
+            layers.Conv2D(32, 5, strides=2, activation="relu"),
+            layers.Conv2D(32, 3, activation="relu", name="my_intermediate_layer"),
+            layers.Conv2D(32, 3, activation="relu"),
+        ]
+    )
+    return lib.Model(
+        inputs=initial_model.inputs, outputs=[layer.output for layer in initial_model.layers], name="feature_extractor"
+    )
 
 
 # ------------------------------------------------------------------------------------------------ parity
@@ -400,8 +412,12 @@ def test_table_renderer_matches_rich_on_random_tables():
         ours.width = console_width
         lines = ours.text_lines(lamina_summary._Text.of(*title))
         lines += lamina_summary._render_table(
-            [lamina_summary._Text.of(*h) for h in headers], justify, widths,
-            [[lamina_summary._Text.of(*c) for c in row] for row in rows], line_length)
+            [lamina_summary._Text.of(*h) for h in headers],
+            justify,
+            widths,
+            [[lamina_summary._Text.of(*c) for c in row] for row in rows],
+            line_length,
+        )
         assert ours.render(lines) == expected, f"seed {seed}"
 
 
@@ -439,8 +455,7 @@ def test_estimate_flops_dense_values():
     model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(4), lamina.layers.Dense(2)])
     assert lamina_summary.estimate_flops(model) == {"dense": 12, "dense_1": 8}
     assert lamina_summary.estimate_flops(model, input_shape=(5, 3)) == {"dense": 60, "dense_1": 40}
-    assert lamina_summary.estimate_flops(guide_three_layers(lamina)) == {"layer1": None, "layer2": None,
-                                                                         "layer3": None}
+    assert lamina_summary.estimate_flops(guide_three_layers(lamina)) == {"layer1": None, "layer2": None, "layer3": None}
 
 
 def _measured_per_layer(model, batch_shape):
@@ -483,11 +498,16 @@ def test_estimate_flops_conv_variants():
     _has("Conv1D", "Conv1DTranspose", "DepthwiseConv1D", "SeparableConv1D", "Reshape")
     layers = lamina.layers
     lamina.backend.clear_session()
-    model = lamina.Sequential([
-        lamina.Input((10, 4)), layers.Conv1D(4, 2, groups=2), layers.Conv1DTranspose(3, 2, strides=2),
-        layers.DepthwiseConv1D(3, depth_multiplier=2), layers.SeparableConv1D(5, 2),
-        layers.Conv1D(2, 3, dilation_rate=2, padding="same"),
-    ])
+    model = lamina.Sequential(
+        [
+            lamina.Input((10, 4)),
+            layers.Conv1D(4, 2, groups=2),
+            layers.Conv1DTranspose(3, 2, strides=2),
+            layers.DepthwiseConv1D(3, depth_multiplier=2),
+            layers.SeparableConv1D(5, 2),
+            layers.Conv1D(2, 3, dilation_rate=2, padding="same"),
+        ]
+    )
     estimate = lamina_summary.estimate_flops(model)
     measured = _measured_per_layer(model, (1, 10, 4))
     assert {k: 2 * v for k, v in estimate.items()} == measured

@@ -52,9 +52,14 @@ def assert_parity(ours, theirs, atol=1e-6, rtol=1e-5, check_dtype=True):
         xn, yn = _np(x), _np(y)
         assert xn.shape == yn.shape, f"output {i}: shape {xn.shape} vs keras {yn.shape}"
         if xn.dtype.kind in "fc" or yn.dtype.kind in "fc":
-            np.testing.assert_allclose(xn.astype(np.complex128 if xn.dtype.kind == "c" else np.float64),
-                                       yn.astype(np.complex128 if yn.dtype.kind == "c" else np.float64),
-                                       atol=atol, rtol=rtol, equal_nan=True, err_msg=f"output {i}")
+            np.testing.assert_allclose(
+                xn.astype(np.complex128 if xn.dtype.kind == "c" else np.float64),
+                yn.astype(np.complex128 if yn.dtype.kind == "c" else np.float64),
+                atol=atol,
+                rtol=rtol,
+                equal_nan=True,
+                err_msg=f"output {i}",
+            )
         else:
             np.testing.assert_array_equal(xn, yn, err_msg=f"output {i}")
 

@@ -24,10 +24,26 @@ DATA = f32(6, 3)
 # ----------------------------------------------------------------------------- conversion and dtypes
 
 
-@pytest.mark.parametrize("value", [
-    [1, 2], [1.0, 2.5], [True, False], [[1, 2.0]], 3, -2.5, True, np.float64(1.5), np.arange(3),
-    np.ones(2), np.ones(2, "float16"), np.array([1, 2], "uint8"), np.array([1, 2], "uint32"), [],
-], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [
+        [1, 2],
+        [1.0, 2.5],
+        [True, False],
+        [[1, 2.0]],
+        3,
+        -2.5,
+        True,
+        np.float64(1.5),
+        np.arange(3),
+        np.ones(2),
+        np.ones(2, "float16"),
+        np.array([1, 2], "uint8"),
+        np.array([1, 2], "uint32"),
+        [],
+    ],
+    ids=repr,
+)
 def test_convert_to_tensor_dtypes_match_keras(value):
     assert_parity(ops.convert_to_tensor(value), kops.convert_to_tensor(value))
 
@@ -63,20 +79,44 @@ def test_convert_errors():
         ops.cast(X, "float7")
 
 
-@pytest.mark.parametrize("dtypes", [
-    ("int8", "uint8"), ("int32", "float16"), ("bfloat16", "float16"), ("int64",), ("float64", "float32"),
-    ("bool", "int8"), ("uint8", "uint16"), ("int8", int), ("float16", float), ("int32", float), ("bool", int),
-    (int, float), ("uint32", "int32"), ("uint64", "int8"), ("int16", "bool", "float32"), (),
-], ids=repr)
+@pytest.mark.parametrize(
+    "dtypes",
+    [
+        ("int8", "uint8"),
+        ("int32", "float16"),
+        ("bfloat16", "float16"),
+        ("int64",),
+        ("float64", "float32"),
+        ("bool", "int8"),
+        ("uint8", "uint16"),
+        ("int8", int),
+        ("float16", float),
+        ("int32", float),
+        ("bool", int),
+        (int, float),
+        ("uint32", "int32"),
+        ("uint64", "int8"),
+        ("int16", "bool", "float32"),
+        (),
+    ],
+    ids=repr,
+)
 def test_result_type_matches_keras(dtypes):
     assert ops.result_type(*dtypes) == keras.backend.result_type(*dtypes)
 
 
-@pytest.mark.parametrize("value,dtype", [
-    (np.array([-1.0, 0.5, 300.0, np.inf], "float32"), "uint8"), (np.array([-1e10, 5.5], "float32"), "int32"),
-    (np.array([-200, 5, 300], "int32"), "int8"), (np.array([1e6, -1e6], "float32"), "float16"),
-    (np.array([True, False]), "int8"), (np.array([70000, -5], "int32"), "int16"),
-], ids=lambda v: str(v) if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    "value,dtype",
+    [
+        (np.array([-1.0, 0.5, 300.0, np.inf], "float32"), "uint8"),
+        (np.array([-1e10, 5.5], "float32"), "int32"),
+        (np.array([-200, 5, 300], "int32"), "int8"),
+        (np.array([1e6, -1e6], "float32"), "float16"),
+        (np.array([True, False]), "int8"),
+        (np.array([70000, -5], "int32"), "int16"),
+    ],
+    ids=lambda v: str(v) if isinstance(v, str) else None,
+)
 def test_saturate_cast_matches_keras(value, dtype):
     assert_parity(ops.saturate_cast(value, dtype), kops.saturate_cast(value, dtype))
 
@@ -102,8 +142,11 @@ def test_scan_matches_keras(reverse):
         return c + x, c * x
 
     xs = f32(5, 2)
-    assert_parity(ops.scan(step, np.zeros(2, "float32"), xs, reverse=reverse),
-                  kops.scan(step, np.zeros(2, "float32"), xs, reverse=reverse), atol=1e-5)
+    assert_parity(
+        ops.scan(step, np.zeros(2, "float32"), xs, reverse=reverse),
+        kops.scan(step, np.zeros(2, "float32"), xs, reverse=reverse),
+        atol=1e-5,
+    )
 
 
 def test_scan_nested_and_length():
@@ -123,8 +166,9 @@ def test_scan_nested_and_length():
 def test_map_and_vectorized_map_match_keras():
     assert_parity(ops.map(lambda r: r * 2 + 1, X), kops.map(lambda r: r * 2 + 1, X))
     t = torch.as_tensor(X)
-    assert_parity(ops.vectorized_map(lambda r: torch.dot(r, r), t), kops.vectorized_map(lambda r: torch.dot(r, r), t),
-                  atol=1e-5)
+    assert_parity(
+        ops.vectorized_map(lambda r: torch.dot(r, r), t), kops.vectorized_map(lambda r: torch.dot(r, r), t), atol=1e-5
+    )
     out = ops.map(lambda p: p[0] + p[1], (X, X))
     np.testing.assert_allclose(out.numpy(), 2 * X)
 
@@ -132,8 +176,11 @@ def test_map_and_vectorized_map_match_keras():
 @pytest.mark.parametrize("reverse,axis", [(False, 0), (True, 0), (False, 1)])
 def test_associative_scan_matches_keras(reverse, axis):
     x = f32(5, 3)
-    assert_parity(ops.associative_scan(lambda a, b: a + b, x, reverse=reverse, axis=axis),
-                  kops.associative_scan(lambda a, b: a + b, x, reverse=reverse, axis=axis), atol=1e-5)
+    assert_parity(
+        ops.associative_scan(lambda a, b: a + b, x, reverse=reverse, axis=axis),
+        kops.associative_scan(lambda a, b: a + b, x, reverse=reverse, axis=axis),
+        atol=1e-5,
+    )
 
 
 def test_associative_scan_non_commutative_and_nested():
@@ -156,24 +203,52 @@ CORE_CASES = [
     case("scatter", np.array([[1], [0]]), f32(2, 4), (3, 4), id="scatter-rows"),
     case("scatter_update", X, np.array([[0, 1], [2, 3]]), np.array([7.0, 8.0], "float32")),
     case("scatter_update", X, np.array([[1]]), f32(1, 4), id="scatter_update-rows"),
-    case("scatter_update", X, np.array([[0, 1], [0, 1]]), np.array([1.0, 2.0], "float32"), reduction="add",
-         id="scatter_update-add"),
-    case("scatter_update", X, np.array([[0, 1], [2, 2]]), np.array([5.0, -5.0], "float32"), reduction="max",
-         id="scatter_update-max"),
-    case("scatter_update", X, np.array([[0, 1], [2, 2]]), np.array([5.0, -5.0], "float32"), reduction="min",
-         id="scatter_update-min"),
-    case("scatter_update", X, np.array([[0, 1], [0, 1]]), np.array([2.0, 3.0], "float32"), reduction="mul",
-         id="scatter_update-mul"),
-    case("slice", X3, (1, 0, 1), (1, 2, 3)), case("slice", X3, np.array([0, 1, 0]), (2, 2, 4), id="slice-array"),
-    case("slice_update", X3, (0, 1, 1), f32(2, 2, 3)), case("slice_update", X, (1, 0), f32(1, 4), id="su-2d"),
-    case("stop_gradient", torch.as_tensor(X)), case("unstack", torch.as_tensor(X3), axis=1),
+    case(
+        "scatter_update",
+        X,
+        np.array([[0, 1], [0, 1]]),
+        np.array([1.0, 2.0], "float32"),
+        reduction="add",
+        id="scatter_update-add",
+    ),
+    case(
+        "scatter_update",
+        X,
+        np.array([[0, 1], [2, 2]]),
+        np.array([5.0, -5.0], "float32"),
+        reduction="max",
+        id="scatter_update-max",
+    ),
+    case(
+        "scatter_update",
+        X,
+        np.array([[0, 1], [2, 2]]),
+        np.array([5.0, -5.0], "float32"),
+        reduction="min",
+        id="scatter_update-min",
+    ),
+    case(
+        "scatter_update",
+        X,
+        np.array([[0, 1], [0, 1]]),
+        np.array([2.0, 3.0], "float32"),
+        reduction="mul",
+        id="scatter_update-mul",
+    ),
+    case("slice", X3, (1, 0, 1), (1, 2, 3)),
+    case("slice", X3, np.array([0, 1, 0]), (2, 2, 4), id="slice-array"),
+    case("slice_update", X3, (0, 1, 1), f32(2, 2, 3)),
+    case("slice_update", X, (1, 0), f32(1, 4), id="su-2d"),
+    case("stop_gradient", torch.as_tensor(X)),
+    case("unstack", torch.as_tensor(X3), axis=1),
 ]
 
 
 @pytest.mark.parametrize("name,args,kwargs,atol,check_dtype", CORE_CASES)
 def test_core_parity(name, args, kwargs, atol, check_dtype):
-    assert_parity(getattr(ops, name)(*args, **kwargs), getattr(kops, name)(*args, **kwargs), atol=atol,
-                  check_dtype=check_dtype)
+    assert_parity(
+        getattr(ops, name)(*args, **kwargs), getattr(kops, name)(*args, **kwargs), atol=atol, check_dtype=check_dtype
+    )
 
 
 def test_saturate_cast_large_floats_to_int32():
@@ -209,36 +284,57 @@ def test_stop_gradient_and_custom_gradient():
 # ----------------------------------------------------------------------------- math
 
 MATH_CASES = [
-    case("top_k", X, 2), case("top_k", X3, 4, id="top_k-full", check_dtype=False),
+    case("top_k", X, 2),
+    case("top_k", X3, 4, id="top_k-full", check_dtype=False),
     case("in_top_k", np.array([1, 0, 3]), X, 2),
-    case("logsumexp", X3), case("logsumexp", X3, axis=1, keepdims=True, id="lse-axis"),
+    case("logsumexp", X3),
+    case("logsumexp", X3, axis=1, keepdims=True, id="lse-axis"),
     case("logsumexp", X3, axis=(0, 2), id="lse-axes", atol=1e-5),
-    case("segment_sum", DATA, SEG), case("segment_sum", DATA, SEG, num_segments=4, id="segsum-n"),
-    case("segment_max", DATA, SEG), case("segment_min", DATA, SEG), case("segment_prod", DATA, SEG, atol=1e-5),
+    case("segment_sum", DATA, SEG),
+    case("segment_sum", DATA, SEG, num_segments=4, id="segsum-n"),
+    case("segment_max", DATA, SEG),
+    case("segment_min", DATA, SEG),
+    case("segment_prod", DATA, SEG, atol=1e-5),
     case("segment_sum", ints(6, 2), np.array([0, 0, 1, 1, 5, -1]), num_segments=3, id="segsum-dropped"),
-    case("erf", X), case("erfc", X), case("erfinv", f32(3, 4, low=-0.9, high=0.9), atol=1e-5), case("rsqrt", X * X + 1),
-    case("logdet", SPD, atol=1e-5), case("cdist", X, f32(5, 4), atol=1e-5), case("cdist", X3, f32(2, 5, 4),
-                                                                                     id="cdist-batched", atol=1e-5),
-    case("extract_sequences", SIGNAL, 8, 4), case("extract_sequences", SIGNAL[0], 5, 3, id="extract-1d"),
-    case("fft", (X, X3[0]), atol=1e-5), case("fft2", (X, X3[0]), atol=1e-5), case("ifft2", (X, X3[0]), atol=1e-5),
-    case("rfft", SIGNAL, atol=1e-5), case("rfft", SIGNAL, 40, id="rfft-n", atol=1e-5),
-    case("irfft", (f32(2, 9), f32(2, 9)), atol=1e-5), case("irfft", (f32(2, 9), f32(2, 9)), 12, id="irfft-n",
-                                                             atol=1e-5),
-    case("stft", SIGNAL, 8, 4, 8, atol=1e-5), case("stft", SIGNAL, 6, 3, 8, window="hamming", center=False,
-                                                   id="stft-hamming", atol=1e-5),
+    case("erf", X),
+    case("erfc", X),
+    case("erfinv", f32(3, 4, low=-0.9, high=0.9), atol=1e-5),
+    case("rsqrt", X * X + 1),
+    case("logdet", SPD, atol=1e-5),
+    case("cdist", X, f32(5, 4), atol=1e-5),
+    case("cdist", X3, f32(2, 5, 4), id="cdist-batched", atol=1e-5),
+    case("extract_sequences", SIGNAL, 8, 4),
+    case("extract_sequences", SIGNAL[0], 5, 3, id="extract-1d"),
+    case("fft", (X, X3[0]), atol=1e-5),
+    case("fft2", (X, X3[0]), atol=1e-5),
+    case("ifft2", (X, X3[0]), atol=1e-5),
+    case("rfft", SIGNAL, atol=1e-5),
+    case("rfft", SIGNAL, 40, id="rfft-n", atol=1e-5),
+    case("irfft", (f32(2, 9), f32(2, 9)), atol=1e-5),
+    case("irfft", (f32(2, 9), f32(2, 9)), 12, id="irfft-n", atol=1e-5),
+    case("stft", SIGNAL, 8, 4, 8, atol=1e-5),
+    case("stft", SIGNAL, 6, 3, 8, window="hamming", center=False, id="stft-hamming", atol=1e-5),
     case("stft", SIGNAL, 8, 2, 16, window=None, id="stft-nowindow", atol=1e-5),
     case("view_as_real", np.array([1 + 2j, 3 - 1j], "complex64")),
 ]
 
 LINALG_CASES = [
-    case("cholesky", SPD, atol=1e-5), case("cholesky", SPD, upper=True, id="cholesky-upper", atol=1e-5),
-    case("det", SPD, atol=1e-4), case("inv", SPD, atol=1e-5), case("solve", SPD, RHS, atol=1e-5),
-    case("solve_triangular", TRI, RHS, atol=1e-5), case("solve_triangular", TRI.T, RHS[:, 0], lower=True,
-                                                        id="solve_triangular-lower", atol=1e-5),
-    case("svd", X, compute_uv=False, atol=1e-5), case("qr", SPD, atol=1e-5), case("lu_factor", SPD, atol=1e-5),
-    case("eigh", SPD, atol=1e-4), case("lstsq", f32(5, 3), f32(5, 2), atol=1e-4), case("matrix_rank", X),
-    case("pinv", X, atol=1e-5), case("slogdet", SPD, atol=1e-5), case("cholesky_inverse", np.linalg.cholesky(SPD),
-                                                                       atol=1e-4),
+    case("cholesky", SPD, atol=1e-5),
+    case("cholesky", SPD, upper=True, id="cholesky-upper", atol=1e-5),
+    case("det", SPD, atol=1e-4),
+    case("inv", SPD, atol=1e-5),
+    case("solve", SPD, RHS, atol=1e-5),
+    case("solve_triangular", TRI, RHS, atol=1e-5),
+    case("solve_triangular", TRI.T, RHS[:, 0], lower=True, id="solve_triangular-lower", atol=1e-5),
+    case("svd", X, compute_uv=False, atol=1e-5),
+    case("qr", SPD, atol=1e-5),
+    case("lu_factor", SPD, atol=1e-5),
+    case("eigh", SPD, atol=1e-4),
+    case("lstsq", f32(5, 3), f32(5, 2), atol=1e-4),
+    case("matrix_rank", X),
+    case("pinv", X, atol=1e-5),
+    case("slogdet", SPD, atol=1e-5),
+    case("cholesky_inverse", np.linalg.cholesky(SPD), atol=1e-4),
 ]
 
 
@@ -254,8 +350,9 @@ def test_math_parity(name, args, kwargs, atol, check_dtype):
 
 @pytest.mark.parametrize("name,args,kwargs,atol,check_dtype", LINALG_CASES)
 def test_linalg_parity(name, args, kwargs, atol, check_dtype):
-    assert_parity(getattr(ops, name)(*args, **kwargs), getattr(kops, name)(*args, **kwargs), atol=atol,
-                  check_dtype=check_dtype)
+    assert_parity(
+        getattr(ops, name)(*args, **kwargs), getattr(kops, name)(*args, **kwargs), atol=atol, check_dtype=check_dtype
+    )
 
 
 def test_svd_reconstructs_and_linalg_namespace():
@@ -268,14 +365,13 @@ def test_svd_reconstructs_and_linalg_namespace():
 def test_istft_inverts_stft(center):
     re, im = ops.stft(SIGNAL, 8, 2, 8, center=center)
     back = ops.istft((re, im), 8, 2, 8, length=32 if center else None, center=center)
-    kback = kops.istft(kops.stft(SIGNAL, 8, 2, 8, center=center), 8, 2, 8, length=32 if center else None,
-                       center=center)
+    kback = kops.istft(kops.stft(SIGNAL, 8, 2, 8, center=center), 8, 2, 8, length=32 if center else None, center=center)
     if center:  # keras-on-torch uses torch.istft here; elsewhere it normalises edges only approximately
         np.testing.assert_allclose(back.numpy(), np.asarray(kback), atol=1e-4)
         np.testing.assert_allclose(back.numpy(), SIGNAL, atol=1e-4)
     else:
         np.testing.assert_allclose(back.numpy()[:, 8:-8], np.asarray(kback)[:, 8:-8], atol=1e-4)
-        np.testing.assert_allclose(back.numpy()[:, 1:], SIGNAL[:, 1:back.shape[1]], atol=1e-4)
+        np.testing.assert_allclose(back.numpy()[:, 1:], SIGNAL[:, 1 : back.shape[1]], atol=1e-4)
 
 
 def test_segment_validation_and_empty_segments():

@@ -33,8 +33,14 @@ def assert_close(keras_values, lamina_values, rtol: float = 1e-6, atol: float = 
         np.testing.assert_allclose(m, k, rtol=rtol, atol=atol)
 
 
-def run_parity(keras_opt, lamina_opt, steps: int = 5, seed: int = 0, none_at: int | None = None,
-               shapes: list[tuple[int, ...]] = SHAPES):
+def run_parity(
+    keras_opt,
+    lamina_opt,
+    steps: int = 5,
+    seed: int = 0,
+    none_at: int | None = None,
+    shapes: list[tuple[int, ...]] = SHAPES,
+):
     """Applies ``steps`` gradient sets to both optimizers; compares weights after each step and states at the end."""
     init, grads = make_data(steps, seed, shapes)
     kv, lv = make_variables(init)

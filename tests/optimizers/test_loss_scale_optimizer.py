@@ -27,13 +27,16 @@ def _run(keras_opt, lamina_opt, bad_steps=(1, 3), steps=6):
     assert_close(keras_opt.variables, lamina_opt.variables)
 
 
-@pytest.mark.parametrize("name,kwargs", [("Adam", {}), ("SGD", {"momentum": 0.9, "learning_rate": 0.001}),
-                                         ("RMSprop", {"use_ema": True})])
+@pytest.mark.parametrize(
+    "name,kwargs", [("Adam", {}), ("SGD", {"momentum": 0.9, "learning_rate": 0.001}), ("RMSprop", {"use_ema": True})]
+)
 def test_parity_with_keras(name, kwargs):
-    ko = keras.optimizers.LossScaleOptimizer(getattr(keras.optimizers, name)(**kwargs), initial_scale=1024.0,
-                                             dynamic_growth_steps=2)
-    lo = optimizers.LossScaleOptimizer(getattr(optimizers, name)(**kwargs), initial_scale=1024.0,
-                                       dynamic_growth_steps=2)
+    ko = keras.optimizers.LossScaleOptimizer(
+        getattr(keras.optimizers, name)(**kwargs), initial_scale=1024.0, dynamic_growth_steps=2
+    )
+    lo = optimizers.LossScaleOptimizer(
+        getattr(optimizers, name)(**kwargs), initial_scale=1024.0, dynamic_growth_steps=2
+    )
     _run(ko, lo)
 
 
@@ -44,8 +47,16 @@ def test_defaults_variables_and_scale_loss():
     assert lo.scale_loss(2.0) == 2.0**16
     w = lamina.Variable([1.0, 2.0], name="w")
     lo.apply([torch.tensor([1.0, 1.0])], [w])
-    assert [v.name for v in lo.variables] == ["iteration", "learning_rate", "step_counter", "dynamic_scale",
-                                              "iteration", "learning_rate", "w_momentum", "w_velocity"]
+    assert [v.name for v in lo.variables] == [
+        "iteration",
+        "learning_rate",
+        "step_counter",
+        "dynamic_scale",
+        "iteration",
+        "learning_rate",
+        "w_momentum",
+        "w_velocity",
+    ]
     assert float(lo.scale_loss(torch.tensor(1.0))) == 2.0**15
     assert float(lo.learning_rate) == pytest.approx(0.001)
     lo.learning_rate = 0.5
@@ -67,12 +78,13 @@ def test_overflow_skips_step_and_halves_scale():
 def test_config_round_trip_and_keras_cross():
     lo = optimizers.LossScaleOptimizer(optimizers.Adam(0.01), initial_scale=128.0, dynamic_growth_steps=10)
     config = lo.get_config()
-    ko = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(0.01), initial_scale=128.0,
-                                             dynamic_growth_steps=10)
+    ko = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(0.01), initial_scale=128.0, dynamic_growth_steps=10)
     kconfig = ko.get_config()
     assert list(config) == list(kconfig)
-    assert config["inner_optimizer"]["config"] == {**kconfig["inner_optimizer"]["config"],
-                                                   "name": config["inner_optimizer"]["config"]["name"]}
+    assert config["inner_optimizer"]["config"] == {
+        **kconfig["inner_optimizer"]["config"],
+        "name": config["inner_optimizer"]["config"]["name"],
+    }
     back = optimizers.LossScaleOptimizer.from_config(config)
     assert back.get_config() == config
     assert isinstance(optimizers.LossScaleOptimizer.from_config(kconfig).inner_optimizer, optimizers.Adam)

@@ -42,8 +42,17 @@ CASES = [
     ("Lion", {}),
     ("Lion", {"learning_rate": 0.01, "beta_1": 0.5, "weight_decay": 0.1}),
     ("Ftrl", {}),
-    ("Ftrl", {"learning_rate": 0.1, "l1_regularization_strength": 0.01, "l2_regularization_strength": 0.1,
-              "l2_shrinkage_regularization_strength": 0.01, "beta": 0.5, "learning_rate_power": -0.3}),
+    (
+        "Ftrl",
+        {
+            "learning_rate": 0.1,
+            "l1_regularization_strength": 0.01,
+            "l2_regularization_strength": 0.1,
+            "l2_shrinkage_regularization_strength": 0.01,
+            "beta": 0.5,
+            "learning_rate_power": -0.3,
+        },
+    ),
     ("SGD", {"momentum": 0.5, "gradient_accumulation_steps": 3, "use_ema": True, "ema_overwrite_frequency": 1}),
 ]
 
@@ -111,10 +120,19 @@ def _models():
 
 
 VARIABLE_CASES = [
-    ("Adam", {}), ("Adam", {"amsgrad": True, "use_ema": True, "gradient_accumulation_steps": 2}), ("AdamW", {}),
-    ("SGD", {}), ("SGD", {"momentum": 0.9}), ("Nadam", {}), ("Adafactor", {}),
-    ("RMSprop", {"momentum": 0.5, "centered": True}), ("Ftrl", {}), ("Adadelta", {}), ("Adagrad", {}),
-    ("Lion", {}), ("Adamax", {}),
+    ("Adam", {}),
+    ("Adam", {"amsgrad": True, "use_ema": True, "gradient_accumulation_steps": 2}),
+    ("AdamW", {}),
+    ("SGD", {}),
+    ("SGD", {"momentum": 0.9}),
+    ("Nadam", {}),
+    ("Adafactor", {}),
+    ("RMSprop", {"momentum": 0.5, "centered": True}),
+    ("Ftrl", {}),
+    ("Adadelta", {}),
+    ("Adagrad", {}),
+    ("Lion", {}),
+    ("Adamax", {}),
 ]
 
 
@@ -134,8 +152,11 @@ def test_adam_variables_order_spelled_out(models):
     opt = optimizers.Adam()
     opt.build(lm.trainable_variables)
     assert [v.path for v in opt.variables][:4] == [
-        "adam/iteration", "adam/learning_rate",
-        "adam/sequential_dense_kernel_momentum", "adam/sequential_dense_kernel_velocity"]
+        "adam/iteration",
+        "adam/learning_rate",
+        "adam/sequential_dense_kernel_momentum",
+        "adam/sequential_dense_kernel_velocity",
+    ]
 
 
 def test_state_round_trips_with_keras_store(models):
@@ -159,12 +180,22 @@ def test_state_round_trips_with_keras_store(models):
     np.testing.assert_array_equal(back.variables[5].numpy(), lo.variables[5].numpy())
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("Adam", {"learning_rate": 0.01, "amsgrad": True}), ("SGD", {"momentum": 0.9, "nesterov": True}),
-    ("AdamW", {"clipnorm": 1.0}), ("RMSprop", {"centered": True, "use_ema": True, "ema_overwrite_frequency": 3}),
-    ("Adafactor", {}), ("Ftrl", {"beta": 0.1}), ("Lion", {"gradient_accumulation_steps": 4}), ("Nadam", {}),
-    ("Adamax", {"global_clipnorm": 2.0}), ("Adagrad", {}), ("Adadelta", {"weight_decay": 0.1}),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("Adam", {"learning_rate": 0.01, "amsgrad": True}),
+        ("SGD", {"momentum": 0.9, "nesterov": True}),
+        ("AdamW", {"clipnorm": 1.0}),
+        ("RMSprop", {"centered": True, "use_ema": True, "ema_overwrite_frequency": 3}),
+        ("Adafactor", {}),
+        ("Ftrl", {"beta": 0.1}),
+        ("Lion", {"gradient_accumulation_steps": 4}),
+        ("Nadam", {}),
+        ("Adamax", {"global_clipnorm": 2.0}),
+        ("Adagrad", {}),
+        ("Adadelta", {"weight_decay": 0.1}),
+    ],
+)
 def test_config_matches_keras_and_round_trips(name, kwargs):
     lo, ko = getattr(optimizers, name)(**kwargs), getattr(keras.optimizers, name)(**kwargs)
     config = lo.get_config()
@@ -199,10 +230,22 @@ def test_serialize_deserialize_and_keras_cross():
     assert isinstance(optimizers.deserialize({"class_name": "rmsprop", "config": {}}), optimizers.RMSprop)
 
 
-@pytest.mark.parametrize("name,cls", [("adam", "Adam"), ("SGD", "SGD"), ("rmsprop", "RMSprop"), ("AdamW", "AdamW"),
-                                      ("nadam", "Nadam"), ("adafactor", "Adafactor"), ("ftrl", "Ftrl"),
-                                      ("lion", "Lion"), ("adamax", "Adamax"), ("adagrad", "Adagrad"),
-                                      ("adadelta", "Adadelta")])
+@pytest.mark.parametrize(
+    "name,cls",
+    [
+        ("adam", "Adam"),
+        ("SGD", "SGD"),
+        ("rmsprop", "RMSprop"),
+        ("AdamW", "AdamW"),
+        ("nadam", "Nadam"),
+        ("adafactor", "Adafactor"),
+        ("ftrl", "Ftrl"),
+        ("lion", "Lion"),
+        ("adamax", "Adamax"),
+        ("adagrad", "Adagrad"),
+        ("adadelta", "Adadelta"),
+    ],
+)
 def test_get_by_name(name, cls):
     opt = optimizers.get(name)
     assert type(opt).__name__ == cls
@@ -222,7 +265,11 @@ def test_get_passthrough_dict_none_and_unknown():
 
 def test_default_names_like_keras():
     assert [optimizers.RMSprop().name, optimizers.AdamW().name, optimizers.Adam().name, optimizers.Adam().name] == [
-        "rm_sprop", "adam_w", "adam", "adam_1"]
+        "rm_sprop",
+        "adam_w",
+        "adam",
+        "adam_1",
+    ]
 
 
 def test_iterations_and_apply_gradients():
@@ -279,29 +326,35 @@ def test_setting_a_schedule_untracks_the_learning_rate_variable():
     assert float(lo.learning_rate) == pytest.approx(float(ko.learning_rate))
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"learning_rate": 1}, "learning_rate"),
-    ({"learning_rate": "x"}, "learning_rate"),
-    ({"clipnorm": 1.0, "clipvalue": 1.0}, "Only one of"),
-    ({"gradient_accumulation_steps": 1}, "gradient_accumulation_steps"),
-    ({"use_ema": True, "ema_momentum": 2.0}, "ema_momentum"),
-    ({"use_ema": True, "ema_overwrite_frequency": 0.5}, "ema_overwrite_frequency"),
-    ({"foo": 1}, "not recognized"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"learning_rate": 1}, "learning_rate"),
+        ({"learning_rate": "x"}, "learning_rate"),
+        ({"clipnorm": 1.0, "clipvalue": 1.0}, "Only one of"),
+        ({"gradient_accumulation_steps": 1}, "gradient_accumulation_steps"),
+        ({"use_ema": True, "ema_momentum": 2.0}, "ema_momentum"),
+        ({"use_ema": True, "ema_overwrite_frequency": 0.5}, "ema_overwrite_frequency"),
+        ({"foo": 1}, "not recognized"),
+    ],
+)
 def test_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         optimizers.Adam(**kwargs)
 
 
-@pytest.mark.parametrize("cls,kwargs,match", [
-    ("SGD", {"momentum": 1}, "momentum"),
-    ("SGD", {"momentum": 1.5}, "momentum"),
-    ("Lion", {"beta_1": 0.0}, "beta_1"),
-    ("AdamW", {"weight_decay": None}, "weight_decay"),
-    ("Ftrl", {"learning_rate_power": 0.5}, "learning_rate_power"),
-    ("Ftrl", {"l1_regularization_strength": -1.0}, "l1_regularization_strength"),
-    ("Ftrl", {"initial_accumulator_value": -1.0}, "initial_accumulator_value"),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs,match",
+    [
+        ("SGD", {"momentum": 1}, "momentum"),
+        ("SGD", {"momentum": 1.5}, "momentum"),
+        ("Lion", {"beta_1": 0.0}, "beta_1"),
+        ("AdamW", {"weight_decay": None}, "weight_decay"),
+        ("Ftrl", {"learning_rate_power": 0.5}, "learning_rate_power"),
+        ("Ftrl", {"l1_regularization_strength": -1.0}, "l1_regularization_strength"),
+        ("Ftrl", {"initial_accumulator_value": -1.0}, "initial_accumulator_value"),
+    ],
+)
 def test_invalid_algorithm_arguments(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         getattr(optimizers, cls)(**kwargs)
@@ -373,8 +426,9 @@ def test_apply_compiles_as_one_graph():
 
     layer = lamina.layers.Dense(3)
     layer.build((None, 2))
-    opt = optimizers.Adam(0.01, global_clipnorm=1.0, use_ema=True, ema_overwrite_frequency=2,
-                          gradient_accumulation_steps=2)
+    opt = optimizers.Adam(
+        0.01, global_clipnorm=1.0, use_ema=True, ema_overwrite_frequency=2, gradient_accumulation_steps=2
+    )
     opt.build(layer.trainable_weights)
     torch._dynamo.reset()
     counters.clear()

@@ -18,18 +18,24 @@ CASES = [
     ("PiecewiseConstantDecay", {"boundaries": [5, 10], "values": [1.0, 0.5, 0.1]}),
     ("PiecewiseConstantDecay", {"boundaries": [3], "values": [0.3, 0.01]}),
     ("PolynomialDecay", {"initial_learning_rate": 0.1, "decay_steps": 25}),
-    ("PolynomialDecay", {"initial_learning_rate": 0.1, "decay_steps": 7, "end_learning_rate": 0.01, "power": 2.0,
-                         "cycle": True}),
+    (
+        "PolynomialDecay",
+        {"initial_learning_rate": 0.1, "decay_steps": 7, "end_learning_rate": 0.01, "power": 2.0, "cycle": True},
+    ),
     ("InverseTimeDecay", {"initial_learning_rate": 0.1, "decay_steps": 5, "decay_rate": 0.5}),
     ("InverseTimeDecay", {"initial_learning_rate": 0.1, "decay_steps": 5, "decay_rate": 0.5, "staircase": True}),
     ("CosineDecay", {"initial_learning_rate": 0.1, "decay_steps": 50}),
     ("CosineDecay", {"initial_learning_rate": 0.1, "decay_steps": 50, "alpha": 0.1}),
     ("CosineDecay", {"initial_learning_rate": 0.0, "decay_steps": 40, "warmup_target": 0.2, "warmup_steps": 10}),
-    ("CosineDecay", {"initial_learning_rate": 0.01, "decay_steps": 40, "alpha": 0.05, "warmup_target": 0.1,
-                     "warmup_steps": 0}),
+    (
+        "CosineDecay",
+        {"initial_learning_rate": 0.01, "decay_steps": 40, "alpha": 0.05, "warmup_target": 0.1, "warmup_steps": 0},
+    ),
     ("CosineDecayRestarts", {"initial_learning_rate": 0.1, "first_decay_steps": 5}),
-    ("CosineDecayRestarts", {"initial_learning_rate": 0.1, "first_decay_steps": 4, "t_mul": 1.0, "m_mul": 0.5,
-                             "alpha": 0.1}),
+    (
+        "CosineDecayRestarts",
+        {"initial_learning_rate": 0.1, "first_decay_steps": 4, "t_mul": 1.0, "m_mul": 0.5, "alpha": 0.1},
+    ),
     ("CosineDecayRestarts", {"initial_learning_rate": 0.1, "first_decay_steps": 3, "t_mul": 1.5, "m_mul": 0.9}),
 ]
 
@@ -67,14 +73,25 @@ def test_schedule_follows_step_device_and_tensor_steps():
     assert s(torch.tensor(5, dtype=torch.int64)).device == torch.device("cpu")
 
 
-@pytest.mark.parametrize("cls,kwargs,match", [
-    (schedules.ExponentialDecay, {"initial_learning_rate": 0.1, "decay_steps": 0, "decay_rate": 0.9}, "decay_steps"),
-    (schedules.PolynomialDecay, {"initial_learning_rate": 0.1, "decay_steps": -1}, "decay_steps"),
-    (schedules.InverseTimeDecay, {"initial_learning_rate": 0.1, "decay_steps": 0, "decay_rate": 0.5}, "decay_steps"),
-    (schedules.CosineDecay, {"initial_learning_rate": 0.1, "decay_steps": 0}, "decay_steps"),
-    (schedules.CosineDecayRestarts, {"initial_learning_rate": 0.1, "first_decay_steps": 0}, "first_decay_steps"),
-    (schedules.PiecewiseConstantDecay, {"boundaries": [1, 2], "values": [1.0]}, "length of boundaries"),
-])
+@pytest.mark.parametrize(
+    "cls,kwargs,match",
+    [
+        (
+            schedules.ExponentialDecay,
+            {"initial_learning_rate": 0.1, "decay_steps": 0, "decay_rate": 0.9},
+            "decay_steps",
+        ),
+        (schedules.PolynomialDecay, {"initial_learning_rate": 0.1, "decay_steps": -1}, "decay_steps"),
+        (
+            schedules.InverseTimeDecay,
+            {"initial_learning_rate": 0.1, "decay_steps": 0, "decay_rate": 0.5},
+            "decay_steps",
+        ),
+        (schedules.CosineDecay, {"initial_learning_rate": 0.1, "decay_steps": 0}, "decay_steps"),
+        (schedules.CosineDecayRestarts, {"initial_learning_rate": 0.1, "first_decay_steps": 0}, "first_decay_steps"),
+        (schedules.PiecewiseConstantDecay, {"boundaries": [1, 2], "values": [1.0]}, "length of boundaries"),
+    ],
+)
 def test_invalid_arguments(cls, kwargs, match):
     with pytest.raises(ValueError, match=match):
         cls(**kwargs)

@@ -28,8 +28,9 @@ def h5_tree(source: Any) -> dict[str, tuple]:
             source = io.BytesIO(zf.read("model.weights.h5"))
     out: dict[str, tuple] = {}
     with h5py.File(source, "r") as f:
-        f.visititems(lambda name, obj: out.__setitem__(name, tuple(obj.shape))
-                     if isinstance(obj, h5py.Dataset) else None)
+        f.visititems(
+            lambda name, obj: out.__setitem__(name, tuple(obj.shape)) if isinstance(obj, h5py.Dataset) else None
+        )
     return out
 
 
@@ -40,9 +41,11 @@ def h5_group_names(source: Any) -> dict[str, Any]:
             source = io.BytesIO(zf.read("model.weights.h5"))
     out: dict[str, Any] = {}
     with h5py.File(source, "r") as f:
+
         def visit(name: str, obj: Any) -> None:
             if isinstance(obj, h5py.Group) and name.split("/")[-1] == "vars":
                 out[name] = obj.attrs.get("name")
+
         f.visititems(visit)
     return out
 

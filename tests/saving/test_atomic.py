@@ -84,8 +84,9 @@ def test_kill_during_save_leaves_loadable_files(tmp_path):
     """A child saves a 8 MB model over and over (.keras, then .weights.h5); SIGKILL lands mid-save."""
     model_path, weights_path = str(tmp_path / "m.keras"), str(tmp_path / "m.weights.h5")
     env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, model_path, weights_path], stdout=subprocess.PIPE,
-                            env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, model_path, weights_path], stdout=subprocess.PIPE, env=env, text=True
+    )
     try:
         durations = [float(proc.stdout.readline()) for _ in range(2)]  # two complete rounds
         time.sleep(random.uniform(0.05, 0.95) * max(durations))  # then kill it somewhere inside the next one

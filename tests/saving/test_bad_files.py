@@ -64,7 +64,7 @@ def test_corrupt_member_bytes(tmp_path):
     _model().save(tmp_path / "m.keras")
     data = bytearray((tmp_path / "m.keras").read_bytes())
     start = data.find(b"\x89HDF")  # inside the stored weights member: the CRC no longer matches
-    data[start + 600: start + 700] = os.urandom(100)
+    data[start + 600 : start + 700] = os.urandom(100)
     (tmp_path / "c.keras").write_bytes(bytes(data))
     with pytest.raises(ValueError, match="corrupt"):
         lamina.models.load_model(tmp_path / "c.keras")
@@ -135,8 +135,13 @@ def test_extra_weights_in_h5(tmp_path):
 
 def test_wrong_shape_in_keras_file(tmp_path):
     _model().save(tmp_path / "m.keras")
-    _edit_weights(tmp_path / "m.keras", lambda f: (f["layers/dense_1/vars"].__delitem__("0"),
-                                                   f["layers/dense_1/vars"].create_dataset("0", data=np.ones((4, 3)))))
+    _edit_weights(
+        tmp_path / "m.keras",
+        lambda f: (
+            f["layers/dense_1/vars"].__delitem__("0"),
+            f["layers/dense_1/vars"].create_dataset("0", data=np.ones((4, 3))),
+        ),
+    )
     with pytest.raises(ValueError, match=r"dense_1.*expects shape \(4, 2\), the file has shape \(4, 3\)"):
         lamina.models.load_model(tmp_path / "m.keras")
 
@@ -223,8 +228,12 @@ def test_no_pickle_in_safe_mode(tmp_path):
     _model().save(tmp_path / "m.keras")
     with zipfile.ZipFile(tmp_path / "m.keras") as zf:
         config = json.loads(zf.read("config.json"))
-    config["config"]["layers"][1] = {"module": "os", "class_name": "system", "config": {"command": "touch pwned"},
-                                     "registered_name": None}
+    config["config"]["layers"][1] = {
+        "module": "os",
+        "class_name": "system",
+        "config": {"command": "touch pwned"},
+        "registered_name": None,
+    }
     _rewrite(tmp_path / "m.keras", replace={"config.json": json.dumps(config).encode()})
     with pytest.raises(TypeError, match="Could not locate class 'system'"):
         lamina.models.load_model(tmp_path / "m.keras")

@@ -14,24 +14,38 @@ from tests.saving.kx import h5_tree, keras, keras_predict, lamina_predict
 
 
 def _dense(K):
-    return K.Sequential([K.Input((3,)), K.layers.Dense(4, activation="relu"), K.layers.Dense(2, use_bias=False),
-                         K.layers.Dense(2, activation="softmax")])
+    return K.Sequential(
+        [
+            K.Input((3,)),
+            K.layers.Dense(4, activation="relu"),
+            K.layers.Dense(2, use_bias=False),
+            K.layers.Dense(2, activation="softmax"),
+        ]
+    )
 
 
 def _conv(K):
-    return K.Sequential([
-        K.Input((8, 8, 2)),
-        K.layers.Conv2D(3, 3, padding="same", activation="relu"),
-        K.layers.DepthwiseConv2D(3, depth_multiplier=2),
-        K.layers.SeparableConv2D(4, 3, padding="same"),
-        K.layers.Conv2DTranspose(2, 3, strides=2),
-        K.layers.Conv2D(2, 1, use_bias=False),
-    ])
+    return K.Sequential(
+        [
+            K.Input((8, 8, 2)),
+            K.layers.Conv2D(3, 3, padding="same", activation="relu"),
+            K.layers.DepthwiseConv2D(3, depth_multiplier=2),
+            K.layers.SeparableConv2D(4, 3, padding="same"),
+            K.layers.Conv2DTranspose(2, 3, strides=2),
+            K.layers.Conv2D(2, 1, use_bias=False),
+        ]
+    )
 
 
 def _conv1d(K):
-    return K.Sequential([K.Input((10, 3)), K.layers.Conv1D(4, 3, dilation_rate=2), K.layers.SeparableConv1D(2, 3),
-                         K.layers.Conv1DTranspose(3, 2, strides=2)])
+    return K.Sequential(
+        [
+            K.Input((10, 3)),
+            K.layers.Conv1D(4, 3, dilation_rate=2),
+            K.layers.SeparableConv1D(2, 3),
+            K.layers.Conv1DTranspose(3, 2, strides=2),
+        ]
+    )
 
 
 def _conv3d(K):
@@ -39,70 +53,94 @@ def _conv3d(K):
 
 
 def _pooling(K):
-    return K.Sequential([
-        K.Input((8, 8, 3)),
-        K.layers.Conv2D(4, 3, padding="same"),
-        K.layers.MaxPooling2D(2),
-        K.layers.AveragePooling2D(2, strides=1, padding="same"),
-        K.layers.GlobalAveragePooling2D(),
-        K.layers.Dense(2),
-    ])
+    return K.Sequential(
+        [
+            K.Input((8, 8, 3)),
+            K.layers.Conv2D(4, 3, padding="same"),
+            K.layers.MaxPooling2D(2),
+            K.layers.AveragePooling2D(2, strides=1, padding="same"),
+            K.layers.GlobalAveragePooling2D(),
+            K.layers.Dense(2),
+        ]
+    )
 
 
 def _reshaping(K):
-    return K.Sequential([
-        K.Input((4, 4, 2)),
-        K.layers.ZeroPadding2D(1),
-        K.layers.Cropping2D(1),
-        K.layers.UpSampling2D(2),
-        K.layers.Permute((2, 1, 3)),
-        K.layers.Reshape((8, 16)),
-        K.layers.Dense(3),
-        K.layers.Flatten(),
-        K.layers.Dense(3),
-        K.layers.RepeatVector(2),
-        K.layers.Flatten(),
-    ])
+    return K.Sequential(
+        [
+            K.Input((4, 4, 2)),
+            K.layers.ZeroPadding2D(1),
+            K.layers.Cropping2D(1),
+            K.layers.UpSampling2D(2),
+            K.layers.Permute((2, 1, 3)),
+            K.layers.Reshape((8, 16)),
+            K.layers.Dense(3),
+            K.layers.Flatten(),
+            K.layers.Dense(3),
+            K.layers.RepeatVector(2),
+            K.layers.Flatten(),
+        ]
+    )
 
 
 def _normalization(K):
-    return K.Sequential([
-        K.Input((6,)),
-        K.layers.Dense(8),
-        K.layers.BatchNormalization(),
-        K.layers.LayerNormalization(),
-        K.layers.Reshape((2, 4)),
-        K.layers.GroupNormalization(groups=2),
-        K.layers.Flatten(),
-        K.layers.UnitNormalization(),
-        K.layers.Dense(2),
-    ])
+    return K.Sequential(
+        [
+            K.Input((6,)),
+            K.layers.Dense(8),
+            K.layers.BatchNormalization(),
+            K.layers.LayerNormalization(),
+            K.layers.Reshape((2, 4)),
+            K.layers.GroupNormalization(groups=2),
+            K.layers.Flatten(),
+            K.layers.UnitNormalization(),
+            K.layers.Dense(2),
+        ]
+    )
 
 
 def _normalization_extra(K):
-    return K.Sequential([K.Input((6,)), K.layers.RMSNormalization(),
-                         K.layers.SpectralNormalization(K.layers.Dense(4)), K.layers.Dense(2)])
+    return K.Sequential(
+        [
+            K.Input((6,)),
+            K.layers.RMSNormalization(),
+            K.layers.SpectralNormalization(K.layers.Dense(4)),
+            K.layers.Dense(2),
+        ]
+    )
 
 
 def _recurrent(K):
-    return K.Sequential([
-        K.Input((5, 3)),
-        K.layers.LSTM(3, return_sequences=True),
-        K.layers.GRU(3, return_sequences=True),
-        K.layers.Bidirectional(K.layers.SimpleRNN(2, return_sequences=True)),
-        K.layers.TimeDistributed(K.layers.Dense(2)),
-        K.layers.GRU(2, reset_after=False),
-    ])
+    return K.Sequential(
+        [
+            K.Input((5, 3)),
+            K.layers.LSTM(3, return_sequences=True),
+            K.layers.GRU(3, return_sequences=True),
+            K.layers.Bidirectional(K.layers.SimpleRNN(2, return_sequences=True)),
+            K.layers.TimeDistributed(K.layers.Dense(2)),
+            K.layers.GRU(2, reset_after=False),
+        ]
+    )
 
 
 def _embedding(K):
-    return K.Sequential([K.Input((5,), dtype="int32"), K.layers.Embedding(10, 4),
-                         K.layers.GlobalAveragePooling1D(), K.layers.Dense(2)])
+    return K.Sequential(
+        [K.Input((5,), dtype="int32"), K.layers.Embedding(10, 4), K.layers.GlobalAveragePooling1D(), K.layers.Dense(2)]
+    )
 
 
 def _activations(K):
-    return K.Sequential([K.Input((4,)), K.layers.Dense(4), K.layers.PReLU(), K.layers.LeakyReLU(0.2),
-                         K.layers.Dense(3), K.layers.ReLU(max_value=2.0), K.layers.Softmax()])
+    return K.Sequential(
+        [
+            K.Input((4,)),
+            K.layers.Dense(4),
+            K.layers.PReLU(),
+            K.layers.LeakyReLU(0.2),
+            K.layers.Dense(3),
+            K.layers.ReLU(max_value=2.0),
+            K.layers.Softmax(),
+        ]
+    )
 
 
 def _einsum(K):
@@ -110,11 +148,19 @@ def _einsum(K):
 
 
 def _regularization(K):
-    return K.Sequential([
-        K.Input((6, 6, 2)), K.layers.Dropout(0.3), K.layers.GaussianNoise(0.1), K.layers.GaussianDropout(0.1),
-        K.layers.SpatialDropout2D(0.2), K.layers.AlphaDropout(0.1), K.layers.ActivityRegularization(l1=0.01),
-        K.layers.Flatten(), K.layers.Dense(2),
-    ])
+    return K.Sequential(
+        [
+            K.Input((6, 6, 2)),
+            K.layers.Dropout(0.3),
+            K.layers.GaussianNoise(0.1),
+            K.layers.GaussianDropout(0.1),
+            K.layers.SpatialDropout2D(0.2),
+            K.layers.AlphaDropout(0.1),
+            K.layers.ActivityRegularization(l1=0.01),
+            K.layers.Flatten(),
+            K.layers.Dense(2),
+        ]
+    )
 
 
 def _preprocessing(K):
@@ -124,22 +170,34 @@ def _preprocessing(K):
 
 
 def _masking(K):
-    return K.Sequential([K.Input((5,), dtype="int32"), K.layers.Embedding(10, 4, mask_zero=True), K.layers.LSTM(3),
-                         K.layers.Dense(2)])
+    return K.Sequential(
+        [K.Input((5,), dtype="int32"), K.layers.Embedding(10, 4, mask_zero=True), K.layers.LSTM(3), K.layers.Dense(2)]
+    )
 
 
 def _stacked_cells(K):
-    return K.Sequential([K.Input((5, 3)),
-                         K.layers.RNN([K.layers.LSTMCell(3), K.layers.GRUCell(2)], return_sequences=True),
-                         K.layers.Masking(), K.layers.SimpleRNN(2)])
+    return K.Sequential(
+        [
+            K.Input((5, 3)),
+            K.layers.RNN([K.layers.LSTMCell(3), K.layers.GRUCell(2)], return_sequences=True),
+            K.layers.Masking(),
+            K.layers.SimpleRNN(2),
+        ]
+    )
 
 
 def _merging(K):
     a, b = K.Input((4,)), K.Input((4,))
     a2, b2 = K.layers.Dense(4)(a), K.layers.Dense(4)(b)
-    merged = [K.layers.Add()([a2, b2]), K.layers.Subtract()([a2, b2]), K.layers.Multiply()([a2, b2]),
-              K.layers.Average()([a2, b2]), K.layers.Maximum()([a2, b2]), K.layers.Minimum()([a2, b2]),
-              K.layers.Dot(axes=1, normalize=True)([a2, b2])]
+    merged = [
+        K.layers.Add()([a2, b2]),
+        K.layers.Subtract()([a2, b2]),
+        K.layers.Multiply()([a2, b2]),
+        K.layers.Average()([a2, b2]),
+        K.layers.Maximum()([a2, b2]),
+        K.layers.Minimum()([a2, b2]),
+        K.layers.Dot(axes=1, normalize=True)([a2, b2]),
+    ]
     return K.Model([a, b], K.layers.Dense(2)(K.layers.Concatenate()(merged)))
 
 
@@ -271,8 +329,9 @@ def _opt_values(model):
 @pytest.mark.parametrize("direction", ["keras_to_lamina", "lamina_to_keras"])
 def test_compiled_model_resumes_training_with_optimizer_state(direction, tmp_path):
     k = keras()
-    src_mod, dst_load = (k, lamina.models.load_model) if direction == "keras_to_lamina" else \
-        (lamina, k.models.load_model)
+    src_mod, dst_load = (
+        (k, lamina.models.load_model) if direction == "keras_to_lamina" else (lamina, k.models.load_model)
+    )
     src, x, y = _trained(src_mod)
     src.save(tmp_path / "m.keras")
     dst = dst_load(tmp_path / "m.keras")

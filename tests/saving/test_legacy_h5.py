@@ -21,46 +21,115 @@ def _init(name, config=None):
 
 
 def _dense_config(name, units, activation, first=False):
-    config = {"name": name, "trainable": True, "dtype": "float32", "units": units, "activation": activation,
-              "use_bias": True, "kernel_initializer": _init("GlorotUniform", {"seed": None}),
-              "bias_initializer": _init("Zeros"), "kernel_regularizer": None, "bias_regularizer": None,
-              "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+    config = {
+        "name": name,
+        "trainable": True,
+        "dtype": "float32",
+        "units": units,
+        "activation": activation,
+        "use_bias": True,
+        "kernel_initializer": _init("GlorotUniform", {"seed": None}),
+        "bias_initializer": _init("Zeros"),
+        "kernel_regularizer": None,
+        "bias_regularizer": None,
+        "activity_regularizer": None,
+        "kernel_constraint": None,
+        "bias_constraint": None,
+    }
     if first:
         config["batch_input_shape"] = [None, 3]
-    return {"module": "keras.layers", "class_name": "Dense", "config": config, "registered_name": None,
-            "build_config": {"input_shape": [None, 3 if first else 4]}}
+    return {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": config,
+        "registered_name": None,
+        "build_config": {"input_shape": [None, 3 if first else 4]},
+    }
 
 
 def _tf_keras_2_file(path, rng):
     """A file laid out exactly as tf.keras 2.15 ``model.save("x.h5")`` writes it."""
-    model_config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
-        {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
-         "config": {"batch_input_shape": [None, 3], "dtype": "float32", "sparse": False, "ragged": False,
-                    "name": "dense_input"}},
-        _dense_config("dense", 4, "relu", first=True),
-        {"module": "keras.layers", "class_name": "BatchNormalization", "registered_name": None,
-         "config": {"name": "batch_normalization", "trainable": True, "dtype": "float32", "axis": [1],
-                    "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
-                    "beta_initializer": _init("Zeros"), "gamma_initializer": _init("Ones"),
-                    "moving_mean_initializer": _init("Zeros"), "moving_variance_initializer": _init("Ones"),
-                    "beta_regularizer": None, "gamma_regularizer": None, "beta_constraint": None,
-                    "gamma_constraint": None}},
-        _dense_config("dense_1", 2, "linear"),
-    ]}}
-    training_config = {"loss": "mse", "metrics": None, "weighted_metrics": None, "loss_weights": None,
-                       "optimizer_config": {"module": "keras.optimizers", "class_name": "Adam", "registered_name": None,
-                                            "config": {"name": "Adam", "weight_decay": None, "clipnorm": None,
-                                                       "global_clipnorm": None, "clipvalue": None, "use_ema": False,
-                                                       "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                                                       "jit_compile": False, "is_legacy_optimizer": False,
-                                                       "learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999,
-                                                       "epsilon": 1e-07, "amsgrad": False}}}
+    model_config = {
+        "class_name": "Sequential",
+        "config": {
+            "name": "sequential",
+            "layers": [
+                {
+                    "module": "keras.layers",
+                    "class_name": "InputLayer",
+                    "registered_name": None,
+                    "config": {
+                        "batch_input_shape": [None, 3],
+                        "dtype": "float32",
+                        "sparse": False,
+                        "ragged": False,
+                        "name": "dense_input",
+                    },
+                },
+                _dense_config("dense", 4, "relu", first=True),
+                {
+                    "module": "keras.layers",
+                    "class_name": "BatchNormalization",
+                    "registered_name": None,
+                    "config": {
+                        "name": "batch_normalization",
+                        "trainable": True,
+                        "dtype": "float32",
+                        "axis": [1],
+                        "momentum": 0.99,
+                        "epsilon": 0.001,
+                        "center": True,
+                        "scale": True,
+                        "beta_initializer": _init("Zeros"),
+                        "gamma_initializer": _init("Ones"),
+                        "moving_mean_initializer": _init("Zeros"),
+                        "moving_variance_initializer": _init("Ones"),
+                        "beta_regularizer": None,
+                        "gamma_regularizer": None,
+                        "beta_constraint": None,
+                        "gamma_constraint": None,
+                    },
+                },
+                _dense_config("dense_1", 2, "linear"),
+            ],
+        },
+    }
+    training_config = {
+        "loss": "mse",
+        "metrics": None,
+        "weighted_metrics": None,
+        "loss_weights": None,
+        "optimizer_config": {
+            "module": "keras.optimizers",
+            "class_name": "Adam",
+            "registered_name": None,
+            "config": {
+                "name": "Adam",
+                "weight_decay": None,
+                "clipnorm": None,
+                "global_clipnorm": None,
+                "clipvalue": None,
+                "use_ema": False,
+                "ema_momentum": 0.99,
+                "ema_overwrite_frequency": None,
+                "jit_compile": False,
+                "is_legacy_optimizer": False,
+                "learning_rate": 0.001,
+                "beta_1": 0.9,
+                "beta_2": 0.999,
+                "epsilon": 1e-07,
+                "amsgrad": False,
+            },
+        },
+    }
     values = {
         "dense": [("dense/kernel:0", rng.standard_normal((3, 4))), ("dense/bias:0", rng.standard_normal(4))],
-        "batch_normalization": [("batch_normalization/gamma:0", rng.uniform(0.5, 1.5, 4)),
-                                ("batch_normalization/beta:0", rng.standard_normal(4)),
-                                ("batch_normalization/moving_mean:0", rng.standard_normal(4)),
-                                ("batch_normalization/moving_variance:0", rng.uniform(0.5, 1.5, 4))],
+        "batch_normalization": [
+            ("batch_normalization/gamma:0", rng.uniform(0.5, 1.5, 4)),
+            ("batch_normalization/beta:0", rng.standard_normal(4)),
+            ("batch_normalization/moving_mean:0", rng.standard_normal(4)),
+            ("batch_normalization/moving_variance:0", rng.uniform(0.5, 1.5, 4)),
+        ],
         "dense_1": [("dense_1/kernel:0", rng.standard_normal((4, 2))), ("dense_1/bias:0", rng.standard_normal(2))],
     }
     with h5py.File(path, "w") as f:
@@ -101,13 +170,20 @@ def test_tf_keras_2_model_file_loads(tmp_path):
 
 def test_tf_keras_2_weights_load_by_order_and_by_name(tmp_path):
     values = _tf_keras_2_file(tmp_path / "old.h5", np.random.default_rng(4))
-    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4, activation="relu"), layers.BatchNormalization(),
-                               layers.Dense(2)])
+    model = lamina.Sequential(
+        [lamina.Input((3,)), layers.Dense(4, activation="relu"), layers.BatchNormalization(), layers.Dense(2)]
+    )
     model.load_weights(tmp_path / "old.h5")
     np.testing.assert_allclose(lamina_predict(model, X), _reference(values, X), atol=1e-5)
-    named = lamina.Sequential([lamina.Input((3,)), layers.Dense(4, activation="relu", name="dense"),
-                               layers.BatchNormalization(name="batch_normalization"),
-                               layers.Dense(2, name="dense_1"), layers.Dense(2, name="not_in_file")])
+    named = lamina.Sequential(
+        [
+            lamina.Input((3,)),
+            layers.Dense(4, activation="relu", name="dense"),
+            layers.BatchNormalization(name="batch_normalization"),
+            layers.Dense(2, name="dense_1"),
+            layers.Dense(2, name="not_in_file"),
+        ]
+    )
     before = named.get_layer("not_in_file").kernel.detach().clone()
     named.load_weights(tmp_path / "old.h5", by_name=True)
     np.testing.assert_allclose(named.get_layer("dense").kernel.detach().cpu().numpy(), values["dense"][0])
@@ -149,15 +225,35 @@ def test_lamina_legacy_h5_loads_in_keras(tmp_path):
 
 def test_legacy_functional_config(tmp_path):
     """tf.keras 2 functional configs: class "Model"/"Functional" with list-style inbound nodes."""
-    config = {"class_name": "Model", "config": {
-        "name": "model", "layers": [
-            {"class_name": "InputLayer", "name": "inp", "inbound_nodes": [],
-             "config": {"batch_input_shape": [None, 3], "dtype": "float32", "sparse": False, "name": "inp"}},
-            {"class_name": "Dense", "name": "d", "inbound_nodes": [[["inp", 0, 0, {}]]],
-             "config": {"name": "d", "units": 2, "activation": "linear", "use_bias": True, "dtype": "float32",
-                        "trainable": True}},
-        ],
-        "input_layers": [["inp", 0, 0]], "output_layers": [["d", 0, 0]]}}
+    config = {
+        "class_name": "Model",
+        "config": {
+            "name": "model",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "name": "inp",
+                    "inbound_nodes": [],
+                    "config": {"batch_input_shape": [None, 3], "dtype": "float32", "sparse": False, "name": "inp"},
+                },
+                {
+                    "class_name": "Dense",
+                    "name": "d",
+                    "inbound_nodes": [[["inp", 0, 0, {}]]],
+                    "config": {
+                        "name": "d",
+                        "units": 2,
+                        "activation": "linear",
+                        "use_bias": True,
+                        "dtype": "float32",
+                        "trainable": True,
+                    },
+                },
+            ],
+            "input_layers": [["inp", 0, 0]],
+            "output_layers": [["d", 0, 0]],
+        },
+    }
     kernel = np.arange(6, dtype="float32").reshape(3, 2)
     with h5py.File(tmp_path / "f.h5", "w") as f:
         f.attrs["model_config"] = json.dumps(config)

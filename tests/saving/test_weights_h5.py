@@ -25,9 +25,16 @@ def test_sequential_layout_is_keras_layout(tmp_path):
     ours, theirs = _lamina_seq(), _keras_seq()
     ours.save_weights(tmp_path / "l.weights.h5")
     theirs.save_weights(tmp_path / "k.weights.h5")
-    assert h5_tree(tmp_path / "l.weights.h5") == h5_tree(tmp_path / "k.weights.h5") == {
-        "layers/dense/vars/0": (3, 4), "layers/dense/vars/1": (4,),
-        "layers/dense_1/vars/0": (4, 2), "layers/dense_1/vars/1": (2,)}
+    assert (
+        h5_tree(tmp_path / "l.weights.h5")
+        == h5_tree(tmp_path / "k.weights.h5")
+        == {
+            "layers/dense/vars/0": (3, 4),
+            "layers/dense/vars/1": (4,),
+            "layers/dense_1/vars/0": (4, 2),
+            "layers/dense_1/vars/1": (2,),
+        }
+    )
     names = h5_group_names(tmp_path / "l.weights.h5")
     assert names == {"vars": "sequential", "layers/dense/vars": "dense", "layers/dense_1/vars": "dense_1"}
     assert set(names) == set(h5_group_names(tmp_path / "k.weights.h5"))
@@ -36,8 +43,12 @@ def test_sequential_layout_is_keras_layout(tmp_path):
 def test_paths_use_class_names_not_layer_names(tmp_path):
     model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4, name="hidden"), layers.Dense(2, name="out")])
     model.save_weights(tmp_path / "m.weights.h5")
-    assert set(h5_tree(tmp_path / "m.weights.h5")) == {"layers/dense/vars/0", "layers/dense/vars/1",
-                                                       "layers/dense_1/vars/0", "layers/dense_1/vars/1"}
+    assert set(h5_tree(tmp_path / "m.weights.h5")) == {
+        "layers/dense/vars/0",
+        "layers/dense/vars/1",
+        "layers/dense_1/vars/0",
+        "layers/dense_1/vars/1",
+    }
     assert h5_group_names(tmp_path / "m.weights.h5")["layers/dense/vars"] == "hidden"
 
 
@@ -141,8 +152,12 @@ def test_sublayers_in_containers_and_private_attributes(tmp_path):
     theirs.save_weights(tmp_path / "k.weights.h5")
     tree = h5_tree(tmp_path / "l.weights.h5")
     assert tree == h5_tree(tmp_path / "k.weights.h5")
-    assert {"layers/nested/vars/0", "layers/nested/pair/dense_1/vars/0",
-            "layers/nested/stack/dense_1/vars/1", "layers/nested/_private/vars/0"} <= set(tree)
+    assert {
+        "layers/nested/vars/0",
+        "layers/nested/pair/dense_1/vars/0",
+        "layers/nested/stack/dense_1/vars/1",
+        "layers/nested/_private/vars/0",
+    } <= set(tree)
     x = np.ones((2, 3), "float32")
     ours.load_weights(tmp_path / "k.weights.h5")
     np.testing.assert_allclose(lamina_predict(ours, x), keras_predict(theirs, x), atol=1e-5)
@@ -218,8 +233,10 @@ class _WithTorchModule(layers.Layer):
 def test_plain_torch_submodules_are_saved(tmp_path):
     model = lamina.Sequential([lamina.Input((3,)), _WithTorchModule()])
     model.save_weights(tmp_path / "m.weights.h5")
-    assert h5_tree(tmp_path / "m.weights.h5") == {"layers/__with_torch_module/proj/vars/0": (2, 3),
-                                                   "layers/__with_torch_module/proj/vars/1": (2,)}
+    assert h5_tree(tmp_path / "m.weights.h5") == {
+        "layers/__with_torch_module/proj/vars/0": (2, 3),
+        "layers/__with_torch_module/proj/vars/1": (2,),
+    }
     other = lamina.Sequential([lamina.Input((3,)), _WithTorchModule()])
     other.load_weights(tmp_path / "m.weights.h5")
     x = np.ones((2, 3), "float32")
@@ -250,8 +267,12 @@ def _trained(seed=0):
     model = _lamina_seq()
     model.compile(optimizer="adam", loss="mse")
     rng = np.random.default_rng(seed)
-    model.fit(rng.standard_normal((8, 3)).astype("float32"), rng.uniform(size=(8, 2)).astype("float32"),
-              verbose=0, batch_size=4)
+    model.fit(
+        rng.standard_normal((8, 3)).astype("float32"),
+        rng.uniform(size=(8, 2)).astype("float32"),
+        verbose=0,
+        batch_size=4,
+    )
     return model
 
 
@@ -273,8 +294,9 @@ def test_other_optimizer_state_is_skipped_with_a_warning(tmp_path):
     other.optimizer.build(other.trainable_variables)
     with pytest.warns(UserWarning, match="Skipping variable loading for optimizer 'sgd'"):
         other.load_weights(tmp_path / "m.weights.h5")
-    np.testing.assert_array_equal(other.layers[0].get_weights()[0],
-                                  _read(tmp_path / "m.weights.h5", "layers/dense/vars/0"))
+    np.testing.assert_array_equal(
+        other.layers[0].get_weights()[0], _read(tmp_path / "m.weights.h5", "layers/dense/vars/0")
+    )
 
 
 def _read(path, name):

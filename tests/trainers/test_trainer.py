@@ -12,8 +12,9 @@ from lamina import layers
 
 def _model(units=3, d=4):
     m = lamina.Sequential([lamina.Input((d,)), layers.Dense(8, activation="relu"), layers.Dense(units)])
-    m.compile(optimizer="adam", loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
-              metrics=["accuracy"])
+    m.compile(
+        optimizer="adam", loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     return m
 
 
@@ -27,7 +28,11 @@ def test_history_keys_and_predict_types():
     model = _model()
     h = model.fit(x, y, epochs=2, batch_size=16, validation_data=(x[:16], y[:16]), verbose=0)
     assert list(h.history) == ["accuracy", "loss", "val_accuracy", "val_loss"] or set(h.history) == {
-        "accuracy", "loss", "val_accuracy", "val_loss"}
+        "accuracy",
+        "loss",
+        "val_accuracy",
+        "val_loss",
+    }
     assert len(h.history["loss"]) == 2 and h.epoch == [0, 1]
     out = model.predict(x[:3], verbose=0)
     assert isinstance(out, np.ndarray) and out.shape == (3, 3)
@@ -68,7 +73,7 @@ def test_torch_inputs_dataloader_generator_and_pydataset():
 
     def gen():
         for i in range(0, 32, 8):
-            yield x[i:i + 8], y[i:i + 8]
+            yield x[i : i + 8], y[i : i + 8]
 
     model.fit(gen(), epochs=1, verbose=0)
 
@@ -77,7 +82,7 @@ def test_torch_inputs_dataloader_generator_and_pydataset():
             return 4
 
         def __getitem__(self, i):
-            return x[i * 8:(i + 1) * 8], y[i * 8:(i + 1) * 8]
+            return x[i * 8 : (i + 1) * 8], y[i * 8 : (i + 1) * 8]
 
     h = model.fit(Batches(workers=2), epochs=2, verbose=0)
     assert len(h.history["loss"]) == 2
@@ -111,9 +116,14 @@ def test_stop_training_from_callback():
                 self.model.stop_training = True
 
     seen = []
-    h = model.fit(x, y, batch_size=8, epochs=5, verbose=0,
-                  callbacks=[StopAfterTwo(), lamina.callbacks.LambdaCallback(
-                      on_train_batch_end=lambda b, logs: seen.append(b))])
+    h = model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=5,
+        verbose=0,
+        callbacks=[StopAfterTwo(), lamina.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: seen.append(b))],
+    )
     assert seen == [0, 1] and len(h.history["loss"]) == 1
 
 
@@ -182,8 +192,11 @@ def test_progbar_draws_keras_line():
     bar = Progbar(32, verbose=1, stream=stream)
     bar.update(32, {"accuracy": 0.91, "loss": 0.29})
     text = stream.getvalue()
-    assert "32/32" in text and "━" * 20 in text.replace("\x1b[0m", "").replace("\x1b[32m", "").replace(
-        "\x1b[37m", "") and "accuracy: 0.9100 - loss: 0.2900" in text
+    assert (
+        "32/32" in text
+        and "━" * 20 in text.replace("\x1b[0m", "").replace("\x1b[32m", "").replace("\x1b[37m", "")
+        and "accuracy: 0.9100 - loss: 0.2900" in text
+    )
 
 
 def test_labels_out_of_range_raise_before_training():
@@ -199,7 +212,8 @@ def test_labels_out_of_range_raise_before_training():
 def test_jit_compile_trains():
     x, y = _data(32)
     model = lamina.Sequential([lamina.Input((4,)), layers.Dense(8, activation="relu"), layers.Dense(3)])
-    model.compile(optimizer="adam", loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  jit_compile=True)
+    model.compile(
+        optimizer="adam", loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=True
+    )
     h = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     assert h.history["loss"][1] < h.history["loss"][0] * 1.5

@@ -19,21 +19,28 @@ def _pair(optimizer_name, **opt_kwargs):
     lam = lamina.Sequential([lamina.Input((6,)), layers.Dense(8, activation="relu"), layers.Dense(3)])
     ker = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
     ker.set_weights(lam.get_weights())
-    lam.compile(optimizer=getattr(lamina.optimizers, optimizer_name)(**opt_kwargs),
-                loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
-                metrics=["accuracy"])
-    ker.compile(optimizer=getattr(keras.optimizers, optimizer_name)(**opt_kwargs),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                metrics=["accuracy"])
+    lam.compile(
+        optimizer=getattr(lamina.optimizers, optimizer_name)(**opt_kwargs),
+        loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    ker.compile(
+        optimizer=getattr(keras.optimizers, optimizer_name)(**opt_kwargs),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
     return lam, ker
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("SGD", {"learning_rate": 0.1}),
-    ("SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
-    ("Adam", {"learning_rate": 0.01}),
-    ("RMSprop", {"learning_rate": 0.005}),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SGD", {"learning_rate": 0.1}),
+        ("SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
+        ("Adam", {"learning_rate": 0.01}),
+        ("RMSprop", {"learning_rate": 0.005}),
+    ],
+)
 def test_fit_matches_keras_epoch_for_epoch(name, kwargs):
     x, y = _data()
     xv, yv = _data(32, seed=1)

@@ -126,7 +126,11 @@ def test_end_to_end_fit_evaluate_predict_match_keras():
     h_ker = ker.fit(X_TRAIN, Y_TRAIN, **kw)
     assert isinstance(history, lamina.callbacks.History)
     assert list(history.history) == [
-        "loss", "sparse_categorical_accuracy", "val_loss", "val_sparse_categorical_accuracy"]
+        "loss",
+        "sparse_categorical_accuracy",
+        "val_loss",
+        "val_sparse_categorical_accuracy",
+    ]
     assert all(isinstance(v, float) for vs in history.history.values() for v in vs)
     _assert_history_equal(history, h_ker)
     _assert_weights_equal(lam, ker)
@@ -273,9 +277,7 @@ def categorical_true_positives_for(keras):
     class CategoricalTruePositives(keras.metrics.Metric):
         def __init__(self, name="categorical_true_positives", **kwargs):
             super().__init__(name=name, **kwargs)
-            self.true_positives = self.add_variable(
-                shape=(), name="ctp", initializer="zeros"
-            )
+            self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
 
         def update_state(self, y_true, y_pred, sample_weight=None):
             y_pred = ops.reshape(ops.argmax(y_pred, axis=1), (-1, 1))
@@ -479,8 +481,9 @@ def test_py_dataset_matches_keras():
         ExamplePyDataset = example_py_dataset_for(keras)
         train_py_dataset = ExamplePyDataset(X_TRAIN, Y_TRAIN, batch_size=32)
         val_py_dataset = ExamplePyDataset(X_VAL, Y_VAL, batch_size=32)
-        h = model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=2, shuffle=False,
-                      verbose=0)
+        h = model.fit(
+            train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=2, shuffle=False, verbose=0
+        )
         results[name] = (h, model.evaluate(val_py_dataset, verbose=0))
     _assert_history_equal(results["lamina"][0], results["keras"][0])
     _assert_logs_equal(results["lamina"][1], results["keras"][1])
@@ -498,8 +501,9 @@ def test_py_dataset_with_worker_threads_keeps_batch_order():
         val_py_dataset = ExamplePyDataset(X_VAL, Y_VAL, batch_size=32, workers=workers)
         model = get_compiled_model(lamina)
         model.set_weights(initial)
-        h = model.fit(train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=2, shuffle=False,
-                      verbose=0)
+        h = model.fit(
+            train_py_dataset, batch_size=64, validation_data=val_py_dataset, epochs=2, shuffle=False, verbose=0
+        )
         runs.append((h, model.evaluate(val_py_dataset, verbose=0)))
     _assert_history_equal(runs[1][0], runs[0][0], atol=1e-6)
     _assert_logs_equal(runs[1][1], runs[0][1], atol=1e-6)
@@ -521,10 +525,12 @@ def test_torch_dataloader_matches_keras():
     _assert_history_equal(h_lam, h_ker)
     _assert_logs_equal(lam.evaluate(val_dataloader, verbose=0), ker.evaluate(val_dataloader, verbose=0))
     # steps_per_epoch / validation_steps on a loader, as in the tf.data section
-    h = lam.fit(train_dataloader, epochs=2, steps_per_epoch=3, validation_data=val_dataloader, validation_steps=1,
-                verbose=0)
-    h_k = ker.fit(train_dataloader, epochs=2, steps_per_epoch=3, validation_data=val_dataloader,
-                  validation_steps=1, verbose=0)
+    h = lam.fit(
+        train_dataloader, epochs=2, steps_per_epoch=3, validation_data=val_dataloader, validation_steps=1, verbose=0
+    )
+    h_k = ker.fit(
+        train_dataloader, epochs=2, steps_per_epoch=3, validation_data=val_dataloader, validation_steps=1, verbose=0
+    )
     _assert_history_equal(h, h_k)
     shuffled = torch.utils.data.DataLoader(_TorchDataset(X_TRAIN, Y_TRAIN), batch_size=32, shuffle=True)
     h = get_compiled_model(lamina).fit(shuffled, epochs=3, verbose=0)
@@ -533,11 +539,18 @@ def test_torch_dataloader_matches_keras():
 
 # ---------------------------------------------------------------------------------------------- class / sample weights
 CLASS_WEIGHT = {
-    0: 1.0, 1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0,
+    0: 1.0,
+    1: 1.0,
+    2: 1.0,
+    3: 1.0,
+    4: 1.0,
     # Set weight "2" for class "5",
     # making this class 2x more important
     5: 2.0,
-    6: 1.0, 7: 1.0, 8: 1.0, 9: 1.0,
+    6: 1.0,
+    7: 1.0,
+    8: 1.0,
+    9: 1.0,
 }
 
 
@@ -618,9 +631,7 @@ def _img_ts_model(keras):
     score_output = layers.Dense(1, name="score_output")(x)
     class_output = layers.Dense(5, name="class_output")(x)
 
-    model = keras.Model(
-        inputs=[image_input, timeseries_input], outputs=[score_output, class_output]
-    )
+    model = keras.Model(inputs=[image_input, timeseries_input], outputs=[score_output, class_output])
     return model
 
 
@@ -696,10 +707,16 @@ def test_multi_output_compile_variants_match_keras(config):
     x_dict = {"img_input": IMG, "ts_input": TS}
     y_dict = {"score_output": SCORE, "class_output": CLASS}
     _assert_history_equal(lam.fit(x_dict, y_dict, **kw), ker.fit(x_dict, y_dict, **kw), atol=MULTI_ATOL)
-    _assert_logs_equal(lam.evaluate(x_dict, y_dict, verbose=0, return_dict=True),
-                       ker.evaluate(x_dict, y_dict, verbose=0, return_dict=True), atol=MULTI_ATOL)
-    _assert_logs_equal(lam.evaluate([IMG, TS], [SCORE, CLASS], verbose=0),
-                       ker.evaluate([IMG, TS], [SCORE, CLASS], verbose=0), atol=MULTI_ATOL)
+    _assert_logs_equal(
+        lam.evaluate(x_dict, y_dict, verbose=0, return_dict=True),
+        ker.evaluate(x_dict, y_dict, verbose=0, return_dict=True),
+        atol=MULTI_ATOL,
+    )
+    _assert_logs_equal(
+        lam.evaluate([IMG, TS], [SCORE, CLASS], verbose=0),
+        ker.evaluate([IMG, TS], [SCORE, CLASS], verbose=0),
+        atol=MULTI_ATOL,
+    )
     preds = lam.predict([IMG, TS], verbose=0)
     assert isinstance(preds, list) and [p.shape for p in preds] == [(48, 1), (48, 5)]
     for p_l, p_k in zip(preds, ker.predict([IMG, TS], verbose=0)):
@@ -715,8 +732,9 @@ def test_multi_output_without_loss_for_one_output_matches_keras(version):
             model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss=[None, keras.losses.CategoricalCrossentropy()])
         else:
             # Or dict loss version
-            model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
-                          loss={"class_output": keras.losses.CategoricalCrossentropy()})
+            model.compile(
+                optimizer=keras.optimizers.RMSprop(1e-3), loss={"class_output": keras.losses.CategoricalCrossentropy()}
+            )
         return model
 
     # Keras 3.15 compiles the dict version but cannot fit it ("Expected keys ['score_output', 'class_output'] in
@@ -725,7 +743,8 @@ def test_multi_output_without_loss_for_one_output_matches_keras(version):
     kw = dict(batch_size=16, epochs=2, shuffle=False, verbose=0)
     h_ker = ker.fit([IMG, TS], [SCORE, CLASS], **kw)
     for y in ([SCORE, CLASS], {"score_output": SCORE, "class_output": CLASS}) + (
-            ({"class_output": CLASS},) if version == "dict" else ()):
+        ({"class_output": CLASS},) if version == "dict" else ()
+    ):
         model = build(lamina)
         model.set_weights(lam.get_weights())
         h_lam = model.fit([IMG, TS], y, **kw)
@@ -779,8 +798,9 @@ def _ticket_model(keras, dict_outputs=True):
     priority_pred = layers.Dense(1, name="priority")(x)
     # Stick a department classifier on top of the features
     department_pred = layers.Dense(NUM_DEPARTMENTS, name="department")(x)
-    outputs = {"priority": priority_pred, "department": department_pred} if dict_outputs else [
-        priority_pred, department_pred]
+    outputs = (
+        {"priority": priority_pred, "department": department_pred} if dict_outputs else [priority_pred, department_pred]
+    )
     return keras.Model(inputs=[title_input, body_input, tags_input], outputs=outputs)
 
 
@@ -857,8 +877,18 @@ def test_early_stopping_matches_keras(capsys):
                 verbose=1,
             )
         ]
-        histories.append(model.fit(X_TRAIN, Y_TRAIN, epochs=20, batch_size=64, callbacks=callbacks,
-                                   validation_split=0.2, shuffle=False, verbose=0))
+        histories.append(
+            model.fit(
+                X_TRAIN,
+                Y_TRAIN,
+                epochs=20,
+                batch_size=64,
+                callbacks=callbacks,
+                validation_split=0.2,
+                shuffle=False,
+                verbose=0,
+            )
+        )
         assert histories[-1].model is model
     _assert_history_equal(*histories)
     stopped = len(histories[0].epoch)
@@ -904,13 +934,15 @@ def test_batch_logs_are_sorted_python_floats_like_keras():
 
     def build(keras):
         model = get_uncompiled_model(keras)
-        model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                      metrics=[categorical_true_positives_for(keras)(), "sparse_categorical_accuracy"])
+        model.compile(
+            optimizer="rmsprop",
+            loss="sparse_categorical_crossentropy",
+            metrics=[categorical_true_positives_for(keras)(), "sparse_categorical_accuracy"],
+        )
         return model
 
     model = build(lamina)
-    model.fit(X_TRAIN, Y_TRAIN, epochs=1, batch_size=64, validation_data=(X_VAL, Y_VAL), callbacks=[Peek()],
-              verbose=0)
+    model.fit(X_TRAIN, Y_TRAIN, epochs=1, batch_size=64, validation_data=(X_VAL, Y_VAL), callbacks=[Peek()], verbose=0)
     assert list(seen["train"]) == ["categorical_true_positives", "loss", "sparse_categorical_accuracy"]
     assert list(seen["test"]) == list(seen["train"])
     assert list(seen["epoch"]) == sorted(seen["epoch"]) and len(seen["epoch"]) == 6
@@ -937,8 +969,16 @@ def test_model_checkpoint_save_best_only_matches_keras(tmp_path, capsys):
                 verbose=1,
             )
         ]
-        model.fit(X_TRAIN, Y_TRAIN, epochs=3, batch_size=64, callbacks=callbacks, validation_split=0.2,
-                  shuffle=False, verbose=0)
+        model.fit(
+            X_TRAIN,
+            Y_TRAIN,
+            epochs=3,
+            batch_size=64,
+            callbacks=callbacks,
+            validation_split=0.2,
+            shuffle=False,
+            verbose=0,
+        )
         files[name] = sorted(os.listdir(folder))
     assert files["lamina"] == files["keras"]
     assert "mymodel_1.keras" in files["lamina"]
@@ -946,9 +986,12 @@ def test_model_checkpoint_save_best_only_matches_keras(tmp_path, capsys):
     assert "Epoch 1: val_loss improved from inf to" in out
     last = files["lamina"][-1]
     restored = lamina.models.load_model(str(tmp_path / "lamina" / last))
-    np.testing.assert_allclose(restored.predict(X_TEST, verbose=0),
-                               real_keras.models.load_model(str(tmp_path / "keras" / last)).predict(X_TEST, verbose=0),
-                               rtol=ATOL, atol=ATOL)
+    np.testing.assert_allclose(
+        restored.predict(X_TEST, verbose=0),
+        real_keras.models.load_model(str(tmp_path / "keras" / last)).predict(X_TEST, verbose=0),
+        rtol=ATOL,
+        atol=ATOL,
+    )
 
 
 def test_checkpoints_for_fault_tolerance(tmp_path):
@@ -977,7 +1020,7 @@ def test_checkpoints_for_fault_tolerance(tmp_path):
     names = os.listdir(checkpoint_dir)
     assert 1 <= len(names) <= 4 and all(n.startswith("model-loss=") and n.endswith(".keras") for n in names)
     for n in names:
-        float(n[len("model-loss="):-len(".keras")])  # the loss, formatted with 2 decimals
+        float(n[len("model-loss=") : -len(".keras")])  # the loss, formatted with 2 decimals
 
     restored, restored_from = make_or_restore_model(lamina)
     assert restored_from is not None
@@ -988,8 +1031,9 @@ def test_checkpoints_for_fault_tolerance(tmp_path):
     # Keras reads the same checkpoint.
     ker = real_keras.models.load_model(restored_from)
     lam_again = lamina.models.load_model(restored_from)
-    np.testing.assert_allclose(lam_again.predict(X_TEST, verbose=0), ker.predict(X_TEST, verbose=0),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        lam_again.predict(X_TEST, verbose=0), ker.predict(X_TEST, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 # ---------------------------------------------------------------------------------------------- learning rates
@@ -1001,8 +1045,9 @@ def test_schedule_passed_as_learning_rate_matches_keras():
         )
         optimizer = keras.optimizers.RMSprop(learning_rate=lr_schedule)
         model = get_uncompiled_model(keras)
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                      metrics=["sparse_categorical_accuracy"])
+        model.compile(
+            optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"]
+        )
         return model
 
     for decay_steps in (100000, 2):
@@ -1010,8 +1055,7 @@ def test_schedule_passed_as_learning_rate_matches_keras():
         kw = dict(epochs=2, batch_size=64, shuffle=False, verbose=0)
         _assert_history_equal(lam.fit(X_TRAIN, Y_TRAIN, **kw), ker.fit(X_TRAIN, Y_TRAIN, **kw), atol=1e-3)
         assert int(lam.optimizer.iterations.numpy()) == 8
-        np.testing.assert_allclose(float(lam.optimizer.learning_rate), float(ker.optimizer.learning_rate),
-                                   rtol=1e-6)
+        np.testing.assert_allclose(float(lam.optimizer.learning_rate), float(ker.optimizer.learning_rate), rtol=1e-6)
     assert float(lam.optimizer.learning_rate) == pytest.approx(0.1 * 0.96**4)
 
 
@@ -1026,8 +1070,18 @@ def test_reduce_lr_on_plateau_and_learning_rate_scheduler_match_keras():
             keras.callbacks.LearningRateScheduler(schedule),
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=0, min_delta=10.0),
         ]
-        histories.append(model.fit(X_TRAIN, Y_TRAIN, epochs=3, batch_size=64, validation_data=(X_VAL, Y_VAL),
-                                   callbacks=callbacks, shuffle=False, verbose=0))
+        histories.append(
+            model.fit(
+                X_TRAIN,
+                Y_TRAIN,
+                epochs=3,
+                batch_size=64,
+                validation_data=(X_VAL, Y_VAL),
+                callbacks=callbacks,
+                shuffle=False,
+                verbose=0,
+            )
+        )
     _assert_history_equal(*histories)
     assert "learning_rate" in histories[0].history
     np.testing.assert_allclose(histories[0].history["learning_rate"], [1e-3, 5e-4, 1.25e-4], rtol=1e-6)

@@ -54,8 +54,9 @@ def standardize_padding(value: Any, allow_causal: bool = False) -> str:
     allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     padding = value.lower() if isinstance(value, str) else value
     if padding not in allowed:
-        raise ValueError(f"The `padding` argument must be one of {', '.join(map(repr, allowed))}. "
-                         f"Received: padding={value!r}")
+        raise ValueError(
+            f"The `padding` argument must be one of {', '.join(map(repr, allowed))}. Received: padding={value!r}"
+        )
     return padding
 
 
@@ -88,8 +89,9 @@ def same_padding(length: int, kernel: int, stride: int, dilation: int = 1) -> tu
     return total // 2, total - total // 2
 
 
-def transpose_crops(length: int, kernel: int, stride: int, padding: str, output_padding: int | None,
-                    dilation: int = 1) -> tuple[int, int]:
+def transpose_crops(
+    length: int, kernel: int, stride: int, padding: str, output_padding: int | None, dilation: int = 1
+) -> tuple[int, int]:
     """``(crop_left, crop_right)`` to cut from torch's full transposed-conv output (negative: zero-pad).
 
     Torch's full output has ``(length - 1) * stride + effective_kernel`` steps; Keras's padding
@@ -109,8 +111,9 @@ def transpose_crops(length: int, kernel: int, stride: int, padding: str, output_
     return effective - 1 - left, effective - 1 - right
 
 
-def transpose_output_length(length: int | None, kernel: int, stride: int, padding: str, output_padding: int | None,
-                            dilation: int = 1) -> int | None:
+def transpose_output_length(
+    length: int | None, kernel: int, stride: int, padding: str, output_padding: int | None, dilation: int = 1
+) -> int | None:
     """Spatial output size of a transposed convolution (Keras's formula)."""
     if length is None:
         return None
@@ -147,9 +150,13 @@ def pad_spatial(x: torch.Tensor, pads: list[tuple[int, int]], mode: str = "const
     return F.pad(x, flat, mode=mode)
 
 
-def same_padding_args(x: torch.Tensor, kernel_size: tuple[int, ...], strides: tuple[int, ...],
-                      dilation_rate: tuple[int, ...] | None = None,
-                      mode: str = "constant") -> tuple[torch.Tensor, tuple[int, ...] | int]:
+def same_padding_args(
+    x: torch.Tensor,
+    kernel_size: tuple[int, ...],
+    strides: tuple[int, ...],
+    dilation_rate: tuple[int, ...] | None = None,
+    mode: str = "constant",
+) -> tuple[torch.Tensor, tuple[int, ...] | int]:
     """For a channels-first ``x``: ``(x, symmetric padding)`` when "same" is symmetric, else ``(padded x, 0)``."""
     dilation_rate = dilation_rate or (1,) * len(kernel_size)
     pads = [same_padding(n, k, s, d) for n, k, s, d in zip(x.shape[2:], kernel_size, strides, dilation_rate)]
@@ -180,4 +187,3 @@ def conv_output(fn: Callable[..., torch.Tensor], y: torch.Tensor, from_torch_lay
     if fn is activations.relu:
         return from_torch_layout(torch.relu_(y))
     return apply_activation(fn, from_torch_layout(y))
-

@@ -40,11 +40,23 @@ class ConvLayerBase(Layer):
     Subclasses set their own kernel arguments and implement ``build`` / ``call``.
     """
 
-    def __init__(self, rank: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
-                 use_bias: bool = True, bias_initializer: Any = "zeros", bias_regularizer: Any = None,
-                 bias_constraint: Any = None, activity_regularizer: Any = None, allow_causal: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        rank: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        bias_initializer: Any = "zeros",
+        bias_regularizer: Any = None,
+        bias_constraint: Any = None,
+        activity_regularizer: Any = None,
+        allow_causal: bool = False,
+        **kwargs: Any,
+    ) -> None:
         kernel_size = standardize_tuple(kernel_size, rank, "kernel_size")
         strides = standardize_tuple(strides, rank, "strides")
         dilation_rate = standardize_tuple(dilation_rate, rank, "dilation_rate")
@@ -87,8 +99,9 @@ class ConvLayerBase(Layer):
             raise self._error(f"inputs of rank {self.rank + 2}", f"shape {shape} (rank {len(shape)})")
         channels = shape[self._channel_axis]
         if channels is None:
-            raise self._error("a defined channel dimension", f"input_shape={shape}",
-                              "Give the input a known number of channels.")
+            raise self._error(
+                "a defined channel dimension", f"input_shape={shape}", "Give the input a known number of channels."
+            )
         return int(channels)
 
     def _pin_input_spec(self, channels: int) -> None:
@@ -96,8 +109,13 @@ class ConvLayerBase(Layer):
 
     def _add_bias(self, size: int) -> None:
         if self.use_bias:
-            self.bias = self.add_weight(name="bias", shape=(size,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                name="bias",
+                shape=(size,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
 
@@ -113,15 +131,18 @@ class ConvLayerBase(Layer):
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
             raise self._error(f"inputs of rank {self.rank + 2}", f"shape {shape} (rank {len(shape)})")
-        spatial = tuple(conv_output_length(n, k, s, self.padding, d) for n, k, s, d in
-                        zip(self._spatial(shape), self.kernel_size, self.strides, self.dilation_rate))
+        spatial = tuple(
+            conv_output_length(n, k, s, self.padding, d)
+            for n, k, s, d in zip(self._spatial(shape), self.kernel_size, self.strides, self.dilation_rate)
+        )
         if any(n is not None and n <= 0 for n in spatial):
             raise self._error(
                 "inputs at least as large as its (dilated) kernel",
                 f"shape {shape} with kernel_size={self.kernel_size}, strides={self.strides}, "
                 f"dilation_rate={self.dilation_rate}, padding={self.padding!r}, so the computed output size "
                 "would be zero or negative",
-                'Use larger inputs, a smaller kernel, or padding="same".')
+                'Use larger inputs, a smaller kernel, or padding="same".',
+            )
         return self._assemble(shape, spatial, channels)
 
     def _to_torch_layout(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -142,15 +163,22 @@ class ConvLayerBase(Layer):
         return x, 0
 
     def _spatial_config(self) -> dict[str, Any]:
-        return {"kernel_size": self.kernel_size, "strides": self.strides, "padding": self.padding,
-                "data_format": self.data_format, "dilation_rate": self.dilation_rate}
+        return {
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+        }
 
     def _tail_config(self) -> dict[str, Any]:
         return {"activation": activations.serialize(self.activation), "use_bias": self.use_bias}
 
     def extra_repr(self) -> str:
-        return (f"name={self.name!r}, kernel_size={self.kernel_size}, strides={self.strides}, "
-                f"padding={self.padding!r}, data_format={self.data_format!r}")
+        return (
+            f"name={self.name!r}, kernel_size={self.kernel_size}, strides={self.strides}, "
+            f"padding={self.padding!r}, data_format={self.data_format!r}"
+        )
 
 
 class BaseConv(ConvLayerBase):
@@ -169,11 +197,27 @@ class BaseConv(ConvLayerBase):
         activation / use_bias / *_initializer / *_regularizer / *_constraint: as in Keras.
     """
 
-    def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: Any = 1, groups: int = 1, activation: Any = None,
-                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        rank: int,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         for key in ("lora_rank", "lora_alpha"):
             if kwargs.pop(key, None) is not None:
                 raise ValueError(f"{type(self).__name__}: `{key}` is not supported by Lamina.")
@@ -189,11 +233,22 @@ class BaseConv(ConvLayerBase):
                 "The number of filters must be evenly divisible by the number of groups. "
                 f"Received: groups={groups}, filters={filters}."
             )
-        super().__init__(rank, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-                         bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
-                         bias_constraint=bias_constraint, activity_regularizer=activity_regularizer,
-                         allow_causal=rank == 1, **kwargs)
+        super().__init__(
+            rank,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            bias_initializer=bias_initializer,
+            bias_regularizer=bias_regularizer,
+            bias_constraint=bias_constraint,
+            activity_regularizer=activity_regularizer,
+            allow_causal=rank == 1,
+            **kwargs,
+        )
         self._check_strides_with_dilation()
         self.filters = filters
         self.groups = groups
@@ -210,9 +265,13 @@ class BaseConv(ConvLayerBase):
                 f"(full input shape is {tuple(input_shape)})."
             )
         self.compute_output_shape(input_shape)  # raises if the output would be empty
-        self.kernel = self.add_weight(name="kernel", shape=(*self.kernel_size, channels // self.groups, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(*self.kernel_size, channels // self.groups, self.filters),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         self._add_bias(self.filters)
         self._pin_input_spec(channels)
         self.built = True
@@ -221,8 +280,9 @@ class BaseConv(ConvLayerBase):
         x, padding = self._pad_for(self._to_torch_layout(inputs), self.kernel_size)
         # kernel (*k, in/groups, filters) -> (filters, in/groups, *k), a view
         kernel = torch_kernel(cast_like(self.kernel, x), self.rank)
-        y = CONV_FNS[self.rank](x, kernel, cast_like(self.bias, x), self.strides, padding, self.dilation_rate,
-                                self.groups)
+        y = CONV_FNS[self.rank](
+            x, kernel, cast_like(self.bias, x), self.strides, padding, self.dilation_rate, self.groups
+        )
         return conv_output(self.activation, y, self._from_torch_layout)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
@@ -230,15 +290,21 @@ class BaseConv(ConvLayerBase):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"filters": self.filters, **self._spatial_config(), "groups": self.groups,
-                       **self._tail_config(),
-                       "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "kernel_regularizer": serialize_or_none(self.kernel_regularizer, regularizers),
-                       "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
-                       "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
-                       "kernel_constraint": serialize_or_none(self.kernel_constraint, constraints),
-                       "bias_constraint": serialize_or_none(self.bias_constraint, constraints)})
+        config.update(
+            {
+                "filters": self.filters,
+                **self._spatial_config(),
+                "groups": self.groups,
+                **self._tail_config(),
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": serialize_or_none(self.kernel_regularizer, regularizers),
+                "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
+                "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
+                "kernel_constraint": serialize_or_none(self.kernel_constraint, constraints),
+                "bias_constraint": serialize_or_none(self.bias_constraint, constraints),
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -268,14 +334,46 @@ class Conv1D(BaseConv):
         torch.Size([3, 3, 4])
     """
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: Any = 1, groups: int = 1, activation: Any = None,
-                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(1, filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            1,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            groups,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class Conv2D(BaseConv):
@@ -301,15 +399,46 @@ class Conv2D(BaseConv):
         2432
     """
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: Any = (1, 1), groups: int = 1,
-                 activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(2, filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = (1, 1),
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            groups,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class Conv3D(BaseConv):
@@ -332,15 +461,46 @@ class Conv3D(BaseConv):
         torch.Size([1, 4, 4, 4, 2])
     """
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1, 1), padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: Any = (1, 1, 1), groups: int = 1,
-                 activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(3, filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
-                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = (1, 1, 1),
+        groups: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            3,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            groups,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 Convolution1D = Conv1D

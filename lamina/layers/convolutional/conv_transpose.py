@@ -45,21 +45,47 @@ class BaseConvTranspose(ConvLayerBase):
         constraints: as in :class:`BaseConv`.
     """
 
-    def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 output_padding: Any = None, data_format: str | None = None, dilation_rate: Any = 1,
-                 activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        rank: int,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        output_padding: Any = None,
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
             raise ValueError(
                 "Invalid value for argument `filters`. Expected a strictly positive value. "
                 f"Received: filters={filters!r}"
             )
-        super().__init__(rank, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-                         bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
-                         bias_constraint=bias_constraint, activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(
+            rank,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            bias_initializer=bias_initializer,
+            bias_regularizer=bias_regularizer,
+            bias_constraint=bias_constraint,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self._check_strides_with_dilation()
         if output_padding is not None:
             output_padding = standardize_tuple(output_padding, rank, "output_padding", allow_zero=True)
@@ -78,9 +104,13 @@ class BaseConvTranspose(ConvLayerBase):
 
     def build(self, input_shape: tuple) -> None:
         channels = self._input_channels(input_shape)
-        self.kernel = self.add_weight(name="kernel", shape=(*self.kernel_size, self.filters, channels),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(*self.kernel_size, self.filters, channels),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
         self._add_bias(self.filters)
         self._pin_input_spec(channels)
         self.built = True
@@ -90,8 +120,12 @@ class BaseConvTranspose(ConvLayerBase):
 
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         x = self._to_torch_layout(inputs)
-        crops = [transpose_crops(n, k, s, self.padding, op, d) for n, k, s, op, d in
-                 zip(x.shape[2:], self.kernel_size, self.strides, self._output_paddings(), self.dilation_rate)]
+        crops = [
+            transpose_crops(n, k, s, self.padding, op, d)
+            for n, k, s, op, d in zip(
+                x.shape[2:], self.kernel_size, self.strides, self._output_paddings(), self.dilation_rate
+            )
+        ]
         # torch crops `pad` steps off both ends and can add `out_pad` (< max(stride, dilation)) at the end;
         # whatever Keras's window needs beyond that is sliced (a view) or zero-padded afterwards.
         pads, out_pads, rest = [], [], []
@@ -108,11 +142,24 @@ class BaseConvTranspose(ConvLayerBase):
         bias = cast_like(self.bias, x)
         # kernel (*k, filters, in) -> (in, filters, *k), a view
         kernel = torch_kernel(cast_like(self.kernel, x), self.rank)
-        y = CONV_TRANSPOSE_FNS[self.rank](x, kernel, None if needs_zero_pad else bias, self.strides, tuple(pads),
-                                          tuple(out_pads), 1, self.dilation_rate)
+        y = CONV_TRANSPOSE_FNS[self.rank](
+            x,
+            kernel,
+            None if needs_zero_pad else bias,
+            self.strides,
+            tuple(pads),
+            tuple(out_pads),
+            1,
+            self.dilation_rate,
+        )
         if any(left > 0 or right > 0 for left, right in rest):
-            y = y[(slice(None), slice(None), *(slice(max(left, 0), y.shape[2 + i] - max(right, 0))
-                                               for i, (left, right) in enumerate(rest)))]
+            y = y[
+                (
+                    slice(None),
+                    slice(None),
+                    *(slice(max(left, 0), y.shape[2 + i] - max(right, 0)) for i, (left, right) in enumerate(rest)),
+                )
+            ]
         if needs_zero_pad:
             y = pad_spatial(y, [(0, max(-right, 0)) for _, right in rest])
             if bias is not None:
@@ -121,25 +168,36 @@ class BaseConvTranspose(ConvLayerBase):
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         self._input_channels(input_shape)
-        spatial = tuple(transpose_output_length(n, k, s, self.padding, op, d) for n, k, s, op, d in
-                        zip(self._spatial(input_shape), self.kernel_size, self.strides, self._output_paddings(),
-                            self.dilation_rate))
+        spatial = tuple(
+            transpose_output_length(n, k, s, self.padding, op, d)
+            for n, k, s, op, d in zip(
+                self._spatial(input_shape), self.kernel_size, self.strides, self._output_paddings(), self.dilation_rate
+            )
+        )
         return self._assemble(input_shape, spatial, self.filters)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         spatial = self._spatial_config()
-        config.update({"filters": self.filters, "kernel_size": spatial["kernel_size"], "strides": spatial["strides"],
-                       "padding": self.padding, "output_padding": self.output_padding,
-                       "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-                       **self._tail_config(),
-                       "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "kernel_regularizer": serialize_or_none(self.kernel_regularizer, regularizers),
-                       "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
-                       "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
-                       "kernel_constraint": serialize_or_none(self.kernel_constraint, constraints),
-                       "bias_constraint": serialize_or_none(self.bias_constraint, constraints)})
+        config.update(
+            {
+                "filters": self.filters,
+                "kernel_size": spatial["kernel_size"],
+                "strides": spatial["strides"],
+                "padding": self.padding,
+                "output_padding": self.output_padding,
+                "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                **self._tail_config(),
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": serialize_or_none(self.kernel_regularizer, regularizers),
+                "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
+                "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
+                "kernel_constraint": serialize_or_none(self.kernel_constraint, constraints),
+                "bias_constraint": serialize_or_none(self.bias_constraint, constraints),
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -169,15 +227,46 @@ class Conv1DTranspose(BaseConvTranspose):
         torch.Size([3, 4, 3])
     """
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 output_padding: Any = None, data_format: str | None = None, dilation_rate: Any = 1,
-                 activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(1, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        output_padding: Any = None,
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            1,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            output_padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class Conv2DTranspose(BaseConvTranspose):
@@ -200,15 +289,46 @@ class Conv2DTranspose(BaseConvTranspose):
         torch.Size([1, 9, 9, 2])
     """
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
-                 output_padding: Any = None, data_format: str | None = None, dilation_rate: Any = (1, 1),
-                 activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(2, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1),
+        padding: str = "valid",
+        output_padding: Any = None,
+        data_format: str | None = None,
+        dilation_rate: Any = (1, 1),
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            2,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            output_padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class Conv3DTranspose(BaseConvTranspose):
@@ -231,15 +351,46 @@ class Conv3DTranspose(BaseConvTranspose):
         torch.Size([1, 4, 4, 4, 2])
     """
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1, 1), padding: str = "valid",
-                 data_format: str | None = None, output_padding: Any = None, dilation_rate: Any = (1, 1, 1),
-                 activation: Any = None, use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
-                 **kwargs: Any) -> None:
-        super().__init__(3, filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        output_padding: Any = None,
+        dilation_rate: Any = (1, 1, 1),
+        activation: Any = None,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            3,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            output_padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 Convolution1DTranspose = Conv1DTranspose

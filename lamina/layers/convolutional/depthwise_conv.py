@@ -44,16 +44,42 @@ class BaseDepthwiseConv(ConvLayerBase):
             (``(in_channels * depth_multiplier,)``).
     """
 
-    def __init__(self, rank: int, depth_multiplier: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
-                 use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 depthwise_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 depthwise_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        rank: int,
+        depth_multiplier: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        depthwise_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        depthwise_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         check_positive_int(depth_multiplier, "depth_multiplier")
-        super().__init__(rank, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-                         bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
-                         bias_constraint=bias_constraint, activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(
+            rank,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            bias_initializer=bias_initializer,
+            bias_regularizer=bias_regularizer,
+            bias_constraint=bias_constraint,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
@@ -62,9 +88,13 @@ class BaseDepthwiseConv(ConvLayerBase):
     def build(self, input_shape: tuple) -> None:
         channels = self._input_channels(input_shape)
         self.compute_output_shape(input_shape)  # raises if the output would be empty
-        self.kernel = self.add_weight(name="kernel", shape=(*self.kernel_size, channels, self.depth_multiplier),
-                                      initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-                                      constraint=self.depthwise_constraint)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(*self.kernel_size, channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+        )
         self._add_bias(channels * self.depth_multiplier)
         self._pin_input_spec(channels)
         self.built = True
@@ -72,8 +102,9 @@ class BaseDepthwiseConv(ConvLayerBase):
     def call(self, inputs: torch.Tensor) -> torch.Tensor:
         x, padding = self._pad_for(self._to_torch_layout(inputs), self.kernel_size)
         kernel = depthwise_torch_kernel(cast_like(self.kernel, x), self.rank)
-        y = CONV_FNS[self.rank](x, kernel, cast_like(self.bias, x), self.strides, padding, self.dilation_rate,
-                                x.shape[1])
+        y = CONV_FNS[self.rank](
+            x, kernel, cast_like(self.bias, x), self.strides, padding, self.dilation_rate, x.shape[1]
+        )
         return conv_output(self.activation, y, self._from_torch_layout)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
@@ -82,14 +113,20 @@ class BaseDepthwiseConv(ConvLayerBase):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"depth_multiplier": self.depth_multiplier, **self._spatial_config(), **self._tail_config(),
-                       "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "depthwise_regularizer": serialize_or_none(self.depthwise_regularizer, regularizers),
-                       "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
-                       "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
-                       "depthwise_constraint": serialize_or_none(self.depthwise_constraint, constraints),
-                       "bias_constraint": serialize_or_none(self.bias_constraint, constraints)})
+        config.update(
+            {
+                "depth_multiplier": self.depth_multiplier,
+                **self._spatial_config(),
+                **self._tail_config(),
+                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "depthwise_regularizer": serialize_or_none(self.depthwise_regularizer, regularizers),
+                "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
+                "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
+                "depthwise_constraint": serialize_or_none(self.depthwise_constraint, constraints),
+                "bias_constraint": serialize_or_none(self.bias_constraint, constraints),
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -119,14 +156,44 @@ class DepthwiseConv1D(BaseDepthwiseConv):
         torch.Size([3, 4, 2])
     """
 
-    def __init__(self, kernel_size: Any, strides: Any = 1, padding: str = "valid", depth_multiplier: int = 1,
-                 data_format: str | None = None, dilation_rate: Any = 1, activation: Any = None,
-                 use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 depthwise_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 depthwise_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(1, depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        depth_multiplier: int = 1,
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        depthwise_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        depthwise_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            1,
+            depth_multiplier,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class DepthwiseConv2D(BaseDepthwiseConv):
@@ -149,11 +216,41 @@ class DepthwiseConv2D(BaseDepthwiseConv):
         torch.Size([1, 5, 5, 4])
     """
 
-    def __init__(self, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid", depth_multiplier: int = 1,
-                 data_format: str | None = None, dilation_rate: Any = (1, 1), activation: Any = None,
-                 use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 depthwise_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 depthwise_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(2, depth_multiplier, kernel_size, strides, padding, data_format, dilation_rate, activation,
-                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        kernel_size: Any,
+        strides: Any = (1, 1),
+        padding: str = "valid",
+        depth_multiplier: int = 1,
+        data_format: str | None = None,
+        dilation_rate: Any = (1, 1),
+        activation: Any = None,
+        use_bias: bool = True,
+        depthwise_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        depthwise_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            2,
+            depth_multiplier,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )

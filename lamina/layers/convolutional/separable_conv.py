@@ -36,19 +36,47 @@ class BaseSeparableConv(ConvLayerBase):
         depthwise_* / pointwise_* / bias_*: initializer, regularizer and constraint of each weight.
     """
 
-    def __init__(self, rank: int, depth_multiplier: int, filters: int, kernel_size: Any, strides: Any = 1,
-                 padding: str = "valid", data_format: str | None = None, dilation_rate: Any = 1,
-                 activation: Any = None, use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform",
-                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, depthwise_constraint: Any = None, pointwise_constraint: Any = None,
-                 bias_constraint: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        rank: int,
+        depth_multiplier: int,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        depthwise_initializer: Any = "glorot_uniform",
+        pointwise_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        depthwise_regularizer: Any = None,
+        pointwise_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        pointwise_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
         check_positive_int(depth_multiplier, "depth_multiplier")
         check_positive_int(filters, "filters")
-        super().__init__(rank, kernel_size, strides=strides, padding=padding, data_format=data_format,
-                         dilation_rate=dilation_rate, activation=activation, use_bias=use_bias,
-                         bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
-                         bias_constraint=bias_constraint, activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(
+            rank,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            bias_initializer=bias_initializer,
+            bias_regularizer=bias_regularizer,
+            bias_constraint=bias_constraint,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self.depth_multiplier = depth_multiplier
         self.filters = filters
         self.depthwise_initializer = initializers.get(depthwise_initializer)
@@ -62,13 +90,19 @@ class BaseSeparableConv(ConvLayerBase):
         channels = self._input_channels(input_shape)
         self.compute_output_shape(input_shape)  # raises if the output would be empty
         self.depthwise_kernel = self.add_weight(
-            name="depthwise_kernel", shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
+            name="depthwise_kernel",
+            shape=(*self.kernel_size, channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+        )
         self.pointwise_kernel = self.add_weight(
-            name="pointwise_kernel", shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint)
+            name="pointwise_kernel",
+            shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
+            initializer=self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
+        )
         self._add_bias(self.filters)
         self._pin_input_spec(channels)
         self.built = True
@@ -87,18 +121,24 @@ class BaseSeparableConv(ConvLayerBase):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update({"depth_multiplier": self.depth_multiplier, "filters": self.filters, **self._spatial_config(),
-                       **self._tail_config(),
-                       "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                       "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                       "bias_initializer": initializers.serialize(self.bias_initializer),
-                       "depthwise_regularizer": serialize_or_none(self.depthwise_regularizer, regularizers),
-                       "pointwise_regularizer": serialize_or_none(self.pointwise_regularizer, regularizers),
-                       "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
-                       "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
-                       "depthwise_constraint": serialize_or_none(self.depthwise_constraint, constraints),
-                       "pointwise_constraint": serialize_or_none(self.pointwise_constraint, constraints),
-                       "bias_constraint": serialize_or_none(self.bias_constraint, constraints)})
+        config.update(
+            {
+                "depth_multiplier": self.depth_multiplier,
+                "filters": self.filters,
+                **self._spatial_config(),
+                **self._tail_config(),
+                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "depthwise_regularizer": serialize_or_none(self.depthwise_regularizer, regularizers),
+                "pointwise_regularizer": serialize_or_none(self.pointwise_regularizer, regularizers),
+                "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
+                "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
+                "depthwise_constraint": serialize_or_none(self.depthwise_constraint, constraints),
+                "pointwise_constraint": serialize_or_none(self.pointwise_constraint, constraints),
+                "bias_constraint": serialize_or_none(self.bias_constraint, constraints),
+            }
+        )
         return config
 
     def extra_repr(self) -> str:
@@ -128,17 +168,52 @@ class SeparableConv1D(BaseSeparableConv):
         ['depthwise_kernel', 'pointwise_kernel', 'bias']
     """
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: Any = 1, depth_multiplier: int = 1,
-                 activation: Any = None, use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform",
-                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, depthwise_constraint: Any = None, pointwise_constraint: Any = None,
-                 bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(1, depth_multiplier, filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
-                         depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
-                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        depth_multiplier: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        depthwise_initializer: Any = "glorot_uniform",
+        pointwise_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        depthwise_regularizer: Any = None,
+        pointwise_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        pointwise_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            1,
+            depth_multiplier,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            pointwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            pointwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            pointwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 class SeparableConv2D(BaseSeparableConv):
@@ -161,17 +236,52 @@ class SeparableConv2D(BaseSeparableConv):
         torch.Size([1, 6, 6, 4])
     """
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
-                 data_format: str | None = None, dilation_rate: Any = (1, 1), depth_multiplier: int = 1,
-                 activation: Any = None, use_bias: bool = True, depthwise_initializer: Any = "glorot_uniform",
-                 pointwise_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 depthwise_regularizer: Any = None, pointwise_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, depthwise_constraint: Any = None, pointwise_constraint: Any = None,
-                 bias_constraint: Any = None, **kwargs: Any) -> None:
-        super().__init__(2, depth_multiplier, filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
-                         depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
-                         depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1),
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = (1, 1),
+        depth_multiplier: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        depthwise_initializer: Any = "glorot_uniform",
+        pointwise_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        depthwise_regularizer: Any = None,
+        pointwise_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        pointwise_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            2,
+            depth_multiplier,
+            filters,
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            depthwise_initializer,
+            pointwise_initializer,
+            bias_initializer,
+            depthwise_regularizer,
+            pointwise_regularizer,
+            bias_regularizer,
+            activity_regularizer,
+            depthwise_constraint,
+            pointwise_constraint,
+            bias_constraint,
+            **kwargs,
+        )
 
 
 SeparableConvolution1D = SeparableConv1D

@@ -50,18 +50,27 @@ class Bidirectional(Layer):
         ['bidirectional/forward_lstm/lstm_cell/kernel']
     """
 
-    def __init__(self, layer: Layer, merge_mode: str | None = "concat", weights: Any = None,
-                 backward_layer: Layer | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        layer: Layer,
+        merge_mode: str | None = "concat",
+        weights: Any = None,
+        backward_layer: Layer | None = None,
+        **kwargs: Any,
+    ) -> None:
         from lamina.saving.serialization import deserialize_keras_object, serialize_keras_object
 
         if not isinstance(layer, Layer):
-            raise ValueError("Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. "
-                             f"Received: {layer}")
+            raise ValueError(
+                f"Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. Received: {layer}"
+            )
         if backward_layer is not None and not isinstance(backward_layer, Layer):
             raise ValueError(f"`backward_layer` need to be a `keras.layers.Layer` instance. Received: {backward_layer}")
         if merge_mode not in _MERGE_MODES:
-            raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
-                             '{"sum", "mul", "ave", "concat", None}')
+            raise ValueError(
+                f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
+                '{"sum", "mul", "ave", "concat", None}'
+            )
         super().__init__(**kwargs)
         config = serialize_keras_object(layer)
         config["config"]["name"] = f"forward_{layer.name.removeprefix('forward_')}"
@@ -85,7 +94,7 @@ class Bidirectional(Layer):
         if weights:
             n = len(weights)
             self.forward_layer.__dict__["_initial_weights"] = list(weights[: n // 2])
-            self.backward_layer.__dict__["_initial_weights"] = list(weights[n // 2:])
+            self.backward_layer.__dict__["_initial_weights"] = list(weights[n // 2 :])
         self.stateful = layer.stateful
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
@@ -95,22 +104,27 @@ class Bidirectional(Layer):
     def _verify_layer_config(self) -> None:
         fwd, bwd = self.forward_layer, self.backward_layer
         if fwd.go_backwards == bwd.go_backwards:
-            raise ValueError("Forward layer and backward layer should have different `go_backwards` value. Received: "
-                             f"forward_layer.go_backwards {fwd.go_backwards}, "
-                             f"backward_layer.go_backwards={bwd.go_backwards}")
+            raise ValueError(
+                "Forward layer and backward layer should have different `go_backwards` value. Received: "
+                f"forward_layer.go_backwards {fwd.go_backwards}, "
+                f"backward_layer.go_backwards={bwd.go_backwards}"
+            )
         for a in ("stateful", "return_sequences", "return_state"):
             if getattr(fwd, a) != getattr(bwd, a):
-                raise ValueError(f'Forward layer and backward layer are expected to have the same value for attribute '
-                                 f'"{a}", got "{getattr(fwd, a)}" for forward layer and "{getattr(bwd, a)}" for '
-                                 "backward layer")
+                raise ValueError(
+                    f"Forward layer and backward layer are expected to have the same value for attribute "
+                    f'"{a}", got "{getattr(fwd, a)}" for forward layer and "{getattr(bwd, a)}" for '
+                    "backward layer"
+                )
 
     def build(self, sequences_shape: tuple, initial_state_shape: Any = None) -> None:
         build_child(self, self.forward_layer, sequences_shape)
         build_child(self, self.backward_layer, sequences_shape)
         self.built = True
 
-    def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None,
-             training: bool | None = None) -> Any:
+    def call(
+        self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool | None = None
+    ) -> Any:
         kwargs: dict[str, Any] = {}
         if self.forward_layer._call_has_training:
             kwargs["training"] = training

@@ -36,20 +36,46 @@ class GRUCell(BaseRNNCell):
 
     _gates = 3
 
-    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
-                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None, bias_regularizer: Any = None,
-                 kernel_constraint: Any = None, recurrent_constraint: Any = None, bias_constraint: Any = None,
-                 dropout: float = 0.0, recurrent_dropout: float = 0.0, reset_after: bool = True,
-                 seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        reset_after: bool = True,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         implementation = kwargs.pop("implementation", 2)
-        super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                         kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                         recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                         dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed, **kwargs)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **kwargs,
+        )
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = reset_after
         self.implementation = 1 if self.recurrent_dropout != 0.0 else implementation
@@ -65,8 +91,9 @@ class GRUCell(BaseRNNCell):
             return None
         return self.bias[0] if self.reset_after else self.bias
 
-    def _recurrent_step(self, xp: torch.Tensor, states: list[torch.Tensor],
-                        training: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def _recurrent_step(
+        self, xp: torch.Tensor, states: list[torch.Tensor], training: bool = False
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         h = states[0]
         u = self.units
         rk = self.recurrent_kernel
@@ -90,21 +117,22 @@ class GRUCell(BaseRNNCell):
             hh = act(x_h + r * r_h)
         else:
             if masks is None:
-                inner = h @ rk[:, :2 * u]
+                inner = h @ rk[:, : 2 * u]
                 r_z, r_r = inner[:, :u], inner[:, u:]
             else:
-                r_z, r_r = h_z @ rk[:, :u], h_r @ rk[:, u:2 * u]
+                r_z, r_r = h_z @ rk[:, :u], h_r @ rk[:, u : 2 * u]
             z = ra(x_z + r_z)
             r = ra(x_r + r_r)
-            hh = act(x_h + (r * h_h) @ rk[:, 2 * u:])
+            hh = act(x_h + (r * h_h) @ rk[:, 2 * u :])
         h = z * h + (1 - z) * hh
         return h, [h]
 
     def _can_fuse(self, sequences: torch.Tensor, training: bool) -> bool:
         return self.reset_after and self._fusable(sequences, training)
 
-    def _fused_sequence(self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool,
-                        training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def _fused_sequence(
+        self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool, training: bool
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         # PyTorch's GRU is the reset_after formulation with gates ordered (r, z, n): reorder Keras's (z, r, h).
         def reorder(w: torch.Tensor) -> torch.Tensor:
             z, r, h = w.chunk(3, dim=-1)
@@ -115,8 +143,17 @@ class GRUCell(BaseRNNCell):
         if self.bias is not None:
             params += [reorder(self.bias[0]), reorder(self.bias[1])]
         params = self._pack_params(params, x.device)
-        out, h = torch._VF.gru(x, states[0].unsqueeze(0).contiguous(), params, self.bias is not None, 1, 0.0,
-                               torch.is_grad_enabled(), False, True)
+        out, h = torch._VF.gru(
+            x,
+            states[0].unsqueeze(0).contiguous(),
+            params,
+            self.bias is not None,
+            1,
+            0.0,
+            torch.is_grad_enabled(),
+            False,
+            True,
+        )
         return out, [h[0]]
 
     def _cell_config(self) -> dict[str, Any]:
@@ -159,42 +196,102 @@ class GRU(CellRNN):
     _cell_class = GRUCell
     _cell_name = "gru_cell"
 
-    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
-                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0.0, recurrent_dropout: float = 0.0,
-                 seed: int | None = None, return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False, reset_after: bool = True,
-                 use_cudnn: Any = "auto", **kwargs: Any) -> None:
-        cell_kwargs = dict(units=units, activation=activation, recurrent_activation=recurrent_activation,
-                           use_bias=use_bias, kernel_initializer=kernel_initializer,
-                           recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                           kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                           bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                           recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                           dropout=dropout, recurrent_dropout=recurrent_dropout, reset_after=reset_after, seed=seed,
-                           implementation=kwargs.pop("implementation", 2))
-        super().__init__(cell_kwargs, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        reset_after: bool = True,
+        use_cudnn: Any = "auto",
+        **kwargs: Any,
+    ) -> None:
+        cell_kwargs = dict(
+            units=units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            reset_after=reset_after,
+            seed=seed,
+            implementation=kwargs.pop("implementation", 2),
+        )
+        super().__init__(
+            cell_kwargs,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         if use_cudnn not in ("auto", True, False):
-            raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
-                             f"False}}. Received: use_cudnn={use_cudnn}")
+            raise ValueError(
+                "Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
+                f"False}}. Received: use_cudnn={use_cudnn}"
+            )
         self.use_cudnn = use_cudnn
 
-    def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None,
-             training: bool = False) -> Any:
+    def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool = False) -> Any:
         return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
     def _layer_config(self) -> dict[str, Any]:
         cfg = self.cell._cell_config()
-        keys = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
-                "bias_regularizer")
+        keys = (
+            "units",
+            "activation",
+            "recurrent_activation",
+            "use_bias",
+            "kernel_initializer",
+            "recurrent_initializer",
+            "bias_initializer",
+            "kernel_regularizer",
+            "recurrent_regularizer",
+            "bias_regularizer",
+        )
         config = {k: cfg[k] for k in keys}
         config["activity_regularizer"] = self._activity_regularizer_config()
-        config.update({k: cfg[k] for k in ("kernel_constraint", "recurrent_constraint", "bias_constraint",
-                                           "dropout", "recurrent_dropout", "reset_after", "seed")})
+        config.update(
+            {
+                k: cfg[k]
+                for k in (
+                    "kernel_constraint",
+                    "recurrent_constraint",
+                    "bias_constraint",
+                    "dropout",
+                    "recurrent_dropout",
+                    "reset_after",
+                    "seed",
+                )
+            }
+        )
         return config

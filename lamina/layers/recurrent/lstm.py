@@ -43,20 +43,46 @@ class LSTMCell(BaseRNNCell):
 
     _gates = 4
 
-    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
-                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 unit_forget_bias: bool = True, kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0.0, recurrent_dropout: float = 0.0,
-                 seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        unit_forget_bias: bool = True,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         implementation = kwargs.pop("implementation", 2)
-        super().__init__(units, activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-                         kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-                         bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-                         recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-                         dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed, **kwargs)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            **kwargs,
+        )
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = unit_forget_bias
         self.implementation = 1 if self.recurrent_dropout != 0.0 else implementation
@@ -70,14 +96,18 @@ class LSTMCell(BaseRNNCell):
         init, units = self.bias_initializer, self.units
 
         def bias_initializer(shape: tuple, dtype: Any = None) -> torch.Tensor:
-            parts = [init((units,), dtype=dtype), initializers.get("ones")((units,), dtype=dtype),
-                     init((units * 2,), dtype=dtype)]
+            parts = [
+                init((units,), dtype=dtype),
+                initializers.get("ones")((units,), dtype=dtype),
+                init((units * 2,), dtype=dtype),
+            ]
             return torch.cat([torch.as_tensor(p) for p in parts])
 
         return bias_initializer
 
-    def _recurrent_step(self, xp: torch.Tensor, states: list[torch.Tensor],
-                        training: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def _recurrent_step(
+        self, xp: torch.Tensor, states: list[torch.Tensor], training: bool = False
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         h, c = states[0], states[1]
         masks = self._recurrent_masks(h, training)
         if masks is None:
@@ -94,8 +124,9 @@ class LSTMCell(BaseRNNCell):
     def _can_fuse(self, sequences: torch.Tensor, training: bool) -> bool:
         return self._fusable(sequences, training)
 
-    def _fused_sequence(self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool,
-                        training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def _fused_sequence(
+        self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool, training: bool
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         # PyTorch's LSTM uses the same gate order (i, f, c, o): only the kernels are transposed.
         x = self._fused_inputs(sequences, go_backwards, training)
         params = [self.kernel.t(), self.recurrent_kernel.t()]
@@ -103,8 +134,9 @@ class LSTMCell(BaseRNNCell):
             params += [self.bias, torch.zeros_like(self.bias)]
         params = self._pack_params(params, x.device)
         h0, c0 = (s.unsqueeze(0).contiguous() for s in states[:2])
-        out, h, c = torch._VF.lstm(x, (h0, c0), params, self.bias is not None, 1, 0.0, torch.is_grad_enabled(),
-                                   False, True)
+        out, h, c = torch._VF.lstm(
+            x, (h0, c0), params, self.bias is not None, 1, 0.0, torch.is_grad_enabled(), False, True
+        )
         return out, [h[0], c[0]]
 
     def _cell_config(self) -> dict[str, Any]:
@@ -148,42 +180,102 @@ class LSTM(CellRNN):
     _cell_class = LSTMCell
     _cell_name = "lstm_cell"
 
-    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
-                 use_bias: bool = True, kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 unit_forget_bias: bool = True, kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, activity_regularizer: Any = None, kernel_constraint: Any = None,
-                 recurrent_constraint: Any = None, bias_constraint: Any = None, dropout: float = 0.0,
-                 recurrent_dropout: float = 0.0, seed: int | None = None, return_sequences: bool = False,
-                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
-                 unroll: bool = False, use_cudnn: Any = "auto", **kwargs: Any) -> None:
-        cell_kwargs = dict(units=units, activation=activation, recurrent_activation=recurrent_activation,
-                           use_bias=use_bias, kernel_initializer=kernel_initializer,
-                           unit_forget_bias=unit_forget_bias, recurrent_initializer=recurrent_initializer,
-                           bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
-                           recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
-                           kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-                           bias_constraint=bias_constraint, dropout=dropout, recurrent_dropout=recurrent_dropout,
-                           seed=seed, implementation=kwargs.pop("implementation", 2))
-        super().__init__(cell_kwargs, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        unit_forget_bias: bool = True,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        use_cudnn: Any = "auto",
+        **kwargs: Any,
+    ) -> None:
+        cell_kwargs = dict(
+            units=units,
+            activation=activation,
+            recurrent_activation=recurrent_activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            unit_forget_bias=unit_forget_bias,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            implementation=kwargs.pop("implementation", 2),
+        )
+        super().__init__(
+            cell_kwargs,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         if use_cudnn not in ("auto", True, False):
-            raise ValueError("Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
-                             f"False}}. Received: use_cudnn={use_cudnn}")
+            raise ValueError(
+                "Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
+                f"False}}. Received: use_cudnn={use_cudnn}"
+            )
         self.use_cudnn = use_cudnn
 
-    def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None,
-             training: bool = False) -> Any:
+    def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool = False) -> Any:
         return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
     def _layer_config(self) -> dict[str, Any]:
         cfg = self.cell._cell_config()
-        keys = ("units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-                "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer",
-                "recurrent_regularizer", "bias_regularizer")
+        keys = (
+            "units",
+            "activation",
+            "recurrent_activation",
+            "use_bias",
+            "kernel_initializer",
+            "recurrent_initializer",
+            "bias_initializer",
+            "unit_forget_bias",
+            "kernel_regularizer",
+            "recurrent_regularizer",
+            "bias_regularizer",
+        )
         config = {k: cfg[k] for k in keys}
         config["activity_regularizer"] = self._activity_regularizer_config()
-        config.update({k: cfg[k] for k in ("kernel_constraint", "recurrent_constraint", "bias_constraint",
-                                           "dropout", "recurrent_dropout", "seed")})
+        config.update(
+            {
+                k: cfg[k]
+                for k in (
+                    "kernel_constraint",
+                    "recurrent_constraint",
+                    "bias_constraint",
+                    "dropout",
+                    "recurrent_dropout",
+                    "seed",
+                )
+            }
+        )
         return config

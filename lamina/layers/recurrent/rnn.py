@@ -56,8 +56,10 @@ def build_child(parent: Layer, child: Any, shape: Any) -> None:
 
 def validate_units(units: Any) -> int:
     if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-        raise ValueError("Received an invalid value for argument `units`, expected a positive integer, "
-                         f"got {units}. Received: units={units!r}")
+        raise ValueError(
+            "Received an invalid value for argument `units`, expected a positive integer, "
+            f"got {units}. Received: units={units!r}"
+        )
     return int(units)
 
 
@@ -121,12 +123,25 @@ class BaseRNNCell(Layer, DropoutRNNCell):
 
     _gates = 1
 
-    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform", recurrent_initializer: Any = "orthogonal",
-                 bias_initializer: Any = "zeros", kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0.0, recurrent_dropout: float = 0.0,
-                 seed: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         units = validate_units(units)
         super().__init__(**kwargs)
         self.units = units
@@ -159,18 +174,32 @@ class BaseRNNCell(Layer, DropoutRNNCell):
     def build(self, input_shape: tuple) -> None:
         input_dim = input_shape[-1]
         if input_dim is None:
-            raise self._error("a known last axis", f"input_shape={tuple(input_shape)}",
-                              "Give the input a defined feature size.")
+            raise self._error(
+                "a known last axis", f"input_shape={tuple(input_shape)}", "Give the input a defined feature size."
+            )
         n = self._gates * self.units
-        self.kernel = self.add_weight(shape=(input_dim, n), name="kernel", initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.recurrent_kernel = self.add_weight(shape=(self.units, n), name="recurrent_kernel",
-                                                initializer=self.recurrent_initializer,
-                                                regularizer=self.recurrent_regularizer,
-                                                constraint=self.recurrent_constraint)
+        self.kernel = self.add_weight(
+            shape=(input_dim, n),
+            name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, n),
+            name="recurrent_kernel",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
         if self.use_bias:
-            self.bias = self.add_weight(shape=self._bias_shape(), name="bias", initializer=self._bias_initializer(),
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+            self.bias = self.add_weight(
+                shape=self._bias_shape(),
+                name="bias",
+                initializer=self._bias_initializer(),
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
         else:
             self.bias = None
         self.built = True
@@ -207,8 +236,9 @@ class BaseRNNCell(Layer, DropoutRNNCell):
             return self._masks(self.get_recurrent_dropout_mask(h), h)
         return None
 
-    def _recurrent_step(self, xp: torch.Tensor, states: list[torch.Tensor],
-                        training: bool = False) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def _recurrent_step(
+        self, xp: torch.Tensor, states: list[torch.Tensor], training: bool = False
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         raise NotImplementedError
 
     def _can_fuse(self, sequences: torch.Tensor, training: bool) -> bool:
@@ -223,16 +253,22 @@ class BaseRNNCell(Layer, DropoutRNNCell):
 
     def _fusable(self, sequences: torch.Tensor, training: bool) -> bool:
         # in training, recurrent dropout or per-gate input masks need the step loop
-        dropout_ok = not training or (self.recurrent_dropout == 0 and (
-            self.dropout == 0 or getattr(self, "dropout_mask_count", None) is None))
-        return (self.activation is activations.tanh and getattr(self, "recurrent_activation", None)
-                is activations.sigmoid and dropout_ok and self.kernel is not None
-                and sequences.device.type != "meta"
-                and (sequences.dtype in (torch.float32, torch.float64) or sequences.is_cuda)
-                and self.kernel.dtype == sequences.dtype)
+        dropout_ok = not training or (
+            self.recurrent_dropout == 0 and (self.dropout == 0 or getattr(self, "dropout_mask_count", None) is None)
+        )
+        return (
+            self.activation is activations.tanh
+            and getattr(self, "recurrent_activation", None) is activations.sigmoid
+            and dropout_ok
+            and self.kernel is not None
+            and sequences.device.type != "meta"
+            and (sequences.dtype in (torch.float32, torch.float64) or sequences.is_cuda)
+            and self.kernel.dtype == sequences.dtype
+        )
 
-    def _fused_sequence(self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool,
-                        training: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def _fused_sequence(
+        self, sequences: torch.Tensor, states: list[torch.Tensor], go_backwards: bool, training: bool
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         raise NotImplementedError
 
     @staticmethod
@@ -244,7 +280,7 @@ class BaseRNNCell(Layer, DropoutRNNCell):
         flat = torch.cat([p.reshape(-1) for p in params])
         out, start = [], 0
         for p in params:
-            out.append(flat[start:start + p.numel()].view(p.shape))
+            out.append(flat[start : start + p.numel()].view(p.shape))
             start += p.numel()
         return out
 
@@ -326,9 +362,17 @@ class RNN(Layer):
         torch.Size([2, 3, 4])
     """
 
-    def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
-                 zero_output_for_mask: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        cell: Any,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        zero_output_for_mask: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if isinstance(cell, (list, tuple)):
             from lamina.layers.recurrent.stacked_rnn_cells import StackedRNNCells
 
@@ -336,8 +380,10 @@ class RNN(Layer):
         if "call" not in dir(cell):
             raise ValueError(f"Argument `cell` should have a `call` method. Received: cell={cell}")
         if "state_size" not in dir(cell):
-            raise ValueError("The RNN cell should have a `state_size` attribute (single integer or list of "
-                             f"integers, one integer per RNN state). Received: cell={cell}")
+            raise ValueError(
+                "The RNN cell should have a `state_size` attribute (single integer or list of "
+                f"integers, one integer per RNN state). Received: cell={cell}"
+            )
         super().__init__(**kwargs)
         self.zero_output_for_mask = zero_output_for_mask
         self.cell = cell
@@ -365,8 +411,11 @@ class RNN(Layer):
         n = len(shape)
         if (self._exact_rank is not None and n != self._exact_rank) or n < self._min_rank:
             want = self._exact_rank or f">= {self._min_rank}"
-            raise self._error(f"inputs of rank {want} (batch, timesteps, features)", f"shape {tuple(shape)} (rank {n})",
-                              "Recurrent layers need a time axis: reshape the data to (batch, timesteps, features).")
+            raise self._error(
+                f"inputs of rank {want} (batch, timesteps, features)",
+                f"shape {tuple(shape)} (rank {n})",
+                "Recurrent layers need a time axis: reshape the data to (batch, timesteps, features).",
+            )
 
     def build(self, sequences_shape: tuple, initial_state_shape: Any = None) -> None:
         self._check_rank(sequences_shape)
@@ -374,14 +423,15 @@ class RNN(Layer):
         build_child(self, self.cell, step_shape)
         if self.stateful:
             if sequences_shape[0] is None:
-                raise ValueError("When using `stateful=True` in a RNN, the batch size must be static. Found dynamic "
-                                 f"batch size: sequence.shape={tuple(sequences_shape)}")
+                raise ValueError(
+                    "When using `stateful=True` in a RNN, the batch size must be static. Found dynamic "
+                    f"batch size: sequence.shape={tuple(sequences_shape)}"
+                )
             self.states = self._zero_states(sequences_shape[0])
         self.built = True
 
     def _zero_states(self, batch_size: int) -> list[Any]:
-        return [torch.zeros_like(s) if isinstance(s, torch.Tensor) else s
-                for s in self.get_initial_state(batch_size)]
+        return [torch.zeros_like(s) if isinstance(s, torch.Tensor) else s for s in self.get_initial_state(batch_size)]
 
     # ------------------------------------------------------------------ states
     def get_initial_state(self, batch_size: int) -> list[Any]:
@@ -413,20 +463,28 @@ class RNN(Layer):
         if self.stateful and self.states is not None:
             expected = flatten(self.states)[0].shape[0]
             if batch != expected:
-                raise ValueError("If an RNN is stateful, the batch size of the input sequences must be the same as "
-                                 f"the batch size of the initial state. \n- Expected batch size: {expected}\n"
-                                 f"- Received batch size: {batch}")
+                raise ValueError(
+                    "If an RNN is stateful, the batch size of the input sequences must be the same as "
+                    f"the batch size of the initial state. \n- Expected batch size: {expected}\n"
+                    f"- Received batch size: {batch}"
+                )
         if not _is_nested(initial_state):
             initial_state = [initial_state]
         initial_state = list(initial_state)
         dtype = sequences.dtype if sequences.dtype.is_floating_point else backend.torch_dtype(self.compute_dtype)
-        leaves = [backend.convert_to_tensor(s, dtype=dtype, device=sequences.device)
-                  if not isinstance(s, torch.Tensor) or s.dtype != dtype or s.device != sequences.device else s
-                  for s in flatten(initial_state)]
+        leaves = [
+            backend.convert_to_tensor(s, dtype=dtype, device=sequences.device)
+            if not isinstance(s, torch.Tensor) or s.dtype != dtype or s.device != sequences.device
+            else s
+            for s in flatten(initial_state)
+        ]
         n_expected = len(flatten(self.state_size))
         if len(leaves) != n_expected:
-            raise self._error(f"{n_expected} initial state tensor(s)", f"{len(leaves)}",
-                              "Pass one tensor per state (e.g. [h, c] for an LSTM).")
+            raise self._error(
+                f"{n_expected} initial state tensor(s)",
+                f"{len(leaves)}",
+                "Pass one tensor per state (e.g. [h, c] for an LSTM).",
+            )
         return _pack_like(initial_state, leaves)
 
     def _cell_step_fn(self, sequences: torch.Tensor, training: bool) -> Any:
@@ -458,8 +516,9 @@ class RNN(Layer):
             for c in cell.cells:
                 self._reset_dropout(c)
 
-    def inner_loop(self, sequences: torch.Tensor, initial_state: list[Any], mask: torch.Tensor | None,
-                   training: bool = False) -> tuple[torch.Tensor, torch.Tensor, list[Any]]:
+    def inner_loop(
+        self, sequences: torch.Tensor, initial_state: list[Any], mask: torch.Tensor | None, training: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor, list[Any]]:
         """Runs the cell over time; returns ``(last_output, outputs, final_states)``."""
         steps = sequences.shape[1]
         if steps == 0:
@@ -494,8 +553,7 @@ class RNN(Layer):
         seq = torch.stack(outputs, dim=1) if self.return_sequences else out.unsqueeze(1)
         return out, seq, states
 
-    def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None,
-             training: bool = False) -> Any:
+    def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool = False) -> Any:
         if mask is not None and _is_nested(mask):
             mask = flatten(mask)[0]
         if mask is not None:
@@ -568,8 +626,10 @@ class RNN(Layer):
         return cls(cell, **config)
 
     def extra_repr(self) -> str:
-        return (f"name={self.name!r}, return_sequences={self.return_sequences}, return_state={self.return_state}, "
-                f"go_backwards={self.go_backwards}")
+        return (
+            f"name={self.name!r}, return_sequences={self.return_sequences}, return_state={self.return_state}, "
+            f"go_backwards={self.go_backwards}"
+        )
 
 
 def as_mask(mask: Any, device: torch.device) -> torch.Tensor:
@@ -592,14 +652,30 @@ class CellRNN(RNN):
     _cell_name = "cell"
     _exact_rank = 3
 
-    def __init__(self, cell_kwargs: dict[str, Any], return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
-                 activity_regularizer: Any = None, **kwargs: Any) -> None:
-        cell = self._cell_class(**cell_kwargs, dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
-                                name=self._cell_name)
-        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
-                         activity_regularizer=activity_regularizer, **kwargs)
+    def __init__(
+        self,
+        cell_kwargs: dict[str, Any],
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        activity_regularizer: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        cell = self._cell_class(
+            **cell_kwargs, dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True), name=self._cell_name
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self.input_spec = InputSpec(ndim=3)
 
     def __getattr__(self, name: str) -> Any:
@@ -625,9 +701,25 @@ class CellRNN(RNN):
         return cls(**config)
 
 
-_CELL_ATTRS = frozenset({
-    "units", "activation", "recurrent_activation", "use_bias", "unit_forget_bias", "kernel_initializer",
-    "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-    "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "reset_after",
-    "seed",
-})
+_CELL_ATTRS = frozenset(
+    {
+        "units",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "unit_forget_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "reset_after",
+        "seed",
+    }
+)

@@ -31,8 +31,9 @@ class StackedRNNCells(Layer):
             if "call" not in dir(cell):
                 raise ValueError(f"All cells must have a `call` method. Received cell without a `call` method: {cell}")
             if "state_size" not in dir(cell):
-                raise ValueError("All cells must have a `state_size` attribute. "
-                                 f"Received cell without a `state_size`: {cell}")
+                raise ValueError(
+                    f"All cells must have a `state_size` attribute. Received cell without a `state_size`: {cell}"
+                )
         self.cells = list(cells)
 
     @property
@@ -58,8 +59,9 @@ class StackedRNNCells(Layer):
             elif isinstance(cell.state_size, int):
                 states.append(torch.zeros((batch_size, cell.state_size), dtype=dtype, device=self._device()))
             else:
-                states.append([torch.zeros((batch_size, d), dtype=dtype, device=self._device())
-                               for d in cell.state_size])
+                states.append(
+                    [torch.zeros((batch_size, d), dtype=dtype, device=self._device()) for d in cell.state_size]
+                )
         return states
 
     def call(self, inputs: torch.Tensor, states: Any, training: bool = False, **kwargs: Any) -> tuple[Any, Any]:

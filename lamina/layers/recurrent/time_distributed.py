@@ -22,8 +22,10 @@ class Wrapper(Layer):
 
     def __init__(self, layer: Layer, **kwargs: Any) -> None:
         if not isinstance(layer, Layer):
-            raise ValueError(f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure wrapped "
-                             "layer is a valid Keras layer.")
+            raise ValueError(
+                f"Layer {layer} supplied to Wrapper isn't a supported layer type. Please ensure wrapped "
+                "layer is a valid Keras layer."
+            )
         super().__init__(**kwargs)
         self.layer = layer
 
@@ -76,15 +78,19 @@ class TimeDistributed(Wrapper):
 
     def __init__(self, layer: Layer, **kwargs: Any) -> None:
         if not isinstance(layer, Layer):
-            raise ValueError(f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. "
-                             f"Received: {layer}")
+            raise ValueError(
+                f"Please initialize `TimeDistributed` layer with a `keras.layers.Layer` instance. Received: {layer}"
+            )
         super().__init__(layer, **kwargs)
         self.supports_masking = True
 
     def _get_child_input_shape(self, input_shape: Any) -> tuple:
         if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3:
-            raise self._error("inputs of rank >= 3 (batch, time, ...)", f"shape {input_shape}",
-                              "`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions.")
+            raise self._error(
+                "inputs of rank >= 3 (batch, time, ...)",
+                f"shape {input_shape}",
+                "`TimeDistributed` Layer should be passed an `input_shape` with at least 3 dimensions.",
+            )
         return (input_shape[0], *tuple(input_shape[2:]))
 
     def build(self, input_shape: tuple) -> None:
@@ -101,14 +107,18 @@ class TimeDistributed(Wrapper):
         if mask is not None:
             mask = as_mask(mask, inputs.device)
             if mask.ndim < 2:
-                raise ValueError("The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
-                                 f"`(batch_size, timesteps)`), but it has {mask.ndim} dimension(s) with shape "
-                                 f"{tuple(mask.shape)}.")
+                raise ValueError(
+                    "The `mask` passed to the `TimeDistributed` layer must be at least 2D (e.g., "
+                    f"`(batch_size, timesteps)`), but it has {mask.ndim} dimension(s) with shape "
+                    f"{tuple(mask.shape)}."
+                )
             if mask.shape[0] != batch or mask.shape[1] != steps:
-                raise ValueError(f"The `mask` passed to the `TimeDistributed` layer has a shape {tuple(mask.shape)} "
-                                 f"that is incompatible with the input shape {tuple(inputs.shape)}. The first two "
-                                 "dimensions of the mask (batch size and timesteps) must match the input's first two "
-                                 f"dimensions. Expected mask shape prefix: ({batch}, {steps}).")
+                raise ValueError(
+                    f"The `mask` passed to the `TimeDistributed` layer has a shape {tuple(mask.shape)} "
+                    f"that is incompatible with the input shape {tuple(inputs.shape)}. The first two "
+                    "dimensions of the mask (batch size and timesteps) must match the input's first two "
+                    f"dimensions. Expected mask shape prefix: ({batch}, {steps})."
+                )
         layer = self.layer
         use_mask = layer._call_has_mask and mask is not None
         kwargs: dict[str, Any] = {}

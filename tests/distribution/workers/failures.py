@@ -1,6 +1,6 @@
 """A 2-process job where one rank fails: ``crash`` (rank 1 raises) or ``stuck`` (rank 1 stops responding).
 
-    torchrun --standalone --nproc_per_node=2 tests/distribution/workers/failures.py crash|stuck
+torchrun --standalone --nproc_per_node=2 tests/distribution/workers/failures.py crash|stuck
 """
 
 import os

@@ -44,14 +44,17 @@ def make_model(seed=1, bn=False, reg=False, optimizer="sgd", cls=None):
     if cls is not None:
         model = cls()
     else:
-        layers = [keras.Input((6,)), keras.layers.Dense(16, activation="relu",
-                                                          kernel_regularizer="l2" if reg else None)]
+        layers = [
+            keras.Input((6,)),
+            keras.layers.Dense(16, activation="relu", kernel_regularizer="l2" if reg else None),
+        ]
         if bn:
             layers.append(keras.layers.BatchNormalization())
         layers.append(keras.layers.Dense(3))
         model = keras.Sequential(layers)
-    model.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     return model
 
 
@@ -74,15 +77,22 @@ def arrays_ragged(out):
     x, y = data(37)
     sw = np.random.default_rng(5).uniform(0.5, 1.5, 37).astype("float32")
     m = make_model(reg=True, optimizer="adam")
-    h = m.fit(x, y, sample_weight=sw, batch_size=8, epochs=3, shuffle=False, verbose=0,
-              validation_data=data(11, seed=3))
+    h = m.fit(
+        x, y, sample_weight=sw, batch_size=8, epochs=3, shuffle=False, verbose=0, validation_data=data(11, seed=3)
+    )
     xe, ye = data(23, seed=4)
     ev = m.evaluate(xe, ye, batch_size=5, verbose=0, return_dict=True)  # last batch of 3: 2/1
     pred = m.predict(xe, batch_size=6, verbose=0)  # last batch of 5
     pred1 = m.predict(xe[:1], batch_size=1, verbose=0, steps=None)
     pred_odd = m.predict(data(7, seed=9)[0], batch_size=3, verbose=0)  # last batch of 1: rank 1 stands in
-    return {"history": h.history, "weights": weights(m), "evaluate": ev, "predict": pred.tolist(),
-            "predict1": pred1.tolist(), "predict_odd": pred_odd.tolist()}
+    return {
+        "history": h.history,
+        "weights": weights(m),
+        "evaluate": ev,
+        "predict": pred.tolist(),
+        "predict1": pred1.tolist(),
+        "predict_odd": pred_odd.tolist(),
+    }
 
 
 @scenario
@@ -144,7 +154,7 @@ def pydataset(out):
             return 5
 
         def __getitem__(self, i):
-            return x[i * 8:(i + 1) * 8], y[i * 8:(i + 1) * 8]  # the last batch has 7
+            return x[i * 8 : (i + 1) * 8], y[i * 8 : (i + 1) * 8]  # the last batch has 7
 
     m = make_model()
     h = m.fit(Batches(), epochs=2, verbose=0)
@@ -158,7 +168,7 @@ def generator(out):
     def batches():
         while True:
             for i in range(4):
-                yield x[i * 8:(i + 1) * 8], y[i * 8:(i + 1) * 8]
+                yield x[i * 8 : (i + 1) * 8], y[i * 8 : (i + 1) * 8]
 
     m = make_model()
     h = m.fit(batches(), steps_per_epoch=4, epochs=2, verbose=0)
@@ -174,8 +184,10 @@ def steps_per_epoch(out):
     ds = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
     m2 = make_model()
     h2 = m2.fit(torch.utils.data.DataLoader(ds, batch_size=6, shuffle=True), steps_per_epoch=4, epochs=3, verbose=0)
-    return {"history": {**h.history, **{f"loader_{k}": v for k, v in h2.history.items()}},
-            "weights": weights(m) + weights(m2)}
+    return {
+        "history": {**h.history, **{f"loader_{k}": v for k, v in h2.history.items()}},
+        "weights": weights(m) + weights(m2),
+    }
 
 
 class CustomStepModel(keras.Model):
@@ -224,14 +236,22 @@ def backup_resume(out):
 
     m = make_model()
     try:
-        m.fit(x, y, batch_size=8, epochs=4, shuffle=True, verbose=0,
-              callbacks=[keras.callbacks.BackupAndRestore(backup), Interrupt()])
+        m.fit(
+            x,
+            y,
+            batch_size=8,
+            epochs=4,
+            shuffle=True,
+            verbose=0,
+            callbacks=[keras.callbacks.BackupAndRestore(backup), Interrupt()],
+        )
     except RuntimeError:
         pass
     keras.backend.clear_session()  # layer names as in a fresh process
     m = make_model(seed=7)  # a fresh process would start from other weights; the backup restores them
-    h = m.fit(x, y, batch_size=8, epochs=4, shuffle=True, verbose=0,
-              callbacks=[keras.callbacks.BackupAndRestore(backup)])
+    h = m.fit(
+        x, y, batch_size=8, epochs=4, shuffle=True, verbose=0, callbacks=[keras.callbacks.BackupAndRestore(backup)]
+    )
     return {"history": h.history, "weights": weights(m)}
 
 
@@ -254,7 +274,7 @@ def not_auto_sharded(out):
     try:
         m = make_model()
         if world() == 2:
-            order = np.arange(32).reshape(4, 8)[:, rank() * 4:(rank() + 1) * 4].reshape(-1)
+            order = np.arange(32).reshape(4, 8)[:, rank() * 4 : (rank() + 1) * 4].reshape(-1)
             h = m.fit(x[order], y[order], batch_size=4, epochs=2, shuffle=False, verbose=0)
         else:
             h = m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
@@ -288,9 +308,17 @@ def files_and_output(out):
     m = make_model()
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        m.fit(x, y, batch_size=8, epochs=2, verbose=2, callbacks=[
-            CountingCheckpoint(os.path.join(out, f"ckpt_world{world()}.weights.h5"), save_weights_only=True),
-            keras.callbacks.CSVLogger(os.path.join(out, f"log_world{world()}_rank{r}.csv"))])
+        m.fit(
+            x,
+            y,
+            batch_size=8,
+            epochs=2,
+            verbose=2,
+            callbacks=[
+                CountingCheckpoint(os.path.join(out, f"ckpt_world{world()}.weights.h5"), save_weights_only=True),
+                keras.callbacks.CSVLogger(os.path.join(out, f"log_world{world()}_rank{r}.csv")),
+            ],
+        )
         m.evaluate(x, y, verbose=2)
         m.predict(x, verbose=2)
     m.save(os.path.join(out, f"model_world{world()}_rank{r}.keras"))

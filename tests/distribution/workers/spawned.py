@@ -18,8 +18,12 @@ def train(n):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
     history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-    return {"world": d.num_processes, "rank": d.process_id, "loss": history.history["loss"],
-            "weights": [w.tolist() for w in model.get_weights()]}
+    return {
+        "world": d.num_processes,
+        "rank": d.process_id,
+        "loss": history.history["loss"],
+        "weights": [w.tolist() for w in model.get_weights()],
+    }
 
 
 def main():

@@ -18,11 +18,14 @@ def test_bidirectional_merge_modes_parity(merge_mode):
     assert all(s == (2, 5, width) for s in shapes)
 
 
-@pytest.mark.parametrize("inner", [
-    lambda: layers.GRU(3, return_state=True),
-    lambda: layers.SimpleRNN(3, return_sequences=True, return_state=True),
-    lambda: layers.LSTM(2, return_state=True, return_sequences=True),
-])
+@pytest.mark.parametrize(
+    "inner",
+    [
+        lambda: layers.GRU(3, return_state=True),
+        lambda: layers.SimpleRNN(3, return_sequences=True, return_state=True),
+        lambda: layers.LSTM(2, return_state=True, return_sequences=True),
+    ],
+)
 def test_bidirectional_return_state_parity(inner):
     layer, x = built(layers.Bidirectional, {"layer": inner()}, (2, 4, 3))
     out = assert_parity(layer, x)
@@ -32,8 +35,9 @@ def test_bidirectional_return_state_parity(inner):
 
 @pytest.mark.parametrize("merge_mode", ["concat", None])
 def test_bidirectional_mask_parity(merge_mode):
-    layer, x = built(layers.Bidirectional, {"layer": layers.GRU(3, return_sequences=True), "merge_mode": merge_mode},
-                     (3, 6, 2))
+    layer, x = built(
+        layers.Bidirectional, {"layer": layers.GRU(3, return_sequences=True), "merge_mode": merge_mode}, (3, 6, 2)
+    )
     assert_parity(layer, x, mask=random_mask(3, 6, seed=7))
     # masked steps are zeros in both directions (zero_output_for_mask is forced on)
     assert layer.forward_layer.zero_output_for_mask and layer.backward_layer.zero_output_for_mask
@@ -50,9 +54,13 @@ def test_bidirectional_weights_order_and_names():
     bi = layers.Bidirectional(layers.LSTM(3, name="enc"), name="bi")
     bi.build((None, 5, 2))
     assert [w.path for w in bi.weights] == [
-        "bi/forward_enc/lstm_cell/kernel", "bi/forward_enc/lstm_cell/recurrent_kernel", "bi/forward_enc/lstm_cell/bias",
-        "bi/backward_enc/lstm_cell/kernel", "bi/backward_enc/lstm_cell/recurrent_kernel",
-        "bi/backward_enc/lstm_cell/bias"]
+        "bi/forward_enc/lstm_cell/kernel",
+        "bi/forward_enc/lstm_cell/recurrent_kernel",
+        "bi/forward_enc/lstm_cell/bias",
+        "bi/backward_enc/lstm_cell/kernel",
+        "bi/backward_enc/lstm_cell/recurrent_kernel",
+        "bi/backward_enc/lstm_cell/bias",
+    ]
     assert bi.backward_layer.go_backwards and not bi.forward_layer.go_backwards
 
 
@@ -76,8 +84,13 @@ def test_bidirectional_symbolic_shapes():
     assert layers.Bidirectional(layers.LSTM(3))(inp).shape == (None, 6)
     outs = layers.Bidirectional(layers.GRU(3, return_state=True, return_sequences=True), merge_mode=None)(inp)
     assert [o.shape for o in outs] == [(None, 7, 3), (None, 7, 3), (None, 3), (None, 3)]
-    model = lamina.Sequential([lamina.Input((7, 4)), layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
-                               layers.Bidirectional(layers.LSTM(2))])
+    model = lamina.Sequential(
+        [
+            lamina.Input((7, 4)),
+            layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
+            layers.Bidirectional(layers.LSTM(2)),
+        ]
+    )
     assert model.output_shape == (None, 4)
     assert model(np.ones((2, 7, 4), "float32")).shape == (2, 4)
 

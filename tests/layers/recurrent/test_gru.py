@@ -7,23 +7,29 @@ from tests.layers.harness import run_layer_test
 from tests.layers.recurrent.utils import assert_parity, built, keras, random_mask
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"units": 3},
-    {"units": 4, "return_sequences": True},
-    {"units": 3, "return_state": True, "go_backwards": True},
-    {"units": 3, "reset_after": False, "return_sequences": True},
-    {"units": 3, "reset_after": False, "use_bias": False, "return_state": True},
-    {"units": 2, "use_bias": False, "activation": "relu"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"units": 3},
+        {"units": 4, "return_sequences": True},
+        {"units": 3, "return_state": True, "go_backwards": True},
+        {"units": 3, "reset_after": False, "return_sequences": True},
+        {"units": 3, "reset_after": False, "use_bias": False, "return_state": True},
+        {"units": 2, "use_bias": False, "activation": "relu"},
+    ],
+)
 def test_gru_parity(kwargs):
     run_layer_test(layers.GRU, kwargs, (2, 5, 4))
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"units": 3, "return_sequences": True},
-    {"units": 3, "reset_after": False, "go_backwards": True, "return_state": True},
-    {"units": 3, "return_sequences": True, "zero_output_for_mask": True},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"units": 3, "return_sequences": True},
+        {"units": 3, "reset_after": False, "go_backwards": True, "return_state": True},
+        {"units": 3, "return_sequences": True, "zero_output_for_mask": True},
+    ],
+)
 def test_gru_mask_parity(kwargs):
     layer, x = built(layers.GRU, kwargs, (3, 6, 4))
     assert_parity(layer, x, mask=random_mask(3, 6, seed=2))
@@ -38,7 +44,10 @@ def test_gru_weights_layout():
     layer = layers.GRU(3, name="g")
     layer.build((None, 4, 2))
     assert [(w.path, w.shape) for w in layer.weights] == [
-        ("g/gru_cell/kernel", (2, 9)), ("g/gru_cell/recurrent_kernel", (3, 9)), ("g/gru_cell/bias", (2, 9))]
+        ("g/gru_cell/kernel", (2, 9)),
+        ("g/gru_cell/recurrent_kernel", (3, 9)),
+        ("g/gru_cell/bias", (2, 9)),
+    ]
     legacy = layers.GRU(3, reset_after=False)
     legacy.build((None, 4, 2))
     assert legacy.weights[-1].shape == (9,)
@@ -70,5 +79,5 @@ def test_gru_recurrent_dropout_training_differs_inference_matches():
 
 
 def test_gru_rank_error():
-    with pytest.raises(ValueError, match=r'\(GRU\) expects inputs of rank 3'):
+    with pytest.raises(ValueError, match=r"\(GRU\) expects inputs of rank 3"):
         layers.GRU(2)(np.ones((2, 3, 4, 5), "float32"))

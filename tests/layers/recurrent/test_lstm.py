@@ -8,25 +8,31 @@ from tests.layers.harness import make_input, run_layer_test
 from tests.layers.recurrent.utils import assert_parity, built, keras, random_mask
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"units": 3},
-    {"units": 4, "return_sequences": True},
-    {"units": 3, "return_state": True},
-    {"units": 3, "return_sequences": True, "return_state": True, "go_backwards": True},
-    {"units": 2, "go_backwards": True, "unroll": True},
-    {"units": 3, "activation": "relu", "recurrent_activation": "hard_sigmoid", "use_bias": False},
-    {"units": 3, "unit_forget_bias": False, "bias_initializer": "ones"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"units": 3},
+        {"units": 4, "return_sequences": True},
+        {"units": 3, "return_state": True},
+        {"units": 3, "return_sequences": True, "return_state": True, "go_backwards": True},
+        {"units": 2, "go_backwards": True, "unroll": True},
+        {"units": 3, "activation": "relu", "recurrent_activation": "hard_sigmoid", "use_bias": False},
+        {"units": 3, "unit_forget_bias": False, "bias_initializer": "ones"},
+    ],
+)
 def test_lstm_parity(kwargs):
     run_layer_test(layers.LSTM, kwargs, (2, 5, 4))
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"units": 3, "return_sequences": True},
-    {"units": 3, "return_sequences": True, "go_backwards": True, "return_state": True},
-    {"units": 3},
-    {"units": 3, "return_sequences": True, "zero_output_for_mask": True},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"units": 3, "return_sequences": True},
+        {"units": 3, "return_sequences": True, "go_backwards": True, "return_state": True},
+        {"units": 3},
+        {"units": 3, "return_sequences": True, "zero_output_for_mask": True},
+    ],
+)
 def test_lstm_mask_parity(kwargs):
     layer, x = built(layers.LSTM, kwargs, (3, 6, 4))
     assert_parity(layer, x, mask=random_mask(3, 6))
@@ -42,8 +48,7 @@ def test_lstm_mask_through_keras_mask_attribute_and_masking_layer():
     xt._keras_mask = torch.as_tensor(np.any(x != 0, axis=-1))
     ours = layer(xt)
     assert torch.equal(ours._keras_mask, xt._keras_mask)  # return_sequences keeps the mask
-    kmodel = k.Sequential([k.Input((5, 3)), k.layers.Masking(0.0),
-                           k.layers.LSTM.from_config(layer.get_config())])
+    kmodel = k.Sequential([k.Input((5, 3)), k.layers.Masking(0.0), k.layers.LSTM.from_config(layer.get_config())])
     kmodel.layers[-1].set_weights(layer.get_weights())
     np.testing.assert_allclose(ours.detach().numpy(), kmodel(x).detach().numpy(), atol=1e-5)
 
@@ -59,7 +64,10 @@ def test_lstm_weights_layout_names_and_init():
     layer = layers.LSTM(3, name="enc")
     layer.build((None, 7, 5))
     assert [(w.path, w.shape) for w in layer.weights] == [
-        ("enc/lstm_cell/kernel", (5, 12)), ("enc/lstm_cell/recurrent_kernel", (3, 12)), ("enc/lstm_cell/bias", (12,))]
+        ("enc/lstm_cell/kernel", (5, 12)),
+        ("enc/lstm_cell/recurrent_kernel", (3, 12)),
+        ("enc/lstm_cell/bias", (12,)),
+    ]
     bias = layer.cell.bias.detach()
     assert torch.equal(bias, torch.tensor([0.0] * 3 + [1.0] * 3 + [0.0] * 6))  # unit_forget_bias
     rk = layer.cell.recurrent_kernel.detach()
@@ -129,8 +137,7 @@ def test_lstm_dropout_only_in_training_and_same_mask_each_step():
 
 @pytest.mark.parametrize("cls", [layers.LSTM, layers.GRU])
 def test_fused_kernel_path_matches_step_loop(cls):
-    layer, x = built(cls, {"units": 5, "return_sequences": True, "return_state": True, "go_backwards": True},
-                     (3, 7, 4))
+    layer, x = built(cls, {"units": 5, "return_sequences": True, "return_state": True, "go_backwards": True}, (3, 7, 4))
     everything = np.ones((3, 7), bool)  # an all-true mask takes the per-step loop
     fused = layer(x)
     looped = layer(x, mask=everything)

@@ -8,25 +8,30 @@ from tests.layers.harness import make_input, run_layer_test, to_numpy
 from tests.layers.recurrent.utils import assert_parity, built, keras, random_mask
 
 
-@pytest.mark.parametrize("cell,kwargs", [
-    ("LSTMCell", {"return_sequences": True}),
-    ("GRUCell", {"return_state": True, "go_backwards": True}),
-    ("SimpleRNNCell", {}),
-])
+@pytest.mark.parametrize(
+    "cell,kwargs",
+    [
+        ("LSTMCell", {"return_sequences": True}),
+        ("GRUCell", {"return_state": True, "go_backwards": True}),
+        ("SimpleRNNCell", {}),
+    ],
+)
 def test_rnn_wrapping_builtin_cells_parity(cell, kwargs):
     # a cell instance is used once, so the harness's second (symbolic) instance is skipped
-    layer = run_layer_test(layers.RNN, {"cell": getattr(layers, cell)(3), **kwargs}, (2, 5, 4),
-                           check_symbolic=False)
+    layer = run_layer_test(layers.RNN, {"cell": getattr(layers, cell)(3), **kwargs}, (2, 5, 4), check_symbolic=False)
     assert layer.weights[0].path == f"rnn/{layer.cell.name}/kernel"
 
 
 def test_stacked_cells_parity_and_paths():
-    layer, x = built(layers.RNN, {"cell": [layers.LSTMCell(4), layers.GRUCell(3)], "return_sequences": True},
-                     (2, 5, 3))
+    layer, x = built(layers.RNN, {"cell": [layers.LSTMCell(4), layers.GRUCell(3)], "return_sequences": True}, (2, 5, 3))
     assert [w.path for w in layer.weights] == [
-        "rnn/stacked_rnn_cells/lstm_cell/kernel", "rnn/stacked_rnn_cells/lstm_cell/recurrent_kernel",
-        "rnn/stacked_rnn_cells/lstm_cell/bias", "rnn/stacked_rnn_cells/gru_cell/kernel",
-        "rnn/stacked_rnn_cells/gru_cell/recurrent_kernel", "rnn/stacked_rnn_cells/gru_cell/bias"]
+        "rnn/stacked_rnn_cells/lstm_cell/kernel",
+        "rnn/stacked_rnn_cells/lstm_cell/recurrent_kernel",
+        "rnn/stacked_rnn_cells/lstm_cell/bias",
+        "rnn/stacked_rnn_cells/gru_cell/kernel",
+        "rnn/stacked_rnn_cells/gru_cell/recurrent_kernel",
+        "rnn/stacked_rnn_cells/gru_cell/bias",
+    ]
     assert_parity(layer, x)
     assert_parity(layer, x, mask=random_mask(2, 5))
 
@@ -45,10 +50,10 @@ class MinimalRNNCell(lamina.layers.Layer):
         self.state_size = units
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform",
-                                      name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units), initializer="orthogonal",
-                                                name="recurrent_kernel")
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), initializer="orthogonal", name="recurrent_kernel"
+        )
         self.built = True
 
     def call(self, inputs, states):
@@ -142,8 +147,9 @@ def test_rnn_config_round_trip_and_keras_reads_it():
     k = keras()
     layer = layers.RNN(layers.GRUCell(3, reset_after=False), go_backwards=True, name="r")
     config = layer.get_config()
-    kcfg = k.layers.RNN(k.layers.GRUCell(3, reset_after=False, name=layer.cell.name), go_backwards=True,
-                        name="r").get_config()
+    kcfg = k.layers.RNN(
+        k.layers.GRUCell(3, reset_after=False, name=layer.cell.name), go_backwards=True, name="r"
+    ).get_config()
     assert config == kcfg
     assert layers.RNN.from_config(config).get_config() == config
 
@@ -202,11 +208,14 @@ def test_fused_kernel_only_for_default_activations():
     assert not legacy.cell._can_fuse(x, False)
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("LSTMCell", {"units": 3, "unit_forget_bias": False, "dropout": 0.2, "seed": 4}),
-    ("GRUCell", {"units": 2, "reset_after": False}),
-    ("SimpleRNNCell", {"units": 2, "activation": "relu", "recurrent_dropout": 0.1}),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("LSTMCell", {"units": 3, "unit_forget_bias": False, "dropout": 0.2, "seed": 4}),
+        ("GRUCell", {"units": 2, "reset_after": False}),
+        ("SimpleRNNCell", {"units": 2, "activation": "relu", "recurrent_dropout": 0.1}),
+    ],
+)
 def test_cell_configs_equal_keras(name, kwargs):
     k = keras()
     ours = getattr(layers, name)(**kwargs, name="c").get_config()
@@ -217,8 +226,9 @@ def test_cell_configs_equal_keras(name, kwargs):
 def test_stacked_and_bidirectional_configs_equal_keras():
     k = keras()
     ours = layers.StackedRNNCells([layers.LSTMCell(2, name="a"), layers.GRUCell(3, name="b")], name="s").get_config()
-    theirs = k.layers.StackedRNNCells([k.layers.LSTMCell(2, name="a"), k.layers.GRUCell(3, name="b")],
-                                      name="s").get_config()
+    theirs = k.layers.StackedRNNCells(
+        [k.layers.LSTMCell(2, name="a"), k.layers.GRUCell(3, name="b")], name="s"
+    ).get_config()
     assert ours == theirs
     ours = layers.Bidirectional(layers.LSTM(3, name="x"), merge_mode="mul", name="b").get_config()
     theirs = k.layers.Bidirectional(k.layers.LSTM(3, name="x"), merge_mode="mul", name="b").get_config()

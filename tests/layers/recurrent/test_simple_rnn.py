@@ -7,20 +7,26 @@ from tests.layers.harness import run_layer_test
 from tests.layers.recurrent.utils import assert_parity, built, keras, random_mask
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"units": 3},
-    {"units": 4, "return_sequences": True, "go_backwards": True},
-    {"units": 3, "return_state": True, "activation": "relu"},
-    {"units": 3, "use_bias": False, "activation": None, "return_sequences": True, "return_state": True},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"units": 3},
+        {"units": 4, "return_sequences": True, "go_backwards": True},
+        {"units": 3, "return_state": True, "activation": "relu"},
+        {"units": 3, "use_bias": False, "activation": None, "return_sequences": True, "return_state": True},
+    ],
+)
 def test_simple_rnn_parity(kwargs):
     run_layer_test(layers.SimpleRNN, kwargs, (2, 5, 4))
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"units": 3, "return_sequences": True},
-    {"units": 3, "go_backwards": True, "return_state": True},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"units": 3, "return_sequences": True},
+        {"units": 3, "go_backwards": True, "return_state": True},
+    ],
+)
 def test_simple_rnn_mask_parity(kwargs):
     layer, x = built(layers.SimpleRNN, kwargs, (3, 6, 4))
     mask = random_mask(3, 6, seed=4)

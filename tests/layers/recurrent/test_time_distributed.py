@@ -9,17 +9,21 @@ from tests.layers.recurrent.utils import keras
 
 
 def test_time_distributed_dense_parity():
-    layer = run_layer_test(layers.TimeDistributed, {"layer": layers.Dense(3, activation="relu")}, (2, 4, 5),
-                           check_symbolic=False)
-    assert [w.path for w in layer.weights] == [f"time_distributed/{layer.layer.name}/kernel",
-                                               f"time_distributed/{layer.layer.name}/bias"]
+    layer = run_layer_test(
+        layers.TimeDistributed, {"layer": layers.Dense(3, activation="relu")}, (2, 4, 5), check_symbolic=False
+    )
+    assert [w.path for w in layer.weights] == [
+        f"time_distributed/{layer.layer.name}/kernel",
+        f"time_distributed/{layer.layer.name}/bias",
+    ]
 
 
 def test_time_distributed_conv2d_parity():
     if not hasattr(layers, "Conv2D"):
         pytest.skip("Conv2D not available")
-    run_layer_test(layers.TimeDistributed, {"layer": layers.Conv2D(4, 3, padding="same")}, (2, 3, 6, 6, 2),
-                   check_symbolic=False)
+    run_layer_test(
+        layers.TimeDistributed, {"layer": layers.Conv2D(4, 3, padding="same")}, (2, 3, 6, 6, 2), check_symbolic=False
+    )
 
 
 def test_time_distributed_symbolic_and_model():
