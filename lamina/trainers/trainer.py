@@ -441,11 +441,32 @@ class Trainer:
         preds = _flat_outputs(y_pred, self._compile_loss.output_names)
         for loss_fn, t, p in zip(self._compile_loss.losses, trues, preds):
             if loss_fn is not None and t is not None:
+                inner = loss_fn.fn if isinstance(loss_fn, losses_module.LossFunctionWrapper) else loss_fn
                 try:
-                    inner = loss_fn.fn if isinstance(loss_fn, losses_module.LossFunctionWrapper) else loss_fn
                     validate(t, p, inner)
                 except ValueError as e:
                     raise ValueError(f'Model "{self.name}": {e}') from None
+                self._check_target_shape(inner, t, p)
+
+    def _check_target_shape(self, loss: Any, y_true: Any, y_pred: Any) -> None:
+        """Built-in elementwise losses need ``y_true`` to broadcast with ``y_pred`` (after Keras's squeeze of a
+        trailing 1); a clear error here beats torch's broadcasting message in the middle of a step."""
+        name = getattr(loss, "__name__", type(loss).__name__)
+        module = getattr(loss, "__module__", type(loss).__module__) or ""
+        if not module.startswith("lamina.losses") or "sparse" in name.lower() or "ctc" in name.lower():
+            return
+        ts, ps = tuple(getattr(y_true, "shape", ())), tuple(getattr(y_pred, "shape", ()))
+        if len(ts) == len(ps) + 1 and ts and ts[-1] == 1:
+            ts = ts[:-1]
+        elif len(ps) == len(ts) + 1 and ps and ps[-1] == 1:
+            ps = ps[:-1]
+        try:
+            torch.broadcast_shapes(ts, ps)
+        except RuntimeError:
+            raise ValueError(
+                f'Model "{self.name}": the loss {name} expects targets of the output\'s shape {tuple(y_pred.shape)}, '
+                f"but received y_true of shape {tuple(y_true.shape)}. Check the labels, or the last layer's size."
+            ) from None
 
     def _device(self) -> torch.device:
         for p in self.parameters():
@@ -715,6 +736,11 @@ class Trainer:
             # Fast path for small in-memory inputs: one batch, no adapter, no callback machinery.
             if x.dtype == np.float64:
                 x = x.astype(np.float32)
+            if x.dtype.kind not in "fiub":
+                raise TypeError(
+                    f'Model "{self.name}" expects numeric inputs, but received an array of dtype {x.dtype} '
+                    f"(shape {x.shape}). Convert the data to numbers first."
+                )
             xt = torch.from_numpy(np.ascontiguousarray(x))
             if xt.device != device:
                 xt = xt.to(device)

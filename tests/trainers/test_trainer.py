@@ -217,3 +217,20 @@ def test_jit_compile_trains():
     )
     h = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     assert h.history["loss"][1] < h.history["loss"][0] * 1.5
+
+
+def test_target_shape_mismatch_is_named_before_training():
+    model = lamina.Sequential([lamina.Input((4,)), layers.Dense(2, name="out")])
+    model.compile(optimizer="adam", loss="mse")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"mean_squared_error.*\(8, 2\).*\(8, 3\)"):
+        model.fit(np.ones((8, 4), "float32"), np.ones((8, 3), "float32"), verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), verbose=0)  # the right shape trains
+
+
+def test_predict_rejects_strings_with_the_model_named():
+    model = lamina.Sequential([lamina.Input((2,)), layers.Dense(1)], name="strings")
+    with pytest.raises(TypeError, match=r'"strings" expects numeric inputs.*<U1'):
+        model.predict(np.array([["a", "b"]]), verbose=0)
