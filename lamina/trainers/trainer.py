@@ -14,9 +14,7 @@ Metric state stays on the device. Host syncs are marked ``# host sync``: one per
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
-import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -137,7 +135,7 @@ class Trainer:
             True
         """
         from lamina import metrics as metrics_module
-        from lamina import mixed_precision, optimizers
+        from lamina import optimizers
 
         self.__dict__["optimizer"] = optimizers.get(optimizer)
         if (
@@ -146,7 +144,6 @@ class Trainer:
             and not isinstance(self.optimizer, optimizers.LossScaleOptimizer)
         ):
             self.__dict__["optimizer"] = optimizers.LossScaleOptimizer(self.optimizer)
-        _ = mixed_precision
         output_names = self._output_names()
         self.__dict__["loss"] = loss
         self.__dict__["_compile_loss"] = CompileLoss(loss, loss_weights, output_names) if loss is not None else None
@@ -839,6 +836,3 @@ def _concat_outputs(outputs: list[Any]) -> Any:
     if isinstance(first, dict):
         return {k: _concat_outputs([o[k] for o in outputs]) for k in first}
     return np.concatenate([np.asarray(o) for o in outputs])
-
-
-_ = (math, warnings)
