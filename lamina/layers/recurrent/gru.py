@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from lamina import activations
-from lamina.layers.recurrent.rnn import BaseRNNCell, CellRNN
+from lamina.layers.recurrent.rnn import BaseRNNCell, CellRNN, check_use_cudnn
 
 
 class GRUCell(BaseRNNCell):
@@ -254,44 +254,29 @@ class GRU(CellRNN):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError(
-                "Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
-                f"False}}. Received: use_cudnn={use_cudnn}"
-            )
-        self.use_cudnn = use_cudnn
+        self.use_cudnn = check_use_cudnn(use_cudnn)
 
     def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool = False) -> Any:
         return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
-    def _layer_config(self) -> dict[str, Any]:
-        cfg = self.cell._cell_config()
-        keys = (
-            "units",
-            "activation",
-            "recurrent_activation",
-            "use_bias",
-            "kernel_initializer",
-            "recurrent_initializer",
-            "bias_initializer",
-            "kernel_regularizer",
-            "recurrent_regularizer",
-            "bias_regularizer",
-        )
-        config = {k: cfg[k] for k in keys}
-        config["activity_regularizer"] = self._activity_regularizer_config()
-        config.update(
-            {
-                k: cfg[k]
-                for k in (
-                    "kernel_constraint",
-                    "recurrent_constraint",
-                    "bias_constraint",
-                    "dropout",
-                    "recurrent_dropout",
-                    "reset_after",
-                    "seed",
-                )
-            }
-        )
-        return config
+    _config_keys_head = (
+        "units",
+        "activation",
+        "recurrent_activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+    )
+    _config_keys_tail = (
+        "kernel_constraint",
+        "recurrent_constraint",
+        "bias_constraint",
+        "dropout",
+        "recurrent_dropout",
+        "reset_after",
+        "seed",
+    )

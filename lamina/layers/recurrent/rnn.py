@@ -19,6 +19,16 @@ from lamina.layers.keras_tensor import flatten
 from lamina.layers.layer import InputSpec, Layer, _scope_stack
 
 
+def check_use_cudnn(value: Any) -> Any:
+    """``use_cudnn`` is accepted for Keras compatibility (PyTorch picks its kernels) and validated as Keras does."""
+    if value not in ("auto", True, False):
+        raise ValueError(
+            "Invalid valid received for argument `use_cudnn`. Expected one of {'auto', True, "
+            f"False}}. Received: use_cudnn={value}"
+        )
+    return value
+
+
 def _ser(obj: Any, module: Any) -> Any:
     return None if obj is None else module.serialize(obj)
 
@@ -690,8 +700,17 @@ class CellRNN(RNN):
         config.update(self._layer_config())
         return config
 
+    # The cell hyperparameters each subclass shows in its config, in Keras's key order: the keys before
+    # ``activity_regularizer`` and the keys after it.
+    _config_keys_head: tuple[str, ...] = ()
+    _config_keys_tail: tuple[str, ...] = ()
+
     def _layer_config(self) -> dict[str, Any]:
-        raise NotImplementedError
+        cfg = self.cell._cell_config()
+        config = {k: cfg[k] for k in self._config_keys_head}
+        config["activity_regularizer"] = self._activity_regularizer_config()
+        config.update({k: cfg[k] for k in self._config_keys_tail})
+        return config
 
     def _activity_regularizer_config(self) -> Any:
         return _ser(self.activity_regularizer, regularizers)

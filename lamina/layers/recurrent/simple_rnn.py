@@ -173,33 +173,15 @@ class SimpleRNN(CellRNN):
     def call(self, sequences: torch.Tensor, initial_state: Any = None, mask: Any = None, training: bool = False) -> Any:
         return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
-    def _layer_config(self) -> dict[str, Any]:
-        cfg = self.cell._cell_config()
-        config = {
-            k: cfg[k]
-            for k in (
-                "units",
-                "activation",
-                "use_bias",
-                "kernel_initializer",
-                "recurrent_initializer",
-                "bias_initializer",
-                "kernel_regularizer",
-                "recurrent_regularizer",
-                "bias_regularizer",
-            )
-        }
-        config["activity_regularizer"] = self._activity_regularizer_config()
-        config.update(
-            {
-                k: cfg[k]
-                for k in (
-                    "kernel_constraint",
-                    "recurrent_constraint",
-                    "bias_constraint",
-                    "dropout",
-                    "recurrent_dropout",
-                )
-            }
-        )
-        return config
+    _config_keys_head = (
+        "units",
+        "activation",
+        "use_bias",
+        "kernel_initializer",
+        "recurrent_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "recurrent_regularizer",
+        "bias_regularizer",
+    )
+    _config_keys_tail = ("kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout")
