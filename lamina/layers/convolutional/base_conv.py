@@ -174,6 +174,18 @@ class ConvLayerBase(Layer):
     def _tail_config(self) -> dict[str, Any]:
         return {"activation": activations.serialize(self.activation), "use_bias": self.use_bias}
 
+    def _weights_config(self) -> dict[str, Any]:
+        """Kernel/bias initializers, regularizers and constraints, in Keras's config order."""
+        return {
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": serialize_or_none(self.kernel_regularizer, regularizers),
+            "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
+            "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
+            "kernel_constraint": serialize_or_none(self.kernel_constraint, constraints),
+            "bias_constraint": serialize_or_none(self.bias_constraint, constraints),
+        }
+
     def extra_repr(self) -> str:
         return (
             f"name={self.name!r}, kernel_size={self.kernel_size}, strides={self.strides}, "
@@ -296,13 +308,7 @@ class BaseConv(ConvLayerBase):
                 **self._spatial_config(),
                 "groups": self.groups,
                 **self._tail_config(),
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": serialize_or_none(self.kernel_regularizer, regularizers),
-                "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
-                "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
-                "kernel_constraint": serialize_or_none(self.kernel_constraint, constraints),
-                "bias_constraint": serialize_or_none(self.bias_constraint, constraints),
+                **self._weights_config(),
             }
         )
         return config

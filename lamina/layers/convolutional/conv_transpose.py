@@ -20,7 +20,6 @@ from lamina.layers.convolutional._utils import (
     cast_like,
     conv_output,
     pad_spatial,
-    serialize_or_none,
     standardize_tuple,
     torch_kernel,
     transpose_crops,
@@ -189,13 +188,7 @@ class BaseConvTranspose(ConvLayerBase):
                 "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate,
                 **self._tail_config(),
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": serialize_or_none(self.kernel_regularizer, regularizers),
-                "bias_regularizer": serialize_or_none(self.bias_regularizer, regularizers),
-                "activity_regularizer": serialize_or_none(self.activity_regularizer, regularizers),
-                "kernel_constraint": serialize_or_none(self.kernel_constraint, constraints),
-                "bias_constraint": serialize_or_none(self.bias_constraint, constraints),
+                **self._weights_config(),
             }
         )
         return config
