@@ -786,13 +786,7 @@ class Trainer:
     ) -> Any:
         """One training step on exactly this batch; returns the metrics so far."""
         self._assert_compile_called("train_on_batch")
-        adapter = data_adapters.get_data_adapter(
-            x, y, sample_weight, batch_size=None, shuffle=False, class_weight=class_weight, device=self._device()
-        )
-        if isinstance(adapter, data_adapters.ArrayDataAdapter):
-            adapter.batch_size = adapter.num_samples
-            adapter.num_batches = 1
-        batch = next(iter(adapter.epoch_iterator(0)))
+        batch = self._one_batch(x, y, sample_weight, class_weight)
         self._symbolic_build_from_batch(batch)
         logs = _to_python(self._logs_or_metrics(self.make_train_function()(batch)))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
@@ -800,11 +794,7 @@ class Trainer:
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """Loss and metrics on exactly this batch (metrics are reset first)."""
         self._assert_compile_called("test_on_batch")
-        adapter = data_adapters.get_data_adapter(x, y, sample_weight, shuffle=False, device=self._device())
-        if isinstance(adapter, data_adapters.ArrayDataAdapter):
-            adapter.batch_size = adapter.num_samples
-            adapter.num_batches = 1
-        batch = next(iter(adapter.epoch_iterator(0)))
+        batch = self._one_batch(x, y, sample_weight)
         self._symbolic_build_from_batch(batch)
         self.reset_metrics()
         logs = _to_python(self._logs_or_metrics(self.make_test_function()(batch)))
@@ -812,12 +802,17 @@ class Trainer:
 
     def predict_on_batch(self, x: Any) -> Any:
         """The outputs for exactly this batch, as NumPy arrays."""
-        adapter = data_adapters.get_data_adapter(x, shuffle=False, device=self._device())
-        if isinstance(adapter, data_adapters.ArrayDataAdapter):
+        return map_structure(backend.to_numpy, self.make_predict_function()(self._one_batch(x)))
+
+    def _one_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None) -> Any:
+        """Exactly the given data as one batch on the device (the ``*_on_batch`` methods)."""
+        adapter = data_adapters.get_data_adapter(
+            x, y, sample_weight, shuffle=False, class_weight=class_weight, device=self._device()
+        )
+        if isinstance(adapter, data_adapters.ArrayDataAdapter):  # all samples, not batch_size=32 of them
             adapter.batch_size = adapter.num_samples
             adapter.num_batches = 1
-        batch = next(iter(adapter.epoch_iterator(0)))
-        return map_structure(backend.to_numpy, self.make_predict_function()(batch))
+        return next(iter(adapter.epoch_iterator(0)))
 
 
 def _batch_size(x: Any) -> int:
