@@ -465,13 +465,6 @@ class Trainer:
                 f"but received y_true of shape {tuple(y_true.shape)}. Check the labels, or the last layer's size."
             ) from None
 
-    def _device(self) -> torch.device:
-        for p in self.parameters():
-            return p.device
-        for b in self.buffers():
-            return b.device
-        return backend.default_device()
-
     # ------------------------------------------------------------------ fit
     def fit(
         self,
