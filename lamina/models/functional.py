@@ -235,12 +235,6 @@ class Functional(Model):
         self.built = True
         self.__dict__["_build_shapes"] = map_structure(lambda t: t.shape, inputs)
 
-    def _module_key(self, name: str) -> str:
-        key = name.replace(".", "_")
-        if hasattr(type(self), key) or key in self.__dict__ or not key.isidentifier():
-            key = f"layer_{key}" if key.isidentifier() else f"layer_{len(self.__dict__['_keys'])}"
-        return key
-
     @staticmethod
     def _make_plan(nodes: list[Node]) -> list[tuple]:
         plan = []

@@ -53,6 +53,16 @@ class Model(Trainer, Layer):
         Layer.__init__(self, *args, **kwargs)
         Trainer.__init__(self)
 
+    def _module_key(self, name: str) -> str:
+        """The submodule name of a layer: its own name, prefixed where it would shadow an attribute of the model
+        or is not an identifier (state_dict keys then read ``layer1.kernel``)."""
+        key = name.replace(".", "_")
+        if hasattr(type(self), key) or key in self.__dict__ or not key.isidentifier():
+            key = f"layer_{key}" if key.isidentifier() else f"layer_{len(self._modules)}"
+        while key in self._modules:  # never replace another layer's module
+            key += "_"
+        return key
+
     @property
     def layers(self) -> list[Layer]:
         """The direct sub-layers, in the order they were created or added."""

@@ -97,12 +97,6 @@ class Sequential(Model):
         else:
             self._unbuild()
 
-    def _module_key(self, name: str) -> str:
-        key = name.replace(".", "_")
-        if hasattr(type(self), key) or key in self.__dict__ or not key.isidentifier():
-            key = f"layer_{key}" if key.isidentifier() else f"layer_{len(self._seq)}"
-        return key
-
     def pop(self, rebuild: bool = True) -> Layer:
         """Removes and returns the last layer.
 
