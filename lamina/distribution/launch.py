@@ -34,6 +34,9 @@ def _worker(rank: int, fn: Callable, args: tuple, world: int, addr: str, port: i
     import torch.distributed as dist
 
     if dist.is_initialized():
+        # Every process leaves the group together: one process tearing down its gloo pairs while another is
+        # still connected aborts the other ("terminate called without an active exception").
+        dist.barrier()
         dist.destroy_process_group()
 
 
