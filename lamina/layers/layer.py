@@ -874,15 +874,6 @@ class Layer(nn.Module):
     def extra_repr(self) -> str:
         return f"name={self.name!r}, built={self.built}"
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return nn.Module.__reduce_ex__(self, protocol)
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: Any) -> bool:
-        return self is other
-
 
 def _has_global_hooks() -> bool:
     from torch.nn.modules import module as m
