@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,11 @@ def _worker(rank: int, fn: Callable, args: tuple, world: int, addr: str, port: i
         # still connected aborts the other ("terminate called without an active exception").
         dist.barrier()
         dist.destroy_process_group()
+    # Skip interpreter teardown: C++ threads of the communication backend can abort a worker at exit
+    # ("terminate called without an active exception") after its work is done and reported.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def spawn(

@@ -352,6 +352,12 @@ def main(out, names=None):
     path = os.path.join(out, f"world{world()}_rank{rank()}.json")
     with open(path, "w") as f:
         json.dump(results, f)
+    if torch.distributed.is_initialized():
+        torch.distributed.barrier()  # every rank has written its results
+        torch.distributed.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # no interpreter teardown: gloo's threads can abort a finished worker at exit
 
 
 if __name__ == "__main__":
