@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from lamina.utils.naming import to_snake_case
+from lamina.backend.naming import to_snake_case
 
 _EPS = 1e-7
 

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from lamina import backend
-from lamina.utils.naming import to_snake_case
+from lamina.backend.naming import to_snake_case
 
 
 def _tdtype(dtype: Any) -> torch.dtype:

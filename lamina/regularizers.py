@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from lamina.utils.naming import to_snake_case
+from lamina.backend.naming import to_snake_case
 
 
 class Regularizer:

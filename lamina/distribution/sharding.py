@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina.layers.keras_tensor import flatten, map_structure
+from lamina.tree import flatten, map_structure
 from lamina.trainers import data_adapters
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from lamina import backend
+from lamina import backend, tree
 
 _ids = itertools.count()
 
@@ -170,7 +170,7 @@ class Node:
         self.operation = operation
         self.arguments = (args, kwargs)
         self.outputs = outputs
-        self.input_tensors = [t for t in _flatten((args, kwargs)) if isinstance(t, KerasTensor)]
+        self.input_tensors = [t for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)]
         self.is_input = not self.input_tensors
 
     @property
@@ -185,34 +185,5 @@ class Node:
         return f"<Node operation={self.operation.name}>"
 
 
-def _flatten(structure: Any) -> list[Any]:
-    out: list[Any] = []
-    stack = [structure]
-    while stack:
-        s = stack.pop()
-        if isinstance(s, (list, tuple)):
-            stack.extend(reversed(s))
-        elif isinstance(s, dict):
-            stack.extend(reversed(list(s.values())))
-        else:
-            out.append(s)
-    return out
-
-
-def flatten(structure: Any) -> list[Any]:
-    """Leaves of nested lists/tuples/dicts, in order (dict values in insertion order)."""
-    return _flatten(structure)
-
-
-def map_structure(fn: Any, structure: Any) -> Any:
-    if isinstance(structure, list):
-        return [map_structure(fn, s) for s in structure]
-    if isinstance(structure, tuple):
-        return tuple(map_structure(fn, s) for s in structure)
-    if isinstance(structure, dict):
-        return {k: map_structure(fn, v) for k, v in structure.items()}
-    return fn(structure)
-
-
 def any_symbolic(structure: Any) -> bool:
-    return any(isinstance(t, KerasTensor) for t in _flatten(structure))
+    return any(isinstance(t, KerasTensor) for t in tree.flatten(structure))

@@ -246,7 +246,7 @@ def resolve(identifier: Any, y_true_shape: Any = None, y_pred_shape: Any = None)
 
 
 def _snake(name: str) -> str:
-    from lamina.utils.naming import to_snake_case
+    from lamina.backend.naming import to_snake_case
 
     return to_snake_case(name)
 

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from lamina import backend
-from lamina.utils.naming import auto_name
+from lamina.backend.naming import auto_name
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 

@@ -88,7 +88,7 @@ from lamina.metrics.regression_metrics import (
     R2Score,
     RootMeanSquaredError,
 )
-from lamina.utils.naming import to_snake_case
+from lamina.backend.naming import to_snake_case
 
 ALL_OBJECTS = (
     Metric,

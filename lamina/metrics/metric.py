@@ -16,7 +16,7 @@ import torch
 from lamina import backend
 from lamina.layers.variable import Variable
 from lamina.losses.loss import compute_dtype_of, to_tensor
-from lamina.utils.naming import auto_name
+from lamina.backend.naming import auto_name
 
 
 def _tensor_device(args: tuple, kwargs: dict) -> torch.device | None:

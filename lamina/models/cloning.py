@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.layers.input_layer import Input, InputLayer
-from lamina.layers.keras_tensor import KerasTensor, flatten, map_structure
+from lamina.layers.keras_tensor import KerasTensor
+from lamina.tree import flatten, map_structure
 from lamina.layers.layer import Layer
 
 

@@ -13,28 +13,10 @@ from typing import Any
 import torch
 
 from lamina.layers import symbolic_ops
-from lamina.layers.keras_tensor import KerasTensor, Node, map_structure
-from lamina.layers.keras_tensor import flatten as _leaves  # insertion order, as nodes record outputs
+from lamina.layers.keras_tensor import KerasTensor, Node
+from lamina.tree import flatten, map_structure, pack_sequence_as
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
-
-
-def flatten(structure: Any) -> list[Any]:
-    """Leaves in Keras's order (``keras.tree.flatten``): dicts by sorted key, lists and tuples in order."""
-    if isinstance(structure, dict):
-        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    return [structure]
-
-
-def _sorted_dicts(structure: Any) -> Any:
-    """``structure`` with every dict's keys in sorted order (how Keras packs a model's dict outputs)."""
-    if isinstance(structure, dict):
-        return {key: _sorted_dicts(structure[key]) for key in sorted(structure)}
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_sorted_dicts(item) for item in structure)
-    return structure
 
 
 def _serialize_arg(x: Any) -> Any:
@@ -216,7 +198,7 @@ class Functional(Model):
         d = self.__dict__
         d["_inputs_struct"] = inputs
         d["_outputs_struct"] = outputs
-        d["_outputs_packed"] = _sorted_dicts(outputs)
+        d["_outputs_packed"] = pack_sequence_as(outputs, flat_out)  # dict keys sorted, as Keras packs them
         d["_inputs_list"] = list(flat_in)
         d["_outputs_list"] = list(flat_out)
         nodes, layers = map_graph(flat_in, flat_out)
@@ -327,7 +309,7 @@ class Functional(Model):
         self._check_input_shapes(flat)
         values: dict[int, Any] = {id(t): x for t, x in zip(self._inputs_list, flat)}
         if mask is not None:
-            for x, m in zip(flat, _leaves(mask) if isinstance(mask, (list, tuple)) else [mask]):
+            for x, m in zip(flat, flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
                 if isinstance(x, torch.Tensor) and m is not None:
                     x._keras_mask = m
         for layer, arg_id, args, kwargs, out_ids in self._plan:
@@ -339,10 +321,10 @@ class Functional(Model):
                 out = layer(*a, **k)
             if len(out_ids) == 1:
                 values[out_ids[0]] = (
-                    out if not isinstance(out, (list, tuple)) or len(_leaves(out)) != 1 else _leaves(out)[0]
+                    out if not isinstance(out, (list, tuple)) or len(flatten(out)) != 1 else flatten(out)[0]
                 )
             else:
-                for oid, o in zip(out_ids, _leaves(out)):
+                for oid, o in zip(out_ids, flatten(out)):
                     values[oid] = o
         return map_structure(lambda t: values[id(t)], self._outputs_packed)
 

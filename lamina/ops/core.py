@@ -871,7 +871,7 @@ def _op_layer_class() -> type:
         _keep_int_inputs = True
 
         def __init__(self, fn: Callable[..., Any], template: tuple, **kwargs: Any) -> None:
-            from lamina.utils.naming import auto_name
+            from lamina.backend.naming import auto_name
 
             super().__init__(name=kwargs.pop("name", None) or auto_name(fn.__name__), **kwargs)
             self.fn = fn

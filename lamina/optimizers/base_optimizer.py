@@ -19,7 +19,7 @@ import torch
 
 from lamina import backend, initializers
 from lamina.layers.variable import Variable
-from lamina.utils.naming import auto_name
+from lamina.backend.naming import auto_name
 
 _BASE_DEFAULTS = {
     "weight_decay": None,

@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lamina.utils.naming import to_snake_case
+from lamina.backend.naming import to_snake_case
 
 _H5_BOMB_FLOOR_BYTES = 1 << 30
 _H5_MAX_EXPANSION = 1000

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from lamina.layers.keras_tensor import flatten
+from lamina.tree import flatten
 
 
 def is_binary_or_sparse_categorical(y_true: Any, y_pred: Any) -> tuple[bool, bool]:
@@ -23,7 +23,7 @@ def is_binary_or_sparse_categorical(y_true: Any, y_pred: Any) -> tuple[bool, boo
 
 
 def _object_name(obj: Any) -> str:
-    from lamina.utils.naming import to_snake_case
+    from lamina.backend.naming import to_snake_case
 
     if hasattr(obj, "name") and isinstance(obj.name, str):
         return obj.name

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from lamina import backend
-from lamina.layers.keras_tensor import flatten, map_structure
+from lamina.tree import flatten, map_structure
 
 # Arrays up to this size are moved to the accelerator once per fit instead of per batch.
 _DEVICE_RESIDENT_BYTES = 2 * 1024**3

@@ -23,7 +23,7 @@ import torch
 
 from lamina import backend
 from lamina.distribution import distribution_lib as _dist_lib
-from lamina.layers.keras_tensor import flatten, map_structure
+from lamina.tree import flatten, map_structure
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight

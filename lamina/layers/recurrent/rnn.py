@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from lamina import activations, backend, constraints, initializers, regularizers
-from lamina.layers.keras_tensor import flatten
+from lamina.tree import flatten
 from lamina.layers.layer import InputSpec, Layer, _scope_stack
 
 

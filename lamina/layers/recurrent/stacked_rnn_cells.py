@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from lamina import backend
-from lamina.layers.keras_tensor import flatten
+from lamina.tree import flatten
 from lamina.layers.layer import Layer
 from lamina.layers.recurrent.rnn import BaseRNNCell, _is_nested, build_child
 

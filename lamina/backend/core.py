@@ -3,14 +3,6 @@
 Layers take ``dtype=``, never ``device=``; weights are created on the device of
 the first input they see (or on :func:`default_device` when built from a
 shape). A built model moves with ``model.to(...)``.
-
-Example:
-    >>> import lamina
-    >>> lamina.backend.floatx()
-    'float32'
-    >>> with lamina.backend.device_scope("cpu"):
-    ...     str(lamina.backend.default_device())
-    'cpu'
 """
 
 from __future__ import annotations
@@ -23,8 +15,10 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from lamina.backend import naming
+from lamina.backend.config import floatx
+
 _state = threading.local()
-_FLOATX = "float32"
 
 _DTYPE_ALIASES = {
     "float": "float32",
@@ -33,22 +27,6 @@ _DTYPE_ALIASES = {
     "int": "int64",
     "long": "int64",
 }
-
-
-def floatx() -> str:
-    """The default float dtype name, ``"float32"`` unless changed."""
-    return _FLOATX
-
-
-def set_floatx(value: str) -> None:
-    """Sets the default float dtype name (``"float16"``, ``"bfloat16"``, ``"float32"``, ``"float64"``)."""
-    global _FLOATX
-    value = standardize_dtype(value)
-    if value not in ("float16", "bfloat16", "float32", "float64"):
-        raise ValueError(
-            f"Unknown floatx type: expected one of float16, bfloat16, float32, float64. Received: floatx={value!r}"
-        )
-    _FLOATX = value
 
 
 def standardize_dtype(dtype: object) -> str:
@@ -190,6 +168,4 @@ def to_numpy(x: object) -> np.ndarray:
 
 def clear_session() -> None:
     """Resets name counters (``dense``, ``dense_1``, ...) as ``keras.backend.clear_session`` does."""
-    from lamina.utils.naming import reset_uids
-
-    reset_uids()
+    naming.reset_uids()

@@ -1,0 +1,55 @@
+"""The ground floor: device, dtypes, tensor conversion, names and process-wide settings (``keras.backend``).
+
+Nothing here imports any other part of Lamina. ``lamina.backend`` is also the public ``keras.backend``
+module.
+
+Example:
+    >>> import lamina
+    >>> lamina.backend.floatx()
+    'float32'
+    >>> with lamina.backend.device_scope("cpu"):
+    ...     str(lamina.backend.default_device())
+    'cpu'
+"""
+
+from lamina.backend.config import (
+    epsilon,
+    floatx,
+    image_data_format,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
+from lamina.backend.core import (
+    backend,
+    clear_session,
+    convert_to_tensor,
+    default_device,
+    device_scope,
+    is_float_dtype,
+    set_default_device,
+    set_random_seed,
+    standardize_dtype,
+    to_numpy,
+    torch_dtype,
+)
+
+__all__ = [
+    "backend",
+    "clear_session",
+    "convert_to_tensor",
+    "default_device",
+    "device_scope",
+    "epsilon",
+    "floatx",
+    "image_data_format",
+    "is_float_dtype",
+    "set_default_device",
+    "set_epsilon",
+    "set_floatx",
+    "set_image_data_format",
+    "set_random_seed",
+    "standardize_dtype",
+    "to_numpy",
+    "torch_dtype",
+]

@@ -1,0 +1,60 @@
+"""Process-wide settings of ``keras.config`` that the lowest layers read: float type, epsilon, image layout.
+
+Example:
+    >>> from lamina.backend import config
+    >>> config.floatx(), config.epsilon(), config.image_data_format()
+    ('float32', 1e-07, 'channels_last')
+"""
+
+from __future__ import annotations
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+_FLOAT_NAMES = ("bfloat16", "float16", "float32", "float64")
+_FLOAT_ALIASES = {"half": "float16", "float": "float32", "double": "float64"}
+
+
+def floatx() -> str:
+    """The default float dtype name, ``"float32"`` unless changed."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Sets the default float dtype name (``"float16"``, ``"bfloat16"``, ``"float32"``, ``"float64"``)."""
+    global _FLOATX
+    name = getattr(value, "name", value) if not isinstance(value, str) else value
+    name = _FLOAT_ALIASES.get(str(name).removeprefix("torch."), str(name).removeprefix("torch."))
+    if name not in _FLOAT_NAMES:
+        raise ValueError(f"Unknown floatx type: expected one of {', '.join(_FLOAT_NAMES)}. Received: floatx={value!r}")
+    _FLOATX = name
+
+
+def epsilon() -> float:
+    """The fuzz factor added to denominators (``1e-7`` unless changed)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    """Sets the fuzz factor returned by :func:`epsilon`."""
+    global _EPSILON
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"set_epsilon expects a number. Received: value={value!r}")
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    """``"channels_last"`` (default) or ``"channels_first"``: the layout image layers assume by default."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Sets the default image layout read by layers built with ``data_format=None``."""
+    global _IMAGE_DATA_FORMAT
+    value = str(data_format).lower() if isinstance(data_format, str) else data_format
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format!r}"
+        )
+    _IMAGE_DATA_FORMAT = value
