@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina.tree import flatten, map_structure
 from lamina.trainers import data_adapters
+from lamina.tree import flatten, map_structure
 
 
 def shard_bounds(n: int, rank: int, world: int) -> tuple[int, int]:

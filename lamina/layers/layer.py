@@ -25,10 +25,10 @@ import torch
 from torch import nn
 
 from lamina import backend, constraints, initializers, regularizers
-from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
-from lamina.tree import flatten, map_structure
-from lamina.layers.variable import Variable
 from lamina.backend.naming import auto_name
+from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
+from lamina.layers.variable import Variable
+from lamina.tree import flatten, map_structure
 
 _ctx = threading.local()
 _LOSSES_USED = [False]  # set once any layer calls add_loss, so calls clear stale losses only when needed

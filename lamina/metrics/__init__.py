@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from lamina.backend.naming import to_snake_case
 from lamina.losses.losses import (
     binary_crossentropy,
     binary_focal_crossentropy,
@@ -88,7 +89,6 @@ from lamina.metrics.regression_metrics import (
     R2Score,
     RootMeanSquaredError,
 )
-from lamina.backend.naming import to_snake_case
 
 ALL_OBJECTS = (
     Metric,

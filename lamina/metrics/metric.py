@@ -14,9 +14,9 @@ from typing import Any
 import torch
 
 from lamina import backend
+from lamina.backend.naming import auto_name
 from lamina.layers.variable import Variable
 from lamina.losses.loss import compute_dtype_of, to_tensor
-from lamina.backend.naming import auto_name
 
 
 def _tensor_device(args: tuple, kwargs: dict) -> torch.device | None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.keras_tensor import KerasTensor
-from lamina.tree import flatten, map_structure
 from lamina.layers.layer import Layer
+from lamina.tree import flatten, map_structure
 
 
 def _default_clone(layer: Layer) -> Layer:

@@ -14,9 +14,9 @@ import torch
 
 from lamina.layers import symbolic_ops
 from lamina.layers.keras_tensor import KerasTensor, Node
-from lamina.tree import flatten, map_structure, pack_sequence_as
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
+from lamina.tree import flatten, map_structure, pack_sequence_as
 
 
 def _serialize_arg(x: Any) -> Any:

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from lamina import backend, initializers
-from lamina.layers.variable import Variable
 from lamina.backend.naming import auto_name
+from lamina.layers.variable import Variable
 
 _BASE_DEFAULTS = {
     "weight_decay": None,

@@ -23,10 +23,10 @@ import torch
 
 from lamina import backend
 from lamina.distribution import distribution_lib as _dist_lib
-from lamina.tree import flatten, map_structure
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
+from lamina.tree import flatten, map_structure
 
 
 class _LazyLogs(Mapping):

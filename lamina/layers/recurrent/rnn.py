@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from lamina import activations, backend, constraints, initializers, regularizers
-from lamina.tree import flatten
 from lamina.layers.layer import InputSpec, Layer, _scope_stack
+from lamina.tree import flatten
 
 
 def check_use_cudnn(value: Any) -> Any:

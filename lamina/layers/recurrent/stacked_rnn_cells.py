@@ -7,9 +7,9 @@ from typing import Any
 import torch
 
 from lamina import backend
-from lamina.tree import flatten
 from lamina.layers.layer import Layer
 from lamina.layers.recurrent.rnn import BaseRNNCell, _is_nested, build_child
+from lamina.tree import flatten
 
 
 class StackedRNNCells(Layer):
