@@ -17,6 +17,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from lamina import serialization
+
 
 def relu(
     x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0
@@ -185,40 +187,28 @@ _ACTIVATIONS: dict[str, Callable[..., torch.Tensor]] = {
 _ALIASES = {"swish": silu, "hard_swish": hard_silu}
 
 
+_FAMILY = serialization.ObjectFamily("keras.activations", "activation", {**_ACTIVATIONS, **_ALIASES})
+
+
 def get(identifier: Any) -> Callable[..., torch.Tensor]:
-    """Resolves ``None``, a name, a serialized dict or a callable to an activation function.
+    """Resolves ``None`` (linear), a name, a serialized dict or a callable to an activation function.
 
     Raises:
         ValueError: for an unknown name; the message lists the valid ones.
     """
     if identifier is None:
         return linear
-    if isinstance(identifier, dict):
-        identifier = identifier.get("config", identifier.get("class_name"))
-        if isinstance(identifier, dict):
-            identifier = identifier.get("name")
-    if isinstance(identifier, str):
-        fn = _ACTIVATIONS.get(identifier) or _ALIASES.get(identifier)
-        if fn is None:
-            raise ValueError(f"Unknown activation: {identifier!r}. Valid names: {', '.join(sorted(_ACTIVATIONS))}.")
-        return fn
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret activation identifier: {identifier!r}")
+    return _FAMILY.get(identifier)
 
 
 def serialize(activation: Callable[..., Any]) -> Any:
     """Built-in activations serialize to their name, as in Keras configs."""
-    name = getattr(activation, "__name__", None)
-    if name in _ACTIVATIONS and _ACTIVATIONS[name] is activation:
-        return name
-    for alias, fn in _ALIASES.items():
-        if fn is activation:
-            return alias
-    from lamina.saving import serialization
-
+    home = serialization.builtin_home(activation)
+    if home is not None and home[0] == "keras.activations":
+        return home[1]
     return serialization.serialize_keras_object(activation)
 
 
-def deserialize(config: Any) -> Callable[..., torch.Tensor]:
-    return get(config)
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Callable[..., torch.Tensor]:
+    """Rebuilds an activation from :func:`serialize`'s output (a name or a config dict)."""
+    return _FAMILY.deserialize(config, custom_objects)

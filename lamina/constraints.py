@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from lamina import serialization
 from lamina.backend.naming import to_snake_case
 
 _EPS = 1e-7
@@ -86,36 +87,23 @@ _BY_NAME = {c.__name__: c for c in (MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
 _BY_NAME.update({to_snake_case(k): v for k, v in list(_BY_NAME.items())})
 
 
-def serialize(c: Constraint) -> dict[str, Any]:
-    return {
-        "module": "keras.constraints",
-        "class_name": type(c).__name__,
-        "config": c.get_config(),
-        "registered_name": None,
-    }
+_FAMILY = serialization.ObjectFamily("keras.constraints", "constraint", _BY_NAME, base=Constraint)
+
+
+def serialize(constraint: Constraint) -> dict[str, Any]:
+    """Keras's serialized form: ``{"module", "class_name", "config", "registered_name"}``."""
+    return _FAMILY.serialize(constraint)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Constraint:
+    """Rebuilds a constraint from :func:`serialize`'s output."""
+    return _FAMILY.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Constraint | None:
-    """Resolves ``None``, a name, a config dict or a callable to a constraint."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        cls = _BY_NAME.get(identifier.get("class_name"))
-        if cls is None:
-            from lamina.saving import serialization
+    """Resolves ``None``, a name, a config dict or a callable to a constraint.
 
-            return serialization.deserialize_keras_object(identifier)
-        return cls.from_config(identifier.get("config") or {})
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier)
-        if cls is None:
-            raise ValueError(
-                f"Unknown constraint: {identifier!r}. Valid names: max_norm, min_max_norm, non_neg, unit_norm."
-            )
-        return cls()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
-
-
-deserialize = get
+    Raises:
+        ValueError: for an unknown name; the message lists the valid ones.
+    """
+    return _FAMILY.get(identifier)

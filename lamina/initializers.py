@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from lamina import backend
+from lamina import backend, serialization
 from lamina.backend.naming import to_snake_case
 
 
@@ -299,26 +299,17 @@ _BY_NAME.update(
 )
 
 
+_FAMILY = serialization.ObjectFamily("keras.initializers", "initializer", _BY_NAME, base=Initializer)
+
+
 def serialize(initializer: Initializer) -> dict[str, Any]:
     """Keras's serialized form: ``{"module", "class_name", "config", "registered_name"}``."""
-    return {
-        "module": "keras.initializers",
-        "class_name": type(initializer).__name__,
-        "config": initializer.get_config(),
-        "registered_name": None,
-    }
+    return _FAMILY.serialize(initializer)
 
 
-def deserialize(config: Any) -> Initializer:
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        cls = _BY_NAME.get(name)
-        if cls is None:
-            from lamina.saving import serialization
-
-            return serialization.deserialize_keras_object(config)
-        return cls.from_config(config.get("config") or {})
-    return get(config)
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Initializer:
+    """Rebuilds an initializer from :func:`serialize`'s output."""
+    return _FAMILY.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Initializer | Any:
@@ -327,20 +318,4 @@ def get(identifier: Any) -> Initializer | Any:
     Raises:
         ValueError: for an unknown name; the message lists the valid ones.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier)
-        if cls is None:
-            valid = sorted({to_snake_case(c.__name__) for c in _ALL})
-            raise ValueError(f"Unknown initializer: {identifier!r}. Valid names: {', '.join(valid)}.")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return _FAMILY.get(identifier)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina import backend
+
 _POLICY: str | None = None
 
 
@@ -33,8 +35,6 @@ def set_global_policy(policy: Any) -> None:
 
 
 def global_policy_name() -> str:
-    from lamina import backend
-
     return _POLICY or backend.floatx()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from lamina import serialization
 from lamina.backend.naming import to_snake_case
 
 
@@ -112,36 +113,23 @@ _BY_NAME.update({to_snake_case(k): v for k, v in list(_BY_NAME.items())})
 _BY_NAME.update({"l1": L1, "l2": L2, "l1_l2": L1L2})
 
 
-def serialize(reg: Regularizer) -> dict[str, Any]:
-    return {
-        "module": "keras.regularizers",
-        "class_name": type(reg).__name__,
-        "config": reg.get_config(),
-        "registered_name": None,
-    }
+_FAMILY = serialization.ObjectFamily("keras.regularizers", "regularizer", _BY_NAME, base=Regularizer)
+
+
+def serialize(regularizer: Regularizer) -> dict[str, Any]:
+    """Keras's serialized form: ``{"module", "class_name", "config", "registered_name"}``."""
+    return _FAMILY.serialize(regularizer)
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Regularizer:
+    """Rebuilds a regularizer from :func:`serialize`'s output."""
+    return _FAMILY.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Regularizer | None:
-    """Resolves ``None``, a name, a config dict or a callable to a regularizer."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        cls = _BY_NAME.get(identifier.get("class_name"))
-        if cls is None:
-            from lamina.saving import serialization
+    """Resolves ``None``, a name, a config dict or a callable to a regularizer.
 
-            return serialization.deserialize_keras_object(identifier)
-        return cls.from_config(identifier.get("config") or {})
-    if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier)
-        if cls is None:
-            raise ValueError(
-                f"Unknown regularizer: {identifier!r}. Valid names: l1, l2, l1_l2, orthogonal_regularizer."
-            )
-        return cls()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
-
-
-deserialize = get
+    Raises:
+        ValueError: for an unknown name; the message lists the valid ones.
+    """
+    return _FAMILY.get(identifier)

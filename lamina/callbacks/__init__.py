@@ -1,5 +1,6 @@
 """Callbacks: hooks into training, with Keras's names and behaviour."""
 
+from lamina import serialization
 from lamina.callbacks.backup_and_restore import BackupAndRestore
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.callback_list import CallbackList
@@ -31,3 +32,5 @@ __all__ = [
     "TensorBoard",
     "TerminateOnNaN",
 ]
+
+serialization.register_builtins("keras.callbacks", {name: globals()[name] for name in __all__})

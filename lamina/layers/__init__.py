@@ -1,5 +1,6 @@
 """Layers, channels-last by default, one family per module."""
 
+from lamina import serialization
 from lamina.layers.activations import (
     ELU,
     LeakyReLU,
@@ -257,3 +258,5 @@ __all__ = [
     "multiply",
     "subtract",
 ]
+
+serialization.register_builtins("keras.layers", {name: globals()[name] for name in __all__})

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lamina import activations, constraints, initializers, regularizers
+from lamina import activations, constraints, initializers, regularizers, serialization
 from lamina.layers.layer import InputSpec, Layer, _meta_run
 
 
@@ -206,8 +206,6 @@ def _serialize_function(fn: Any) -> Any:
         closure = tuple(c.cell_contents for c in fn.__closure__) if fn.__closure__ else None
         return {"class_name": "__lambda__", "config": {"code": code, "defaults": fn.__defaults__, "closure": closure}}
     if callable(fn):
-        from lamina.saving import serialization
-
         return serialization.serialize_keras_object(fn)
     raise ValueError(f"Invalid input type for serialization. Received: {fn} of type {type(fn)}.")
 
@@ -318,8 +316,6 @@ class Lambda(Layer):
         return _add_batch(self._output_shape, batch)
 
     def get_config(self) -> dict[str, Any]:
-        from lamina.saving import serialization
-
         config = super().get_config()
         config["function"] = _serialize_function(self.function)
         if self._output_shape is not None:
@@ -342,8 +338,8 @@ class Lambda(Layer):
                 "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda. Its "
                 "bytecode is stored in the config and rebuilding it runs code from the file, so it is disallowed "
                 "in safe mode (the default). If you trust the source of the file, pass `safe_mode=False` to the "
-                "loading function, use `lamina.saving.serialization.SafeModeScope(False)`, or call "
-                "`lamina.saving.serialization.enable_unsafe_deserialization()`. Otherwise rebuild the layer in "
+                "loading function, use `lamina.serialization.SafeModeScope(False)`, or call "
+                "`lamina.serialization.enable_unsafe_deserialization()`. Otherwise rebuild the layer in "
                 "code (or use a registered Layer subclass) instead of a lambda."
             )
 
@@ -352,8 +348,6 @@ class Lambda(Layer):
         cls, config: dict[str, Any], custom_objects: dict | None = None, safe_mode: bool | None = None
     ) -> Lambda:
         """Rebuilds a Lambda; a Python lambda's bytecode is loaded only when safe mode is off."""
-        from lamina.saving import serialization
-
         config = dict(config)
         effective = safe_mode if safe_mode is not None else serialization.in_safe_mode()
         safe = effective is not False
@@ -436,8 +430,6 @@ class Masking(Layer):
     def __init__(self, mask_value: Any = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(mask_value, dict) and mask_value.get("config", None):
-            from lamina.saving import serialization
-
             mask_value = serialization.deserialize_keras_object(mask_value)
         self.mask_value = mask_value
         self.supports_masking = True

@@ -11,9 +11,10 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
+from lamina import serialization
+from lamina.backend.naming import to_snake_case
 from lamina.losses.loss import Loss, reduce_weighted_values, squeeze_or_expand_to_same_rank, standardize_reduction
 from lamina.losses.losses import (
     CTC,
@@ -141,6 +142,9 @@ ALL_OBJECTS_DICT.update(
 )
 
 
+_FAMILY = serialization.ObjectFamily("keras.losses", "loss", ALL_OBJECTS_DICT, base=Loss)
+
+
 def serialize(loss: Any) -> Any:
     """Keras's config dict of a ``Loss`` instance or a loss function."""
     return serialize_function(loss)
@@ -148,41 +152,7 @@ def serialize(loss: Any) -> Any:
 
 def deserialize(name: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     """Rebuilds a loss (instance or function) from :func:`serialize`'s output or a name."""
-    from lamina.saving import serialization
-
-    if isinstance(name, str):
-        obj = (
-            (custom_objects or {}).get(name) or serialization.get_registered_object(name) or ALL_OBJECTS_DICT.get(name)
-        )
-        if obj is None:
-            raise ValueError(_unknown(name))
-        return obj() if inspect.isclass(obj) else obj
-    if isinstance(name, dict) and "class_name" in name:
-        class_name = name["class_name"]
-        if class_name == "function":
-            fn_name = name.get("config")
-            registered = name.get("registered_name")
-            for key in (registered, fn_name):
-                if key and key != "function":
-                    obj = (custom_objects or {}).get(key) or serialization.get_registered_object(key)
-                    if obj is not None:
-                        return obj
-            if fn_name in ALL_OBJECTS_DICT:
-                return ALL_OBJECTS_DICT[fn_name]
-        elif (
-            class_name in ALL_OBJECTS_DICT
-            and not (custom_objects or {}).get(class_name)
-            and not name.get("registered_name")
-        ):
-            cls = ALL_OBJECTS_DICT[class_name]
-            with serialization.custom_object_scope(custom_objects or {}):
-                return cls.from_config(name.get("config") or {})
-    return serialization.deserialize_keras_object(name, custom_objects=custom_objects)
-
-
-def _unknown(identifier: Any) -> str:
-    valid = sorted(ALL_OBJECTS_DICT)
-    return f"Could not interpret loss identifier: {identifier!r}. Valid names: {', '.join(valid)}."
+    return _FAMILY.deserialize(name, custom_objects)
 
 
 def get(identifier: Any) -> Any:
@@ -194,19 +164,7 @@ def get(identifier: Any) -> Any:
     Raises:
         ValueError: for an unknown name (the message lists the valid ones) or an uninterpretable object.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-        if obj is None:
-            raise ValueError(_unknown(identifier))
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+    return _FAMILY.get(identifier)
 
 
 def resolve(identifier: Any, y_true_shape: Any = None, y_pred_shape: Any = None) -> Loss | None:
@@ -241,14 +199,8 @@ def resolve(identifier: Any, y_true_shape: Any = None, y_pred_shape: Any = None)
     if isinstance(identifier, str):
         name = identifier
     else:
-        name = getattr(obj, "name", None) or _snake(getattr(obj, "__name__", None) or type(obj).__name__)
+        name = getattr(obj, "name", None) or to_snake_case(getattr(obj, "__name__", None) or type(obj).__name__)
     return LossFunctionWrapper(obj, name=name)
-
-
-def _snake(name: str) -> str:
-    from lamina.backend.naming import to_snake_case
-
-    return to_snake_case(name)
 
 
 def is_binary_or_sparse_categorical(y_true_shape: Any, y_pred_shape: Any) -> tuple[bool, bool]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lamina import backend
+from lamina import backend, serialization
 from lamina.losses.loss import (
     EPSILON,
     Loss,
@@ -468,8 +468,6 @@ def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) ->
 
 def serialize_function(fn: Any) -> Any:
     """Keras's config for a loss/metric function: built-in ones as ``{"module": "builtins", ...}``."""
-    from lamina.saving import serialization
-
     module = getattr(fn, "__module__", "") or ""
     if (
         callable(fn)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from lamina import serialization
 from lamina.backend.naming import to_snake_case
 from lamina.losses.losses import (
     binary_crossentropy,
@@ -171,6 +172,10 @@ _FUNCTIONS = {
 }
 
 
+_FAMILY = serialization.ObjectFamily("keras.metrics", "metric", ALL_OBJECTS_DICT, base=Metric)
+serialization.register_builtins("builtins", _FUNCTIONS)  # Keras writes built-in metric functions as "builtins"
+
+
 def serialize(metric: Any) -> Any:
     """Keras's config dict of a metric (or metric function)."""
     return serialize_function(metric)
@@ -178,38 +183,7 @@ def serialize(metric: Any) -> Any:
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     """Rebuilds a metric (or function) from :func:`serialize`'s output or a name."""
-    from lamina import losses
-    from lamina.saving import serialization
-
-    if isinstance(config, str):
-        obj = (
-            (custom_objects or {}).get(config)
-            or serialization.get_registered_object(config)
-            or ALL_OBJECTS_DICT.get(config)
-            or _FUNCTIONS.get(config)
-        )
-        if obj is None:
-            raise ValueError(_unknown(config))
-        return obj() if inspect.isclass(obj) else obj
-    if isinstance(config, dict) and "class_name" in config:
-        class_name = config["class_name"]
-        if class_name == "function":
-            fn_name = config.get("config")
-            if fn_name in _FUNCTIONS and not (custom_objects or {}).get(fn_name):
-                return _FUNCTIONS[fn_name]
-            return losses.deserialize(config, custom_objects)
-        if (
-            class_name in ALL_OBJECTS_DICT
-            and not (custom_objects or {}).get(class_name)
-            and not config.get("registered_name")
-        ):
-            with serialization.custom_object_scope(custom_objects or {}):
-                return ALL_OBJECTS_DICT[class_name].from_config(config.get("config") or {})
-    return serialization.deserialize_keras_object(config, custom_objects=custom_objects)
-
-
-def _unknown(identifier: Any) -> str:
-    return f"Could not interpret metric identifier: {identifier!r}. Valid names: {', '.join(sorted(ALL_OBJECTS_DICT))}."
+    return _FAMILY.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Any:
@@ -221,19 +195,7 @@ def get(identifier: Any) -> Any:
     Raises:
         ValueError: for an unknown name (the message lists the valid ones).
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = ALL_OBJECTS_DICT.get(identifier)
-        if obj is None:
-            raise ValueError(_unknown(identifier))
-    else:
-        obj = identifier
-    if callable(obj):
-        return obj() if inspect.isclass(obj) else obj
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+    return _FAMILY.get(identifier)
 
 
 _SPARSE_LOSSES = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}

@@ -7,6 +7,7 @@ from typing import Any
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.tree import flatten, map_structure
 
 
@@ -78,7 +79,6 @@ def clone_model(
             "Argument `call_function` is only supported for Functional models. Received model of type "
             f"'{type(model).__name__}', with call_function={call_function}"
         )
-    from lamina.saving.serialization import deserialize_keras_object, serialize_keras_object
 
     config = serialize_keras_object(model)
     config.pop("compile_config", None)

@@ -16,13 +16,12 @@ from lamina.layers import symbolic_ops
 from lamina.layers.keras_tensor import KerasTensor, Node
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.tree import flatten, map_structure, pack_sequence_as
 
 
 def _serialize_arg(x: Any) -> Any:
     """Non-tensor call arguments in Keras's config form (slices and ``...`` of ``x[:, 0]`` included)."""
-    from lamina.saving.serialization import serialize_keras_object
-
     if isinstance(x, slice):
         return {
             "class_name": "__slice__",
@@ -351,8 +350,6 @@ class Functional(Model):
         return mapping
 
     def get_config(self) -> dict[str, Any]:
-        from lamina.saving.serialization import serialize_keras_object
-
         if type(self) is not Functional and not functional_like_constructor(type(self)):
             return Model.get_config(self)  # a subclass with its own constructor: configured like a layer
         own = {id(n) for n in self._nodes}
@@ -418,8 +415,6 @@ class Functional(Model):
 
 def functional_from_config(cls: type, config: dict[str, Any], custom_objects: dict | None = None) -> Any:
     """Rebuilds a functional model from Keras 3's config (layers with ``inbound_nodes``)."""
-    from lamina.saving.serialization import deserialize_keras_object
-
     created: dict[str, Layer] = {}
     pending: dict[str, list] = {}
     for layer_data in config["layers"]:

@@ -11,6 +11,7 @@ from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer, _scope_stack, standardize_shape
 from lamina.models.model import Model
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 
 class Sequential(Model):
@@ -195,8 +196,6 @@ class Sequential(Model):
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
-        from lamina.saving.serialization import serialize_keras_object
-
         config = Layer.get_config(self)
         config.pop("batch_input_shape", None)
         config["layers"] = [serialize_keras_object(layer) for layer in self._seq]
@@ -206,8 +205,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Sequential:
-        from lamina.saving.serialization import deserialize_keras_object
-
         config = dict(config)
         layer_configs = config.pop("layers")
         build_input_shape = config.pop("build_input_shape", None)

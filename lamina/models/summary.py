@@ -39,6 +39,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lamina import backend
+
 # ---------------------------------------------------------------------------------------------------------------
 # Sizes and counts
 # ---------------------------------------------------------------------------------------------------------------
@@ -53,8 +55,6 @@ _DTYPE_BITS = {
 
 
 def _dtype_bits(dtype: Any) -> int:
-    from lamina import backend
-
     name = backend.standardize_dtype(dtype)
     if name in _DTYPE_BITS:
         return _DTYPE_BITS[name]
@@ -1000,7 +1000,6 @@ def _measured_macs(model: Any, layers: list[Any], input_shape: Any) -> dict[str,
         ins = getattr(model, "inputs", None)
         if ins:
             dtype = ins[0].dtype
-        from lamina import backend
 
         x = torch.zeros(_known(input_shape), dtype=backend.torch_dtype(dtype))
         with torch.no_grad():

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from lamina import backend
+from lamina.backend.naming import auto_name
 
 ArrayLike = Any  # a torch tensor, lamina Variable, NumPy array, Python scalar or (nested) list of those
 
@@ -871,8 +872,6 @@ def _op_layer_class() -> type:
         _keep_int_inputs = True
 
         def __init__(self, fn: Callable[..., Any], template: tuple, **kwargs: Any) -> None:
-            from lamina.backend.naming import auto_name
-
             super().__init__(name=kwargs.pop("name", None) or auto_name(fn.__name__), **kwargs)
             self.fn = fn
             self.template = template

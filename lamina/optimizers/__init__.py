@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina import serialization
 from lamina.optimizers import schedules
 from lamina.optimizers.adadelta import Adadelta
 from lamina.optimizers.adafactor import Adafactor
@@ -44,24 +45,21 @@ ALL_OBJECTS = {
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
 
+_FAMILY = serialization.ObjectFamily(
+    "keras.optimizers", "optimizer", {cls.__name__: cls for cls in ALL_OBJECTS}, base=Optimizer, lowercase=True
+)
+# Names `get` refuses: the base class and the wrapper cannot be made from a bare name.
+_NOT_BY_NAME = ("optimizer", "lossscaleoptimizer")
+
+
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
     """The optimizer's Keras config dict (``module``, ``class_name``, ``config``, ``registered_name``)."""
-    from lamina.saving.serialization import serialize_keras_object
-
-    return serialize_keras_object(optimizer)
+    return _FAMILY.serialize(optimizer)
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict | None = None) -> Optimizer:
     """Rebuilds an optimizer from its config dict; built-in class names are case-insensitive."""
-    from lamina.saving.serialization import deserialize_keras_object, get_registered_object
-
-    config = dict(config)
-    class_name = config.get("class_name")
-    cls = ALL_OBJECTS_DICT.get(str(class_name).lower())
-    if cls is not None and get_registered_object(class_name, custom_objects) is None:
-        inner = config.get("config") or {}
-        return cls.from_config(dict(inner), custom_objects=custom_objects)
-    return deserialize_keras_object(config, custom_objects=custom_objects)
+    return _FAMILY.deserialize(config, custom_objects)
 
 
 def get(identifier: Any) -> Optimizer | None:
@@ -70,29 +68,13 @@ def get(identifier: Any) -> Optimizer | None:
     Raises:
         ValueError: for a name or object that is not an optimizer (the message lists the valid names).
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier.lower() not in ALL_OBJECTS_DICT or identifier.lower() in ("optimizer", "lossscaleoptimizer"):
-            from lamina.saving.serialization import get_registered_object
-
-            custom = get_registered_object(identifier)
-            if isinstance(custom, type) and issubclass(custom, Optimizer):
-                return custom()
-            valid = sorted(k for k in ALL_OBJECTS_DICT if k not in ("optimizer", "lossscaleoptimizer"))
-            raise ValueError(
-                f"Could not interpret optimizer identifier: {identifier!r}. Valid names: {', '.join(valid)}."
-            )
-        obj = deserialize({"class_name": identifier, "config": {}})
-    elif isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    else:
-        obj = identifier
-    if isinstance(obj, Optimizer):
+    if isinstance(identifier, str) and identifier.lower() in _NOT_BY_NAME:
+        valid = sorted(k for k in ALL_OBJECTS_DICT if k not in _NOT_BY_NAME)
+        raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Valid names: {', '.join(valid)}.")
+    obj = _FAMILY.get(identifier)
+    if obj is None or isinstance(obj, Optimizer):
         return obj
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier}")
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
 __all__ = [

@@ -20,6 +20,7 @@ import torch
 from lamina import backend, initializers
 from lamina.backend.naming import auto_name
 from lamina.layers.variable import Variable
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _BASE_DEFAULTS = {
     "weight_decay": None,
@@ -641,7 +642,6 @@ class Optimizer:
     def get_config(self) -> dict[str, Any]:
         """Keras's config keys (``name``, ``learning_rate``, ... then the algorithm's)."""
         from lamina.optimizers import schedules
-        from lamina.saving.serialization import serialize_keras_object
 
         if _is_schedule(self._learning_rate):
             learning_rate = schedules.serialize(self._learning_rate)
@@ -670,8 +670,6 @@ class Optimizer:
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Optimizer:
         """Rebuilds the optimizer (without state) from :meth:`get_config`'s output."""
-        from lamina.saving.serialization import deserialize_keras_object
-
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = deserialize_keras_object(config["learning_rate"], custom_objects=custom_objects)

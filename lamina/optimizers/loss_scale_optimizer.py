@@ -9,6 +9,7 @@ import torch
 from lamina import initializers
 from lamina.layers.variable import Variable
 from lamina.optimizers.base_optimizer import Optimizer, _tensor
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 
 class LossScaleOptimizer(Optimizer):
@@ -153,8 +154,6 @@ class LossScaleOptimizer(Optimizer):
         self.inner_optimizer.finalize_variable_values(var_list)
 
     def get_config(self) -> dict[str, Any]:
-        from lamina.saving.serialization import serialize_keras_object
-
         return {
             "name": self.name,
             "inner_optimizer": serialize_keras_object(self.inner_optimizer),
@@ -164,8 +163,6 @@ class LossScaleOptimizer(Optimizer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> LossScaleOptimizer:
-        from lamina.saving.serialization import deserialize_keras_object
-
         config = dict(config)
         inner = deserialize_keras_object(config.pop("inner_optimizer"), custom_objects=custom_objects)
         return cls(inner, **config)

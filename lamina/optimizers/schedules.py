@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from lamina import backend
+from lamina import backend, serialization
 
 
 def _step_tensor(step: Any) -> torch.Tensor:
@@ -407,22 +407,6 @@ class CosineDecayRestarts(LearningRateSchedule):
         }
 
 
-def serialize(learning_rate_schedule: LearningRateSchedule) -> dict[str, Any]:
-    """The schedule's Keras config dict (``module``, ``class_name``, ``config``, ...)."""
-    from lamina.saving.serialization import serialize_keras_object
-
-    return serialize_keras_object(learning_rate_schedule)
-
-
-def deserialize(config: dict[str, Any], custom_objects: dict | None = None) -> LearningRateSchedule:
-    """Rebuilds a schedule from :func:`serialize`'s output (or Keras's)."""
-    from lamina.saving.serialization import deserialize_keras_object
-
-    if isinstance(config, dict) and config.get("class_name") in _ALL and not config.get("module"):
-        config = {**config, "module": "keras.optimizers.schedules"}
-    return deserialize_keras_object(config, custom_objects=custom_objects)
-
-
 _ALL = {
     c.__name__: c
     for c in (
@@ -435,6 +419,21 @@ _ALL = {
         CosineDecayRestarts,
     )
 }
+
+_FAMILY = serialization.ObjectFamily(
+    "keras.optimizers.schedules", "learning rate schedule", _ALL, base=LearningRateSchedule
+)
+
+
+def serialize(learning_rate_schedule: LearningRateSchedule) -> dict[str, Any]:
+    """The schedule's Keras config dict (``module``, ``class_name``, ``config``, ...)."""
+    return _FAMILY.serialize(learning_rate_schedule)
+
+
+def deserialize(config: dict[str, Any], custom_objects: dict | None = None) -> LearningRateSchedule:
+    """Rebuilds a schedule from :func:`serialize`'s output (or Keras's)."""
+    return _FAMILY.deserialize(config, custom_objects)
+
 
 __all__ = [
     "CosineDecay",

@@ -2,7 +2,7 @@
 
 from lamina.saving.atomic import atomic_write
 from lamina.saving.saving_api import load_model, load_weights, save_model, save_weights
-from lamina.saving.serialization import (
+from lamina.serialization import (
     CustomObjectScope,
     custom_object_scope,
     deserialize_keras_object,

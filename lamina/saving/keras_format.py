@@ -19,8 +19,10 @@ import warnings
 import zipfile
 from typing import Any
 
+from lamina import serialization
 from lamina.saving import weights_h5
 from lamina.saving.atomic import atomic_write
+from lamina.serialization import serialize_keras_object
 
 KERAS_FORMAT_VERSION = "3.15.1"  # the Keras release whose file format Lamina writes
 CONFIG_FILENAME = "config.json"
@@ -36,8 +38,6 @@ _ZIP_MAX_MEMBERS = 100_000
 
 # ---------------------------------------------------------------------------- config / metadata
 def model_config_json(model: Any, include_optimizer: bool = True) -> str:
-    from lamina.saving.serialization import serialize_keras_object
-
     config = serialize_keras_object(model)
     if not include_optimizer and isinstance(config, dict):
         config.pop("compile_config", None)
@@ -202,8 +202,6 @@ def model_from_config_dict(
     config: Any, custom_objects: dict | None, compile: bool, safe_mode: bool, what: str, version: str | None = None
 ) -> Any:
     """Rebuilds the model from ``config.json``'s dict, naming the failing object on error."""
-    from lamina.saving import serialization
-
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
             f"Cannot load {what}: config.json is not a Keras object config "

@@ -20,6 +20,7 @@ import numpy as np
 from lamina.saving import weights_h5
 from lamina.saving.atomic import atomic_write
 from lamina.saving.keras_format import KERAS_FORMAT_VERSION
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _HDF5_OBJECT_HEADER_LIMIT = 64512
 
@@ -262,8 +263,6 @@ def load_model_from_hdf5(
 
 
 def _compile_from_training_config(model: Any, training: dict, custom_objects: dict | None) -> None:
-    from lamina.saving.serialization import deserialize_keras_object
-
     if not hasattr(model, "compile"):
         return
     training = convert_legacy_config(training)
@@ -310,8 +309,6 @@ def _load_optimizer_weights(model: Any, group: Any) -> None:
 def save_model_to_hdf5(model: Any, filepath: Any, include_optimizer: bool = True) -> None:
     """Writes the legacy ``.h5`` layout Keras 3's ``model.save("x.h5")`` writes (atomically)."""
     import h5py
-
-    from lamina.saving.serialization import serialize_keras_object
 
     config = serialize_keras_object(model)
     model_config = {"class_name": config["class_name"], "config": config["config"]}

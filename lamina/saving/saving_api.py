@@ -20,6 +20,7 @@ from typing import Any
 
 from lamina.saving import keras_format, legacy_h5, weights_h5
 from lamina.saving.atomic import atomic_write
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _LEGACY_SUFFIXES = (".h5", ".hdf5")
 
@@ -216,8 +217,6 @@ def _has_optimizer(model: Any) -> bool:
 
 
 def model_to_json(model: Any, **kwargs: Any) -> str:
-    from lamina.saving.serialization import serialize_keras_object
-
     return json.dumps(serialize_keras_object(model), **kwargs)
 
 
@@ -231,8 +230,6 @@ def model_from_json(json_string: str, custom_objects: dict | None = None) -> Any
         >>> [layer.name for layer in clone.layers]
         ['out']
     """
-    from lamina.saving.serialization import deserialize_keras_object
-
     try:
         config = json.loads(json_string)
     except json.JSONDecodeError as e:

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from lamina.backend.naming import to_snake_case
 from lamina.tree import flatten
 
 
@@ -23,8 +24,6 @@ def is_binary_or_sparse_categorical(y_true: Any, y_pred: Any) -> tuple[bool, boo
 
 
 def _object_name(obj: Any) -> str:
-    from lamina.backend.naming import to_snake_case
-
     if hasattr(obj, "name") and isinstance(obj.name, str):
         return obj.name
     if hasattr(obj, "__name__"):

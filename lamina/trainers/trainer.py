@@ -23,6 +23,7 @@ import torch
 
 from lamina import backend
 from lamina.distribution import distribution_lib as _dist_lib
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
@@ -194,7 +195,6 @@ class Trainer:
         """The ``compile`` arguments, serialized (what a ``.keras`` file stores)."""
         if not self.compiled or self._compile_config is None:
             return None
-        from lamina.saving.serialization import serialize_keras_object
 
         cfg = dict(self._compile_config)
         opt = self.optimizer
@@ -207,8 +207,6 @@ class Trainer:
         return cfg
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
-        from lamina.saving.serialization import deserialize_keras_object
-
         def restore(value: Any) -> Any:  # strings ("mse", "accuracy") stay strings, as in Keras
             if isinstance(value, str) or value is None:
                 return value

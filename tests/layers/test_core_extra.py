@@ -14,7 +14,7 @@ from keras.src.saving import serialization_lib as keras_serialization  # noqa: E
 
 import lamina  # noqa: E402
 from lamina import layers  # noqa: E402
-from lamina.saving import serialization  # noqa: E402
+from lamina import serialization  # noqa: E402
 from tests.layers.harness import keras_layer_from_config, run_layer_test  # noqa: E402
 
 

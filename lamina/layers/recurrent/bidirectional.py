@@ -9,6 +9,7 @@ import torch
 
 from lamina.layers.layer import Layer
 from lamina.layers.recurrent.rnn import build_child
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
@@ -58,8 +59,6 @@ class Bidirectional(Layer):
         backward_layer: Layer | None = None,
         **kwargs: Any,
     ) -> None:
-        from lamina.saving.serialization import deserialize_keras_object, serialize_keras_object
-
         if not isinstance(layer, Layer):
             raise ValueError(
                 f"Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. Received: {layer}"
@@ -195,8 +194,6 @@ class Bidirectional(Layer):
         return None
 
     def get_config(self) -> dict[str, Any]:
-        from lamina.saving.serialization import serialize_keras_object
-
         config = super().get_config()
         config["merge_mode"] = self.merge_mode
         config["layer"] = serialize_keras_object(self.forward_layer)
@@ -205,8 +202,6 @@ class Bidirectional(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Bidirectional:
-        from lamina.saving.serialization import deserialize_keras_object
-
         config = copy.deepcopy(config)
         config["layer"] = deserialize_keras_object(config["layer"], custom_objects=custom_objects)
         backward = config.pop("backward_layer", None)

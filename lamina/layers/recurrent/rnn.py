@@ -16,6 +16,7 @@ import torch
 
 from lamina import activations, backend, constraints, initializers, regularizers
 from lamina.layers.layer import InputSpec, Layer, _scope_stack
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.tree import flatten
 
 
@@ -620,8 +621,6 @@ class RNN(Layer):
         }
 
     def get_config(self) -> dict[str, Any]:
-        from lamina.saving.serialization import serialize_keras_object
-
         config = super().get_config()
         config.update(self._rnn_config())
         config["cell"] = serialize_keras_object(self.cell)
@@ -629,8 +628,6 @@ class RNN(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> RNN:
-        from lamina.saving.serialization import deserialize_keras_object
-
         config = dict(config)
         cell = deserialize_keras_object(config.pop("cell"), custom_objects=custom_objects)
         return cls(cell, **config)

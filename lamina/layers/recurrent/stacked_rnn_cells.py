@@ -9,6 +9,7 @@ import torch
 from lamina import backend
 from lamina.layers.layer import Layer
 from lamina.layers.recurrent.rnn import BaseRNNCell, _is_nested, build_child
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.tree import flatten
 
 
@@ -100,16 +101,12 @@ class StackedRNNCells(Layer):
         self.built = True
 
     def get_config(self) -> dict[str, Any]:
-        from lamina.saving.serialization import serialize_keras_object
-
         config = super().get_config()
         config["cells"] = [serialize_keras_object(c) for c in self.cells]
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> StackedRNNCells:
-        from lamina.saving.serialization import deserialize_keras_object
-
         config = dict(config)
         cells = [deserialize_keras_object(c, custom_objects=custom_objects) for c in config.pop("cells")]
         return cls(cells, **config)

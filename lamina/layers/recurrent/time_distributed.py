@@ -8,6 +8,7 @@ import torch
 
 from lamina.layers.layer import Layer
 from lamina.layers.recurrent.rnn import as_mask, build_child
+from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 
 class Wrapper(Layer):
@@ -34,16 +35,12 @@ class Wrapper(Layer):
         self.built = True
 
     def get_config(self) -> dict[str, Any]:
-        from lamina.saving.serialization import serialize_keras_object
-
         config = super().get_config()
         config["layer"] = serialize_keras_object(self.layer)
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Wrapper:
-        from lamina.saving.serialization import deserialize_keras_object
-
         config = dict(config)
         layer = deserialize_keras_object(config.pop("layer"), custom_objects=custom_objects)
         return cls(layer, **config)
