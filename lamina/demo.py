@@ -13,10 +13,12 @@ import time
 
 import numpy as np
 
+import lamina as keras
+from lamina import layers
+from lamina.datasets import digits
+
 
 def build_model():  # noqa: ANN201 - returns a lamina.Sequential
-    import lamina as keras
-    from lamina import layers
 
     return keras.Sequential(
         [
@@ -40,9 +42,6 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--verbose", default="auto")
     args = parser.parse_args(argv)
     verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
-
-    import lamina as keras
-    from lamina.datasets import digits
 
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = digits.load_data()

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from lamina import backend
-from lamina.saving.atomic import atomic_write
+from lamina.backend.atomic import atomic_write
 
 _FORMATS = ("onnx", "torch", "torchscript")
 

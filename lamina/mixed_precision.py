@@ -1,61 +1,30 @@
-"""Global dtype policy, as ``keras.mixed_precision``: ``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``.
+"""``keras.mixed_precision``: the global dtype policy and the loss-scale optimizer.
 
 Example:
     >>> import lamina
-    >>> lamina.mixed_precision.global_policy_name()
+    >>> lamina.mixed_precision.global_policy().name
     'float32'
 """
 
-from __future__ import annotations
+from lamina.dtype_policies import (
+    DTypePolicy,
+    dtype_policy,
+    global_policy,
+    global_policy_name,
+    set_dtype_policy,
+    set_global_policy,
+)
+from lamina.optimizers import LossScaleOptimizer
 
-from typing import Any
+Policy = DTypePolicy
 
-from lamina import backend
-
-_POLICY: str | None = None
-
-
-def set_global_policy(policy: Any) -> None:
-    """Sets the policy new layers use (a name or a ``DTypePolicy``)."""
-    global _POLICY
-    name = getattr(policy, "name", policy)
-    if name is not None and name not in (
-        "float16",
-        "bfloat16",
-        "float32",
-        "float64",
-        "mixed_float16",
-        "mixed_bfloat16",
-    ):
-        raise ValueError(
-            "Invalid dtype policy: expected float16, bfloat16, float32, float64, mixed_float16 or mixed_bfloat16. "
-            f"Received: policy={name!r}"
-        )
-    _POLICY = name
-
-
-def global_policy_name() -> str:
-    return _POLICY or backend.floatx()
-
-
-def global_policy() -> Any:
-    from lamina.layers.layer import DTypePolicy
-
-    return DTypePolicy(global_policy_name())
-
-
-def dtype_policy() -> Any:
-    return global_policy()
-
-
-def __getattr__(name: str) -> Any:
-    # Keras names: keras.mixed_precision.DTypePolicy / Policy / LossScaleOptimizer
-    if name in ("DTypePolicy", "Policy"):
-        from lamina.layers.layer import DTypePolicy
-
-        return DTypePolicy
-    if name == "LossScaleOptimizer":
-        from lamina.optimizers import LossScaleOptimizer
-
-        return LossScaleOptimizer
-    raise AttributeError(name)
+__all__ = [
+    "DTypePolicy",
+    "LossScaleOptimizer",
+    "Policy",
+    "dtype_policy",
+    "global_policy",
+    "global_policy_name",
+    "set_dtype_policy",
+    "set_global_policy",
+]

@@ -180,6 +180,12 @@ def builtin_home(obj: Any) -> tuple[str, str] | None:
         return None
 
 
+def get_builtin(module: str, name: str) -> Any:
+    """The object registered as ``name`` in the Keras module ``module`` (e.g. an initializer by its string
+    name, for code below the module that defines it); ``None`` if there is none."""
+    return _BUILTINS.get(module, {}).get(name)
+
+
 def _lookup_builtin(module: str | None, name: str) -> Any:
     """A registered object by Keras module and name; any module's when the module is not one we know."""
     for key in (module or "", "keras.layers", "keras", *_BUILTINS):

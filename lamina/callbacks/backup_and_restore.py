@@ -143,7 +143,7 @@ class BackupAndRestore(Callback):
             self._save(epoch, epoch_done=True)
 
     def _save(self, epoch: int, epoch_done: bool) -> None:
-        from lamina.saving.atomic import atomic_write
+        from lamina.backend.atomic import atomic_write
 
         model = self.model
         opt = model.optimizer

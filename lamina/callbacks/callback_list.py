@@ -6,6 +6,8 @@ import contextlib
 from typing import Any
 
 from lamina.callbacks.callback import Callback
+from lamina.callbacks.history import History
+from lamina.callbacks.progbar_logger import ProgbarLogger
 
 
 def _pythonify(logs: Any) -> Any:
@@ -41,8 +43,6 @@ class CallbackList(Callback):
         **params: Any,
     ) -> None:
         super().__init__()
-        from lamina.callbacks.history import History
-        from lamina.callbacks.progbar_logger import ProgbarLogger
 
         self.callbacks: list[Callback] = list(callbacks or [])
         for cb in self.callbacks:

@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 from lamina.callbacks.callback import Callback
-from lamina.utils.progbar import Progbar
+from lamina.callbacks.progbar import Progbar
 
 
 def _floats(logs: Any) -> dict[str, float]:

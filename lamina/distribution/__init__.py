@@ -10,8 +10,7 @@ Example:
 Launch the same script with ``torchrun --nproc_per_node=N train.py`` to train on N processes.
 """
 
-from lamina.distribution.data_parallel import DataParallel
-from lamina.distribution.distribution_lib import (
+from lamina.backend.distribution_lib import (
     DeviceMesh,
     Distribution,
     ModelParallel,
@@ -22,6 +21,7 @@ from lamina.distribution.distribution_lib import (
     list_devices,
     set_distribution,
 )
+from lamina.distribution.data_parallel import DataParallel
 from lamina.distribution.launch import spawn
 
 __all__ = [

@@ -28,8 +28,8 @@ import torch
 import torch.distributed as dist
 
 from lamina import backend
-from lamina.distribution import distribution_lib
-from lamina.distribution.distribution_lib import (
+from lamina.backend import distribution_lib
+from lamina.backend.distribution_lib import (
     DEFAULT_BATCH_DIM_NAME,
     DeviceMesh,
     Distribution,
@@ -37,6 +37,17 @@ from lamina.distribution.distribution_lib import (
     _to_torch_device,
     list_devices,
 )
+from lamina.callbacks import (
+    BackupAndRestore,
+    Callback,
+    CallbackList,
+    CSVLogger,
+    ModelCheckpoint,
+    ProgbarLogger,
+    TensorBoard,
+)
+from lamina.distribution import sharding
+from lamina.trainers.trainer import Trainer, _concat_outputs
 
 _DDP_HAS_FORWARD_SYNC = (
     "forward_sync_buffers" in inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
@@ -308,7 +319,6 @@ class DataParallel(Distribution):
     def _shard(self, adapter: Any, seed: int) -> Any:
         if adapter is None or not self.auto_shard_dataset:
             return adapter
-        from lamina.distribution import sharding
 
         return sharding.shard_adapter(adapter, self.process_id, self.num_processes, seed, self._broadcast_ints)
 
@@ -351,14 +361,6 @@ class DataParallel(Distribution):
         """On ranks other than 0: no file writers; BackupAndRestore only restores."""
         if self.is_chief or callbacks is None:
             return callbacks
-        from lamina.callbacks import (
-            BackupAndRestore,
-            CallbackList,
-            CSVLogger,
-            ModelCheckpoint,
-            ProgbarLogger,
-            TensorBoard,
-        )
 
         if isinstance(callbacks, CallbackList):
             return callbacks
@@ -396,7 +398,6 @@ class DataParallel(Distribution):
         if not params:  # nothing to train: no gradients to average
             self._sync_model_state(model)
             return
-        from lamina.trainers.trainer import Trainer
 
         if type(model).train_step is not Trainer.train_step:
             # A user-written train_step may not call the forward pass DDP wraps: average the gradients
@@ -559,8 +560,6 @@ class DataParallel(Distribution):
 
     def _gather_predictions(self, outputs: list[Any], adapter: Any) -> Any:
         """``predict``: every process's outputs, all-gathered and put back in the original sample order."""
-        from lamina.trainers.trainer import _concat_outputs
-
         counts = getattr(adapter, "step_counts", None)
         if counts is None or len(counts) != len(outputs):  # not sharded by us: this process's own outputs
             return _concat_outputs(outputs)
@@ -659,7 +658,6 @@ def _RestoreOnly(inner: Any) -> Any:  # noqa: N802 - used like a class
     """On ranks other than 0, a ``BackupAndRestore`` that restores (every rank resumes alike) but never writes."""
     global _RESTORE_ONLY
     if _RESTORE_ONLY is None:
-        from lamina.callbacks import Callback  # lazy: lamina.callbacks imports the trainer's package
 
         class RestoreOnly(Callback):
             def __init__(self, wrapped: Any) -> None:

@@ -29,7 +29,7 @@ from lamina.layers.convolutional import (
     SeparableConvolution2D,
 )
 from lamina.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda, Masking
-from lamina.layers.input_layer import Input, InputLayer
+from lamina.layers.core.input_layer import Input, InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import InputSpec, Layer
 from lamina.layers.merging import (
@@ -132,7 +132,7 @@ from lamina.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
-from lamina.layers.variable import Variable
+from lamina.variable import Variable
 
 __all__ = [
     "Activation",

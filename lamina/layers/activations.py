@@ -12,12 +12,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lamina import activations, constraints, initializers, regularizers
+from lamina import activations, constraints, initializers, regularizers, serialization
 from lamina.layers.layer import InputSpec, Layer
-
-
-def _ser(obj: Any, module: Any) -> Any:
-    return None if obj is None else module.serialize(obj)
 
 
 def _non_negative(value: Any) -> bool:
@@ -208,8 +204,8 @@ class PReLU(Layer):
         config.update(
             {
                 "alpha_initializer": initializers.serialize(self.alpha_initializer),
-                "alpha_regularizer": _ser(self.alpha_regularizer, regularizers),
-                "alpha_constraint": _ser(self.alpha_constraint, constraints),
+                "alpha_regularizer": serialization.serialize_keras_object(self.alpha_regularizer),
+                "alpha_constraint": serialization.serialize_keras_object(self.alpha_constraint),
                 "shared_axes": self.shared_axes,
             }
         )

@@ -6,7 +6,7 @@
   ``get_config`` complete the picture.
 * Each weight is a real ``nn.Parameter`` (trainable) or buffer (state) registered
   under its attribute name, so PyTorch sees an ordinary module. ``layer.weights``
-  returns Keras-style :class:`~lamina.layers.variable.Variable` views.
+  returns Keras-style :class:`~lamina.variable.Variable` views.
 * ``training`` resolves as in Keras: the explicit argument, else the one passed to
   the outer layer being called, else the module's ``.training`` flag (``False`` until
   ``.train()`` is called, so Keras's default of inference holds).
@@ -24,11 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from lamina import backend, constraints, initializers, regularizers
+from lamina import backend, constraints, dtype_policies, initializers, regularizers
 from lamina.backend.naming import auto_name
 from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
-from lamina.layers.variable import Variable
 from lamina.tree import flatten, map_structure
+from lamina.variable import Variable
 
 _ctx = threading.local()
 _LOSSES_USED = [False]  # set once any layer calls add_loss, so calls clear stale losses only when needed
@@ -108,43 +108,6 @@ class InputSpec:
             "min_ndim": self.min_ndim,
             "axes": self.axes,
         }
-
-
-class DTypePolicy:
-    """Variable and compute dtypes of a layer (``"float32"``, ``"mixed_float16"``, ``"mixed_bfloat16"``)."""
-
-    def __init__(self, name: str | None = None) -> None:
-        if name is None:
-            from lamina import mixed_precision
-
-            name = mixed_precision.global_policy_name()
-        if name in ("mixed_float16", "mixed_bfloat16"):
-            self.compute_dtype = name.removeprefix("mixed_")
-            self.variable_dtype = "float32"
-        else:
-            name = backend.standardize_dtype(name)
-            self.compute_dtype = self.variable_dtype = name
-        self.name = name
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name}
-
-    def serialize(self) -> dict[str, Any]:
-        return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": self.name}, "registered_name": None}
-
-    def __repr__(self) -> str:
-        return f'<DTypePolicy "{self.name}">'
-
-
-def _policy_from(dtype: Any) -> DTypePolicy:
-    if isinstance(dtype, DTypePolicy):
-        return dtype
-    if isinstance(dtype, dict):  # serialized policy from a config
-        cfg = dtype.get("config", {})
-        return DTypePolicy(cfg.get("name", backend.floatx()) if isinstance(cfg, dict) else cfg)
-    if dtype is not None and not isinstance(dtype, str):
-        dtype = backend.standardize_dtype(dtype)
-    return DTypePolicy(dtype)
 
 
 def _shape_of(x: Any) -> Any:
@@ -251,7 +214,7 @@ class Layer(nn.Module):
         d = self.__dict__
         d["name"] = name or auto_name(type(self).__name__)
         d["_trainable"] = bool(trainable)
-        d["dtype_policy"] = _policy_from(dtype)
+        d["dtype_policy"] = dtype_policies.get(dtype)
         d["autocast"] = autocast
         d["_mixed"] = d["dtype_policy"].name.startswith("mixed_")
         d["_compute_td"] = backend.torch_dtype(d["dtype_policy"].compute_dtype)
@@ -874,6 +837,21 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, built={self.built}"
+
+
+def build_child(parent: Layer, child: Any, shape: Any) -> None:
+    """Builds ``child`` under ``parent``'s name scope, so its weights get paths like ``lstm/lstm_cell/kernel``."""
+    if not isinstance(child, Layer) or child.built:
+        return
+    stack = _scope_stack()
+    pushed = not stack or stack[-1] != parent.name
+    if pushed:
+        stack.append(parent.name)
+    try:
+        child._maybe_build(tuple(shape) if isinstance(shape, list) else shape)
+    finally:
+        if pushed:
+            stack.pop()
 
 
 def _has_global_hooks() -> bool:

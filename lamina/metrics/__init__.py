@@ -16,6 +16,7 @@ from typing import Any
 
 from lamina import serialization
 from lamina.backend.naming import to_snake_case
+from lamina.losses import is_binary_or_sparse_categorical
 from lamina.losses.losses import (
     binary_crossentropy,
     binary_focal_crossentropy,
@@ -247,8 +248,6 @@ def resolve(identifier: Any, loss: Any = None, output_shape: Any = None, y_true_
         >>> lamina.metrics.resolve("accuracy", output_shape=(None, 3), y_true_shape=(None, 1))
         <SparseCategoricalAccuracy name=accuracy>
     """
-    from lamina.losses import is_binary_or_sparse_categorical
-
     if identifier is None:
         raise ValueError("Expected metric, received `None`")
     if str(identifier).lower() in ("accuracy", "acc"):

@@ -1,6 +1,6 @@
 """``Metric``: stateful evaluation (``update_state`` / ``result`` / ``reset_state``) as ``keras.metrics.Metric``.
 
-State lives in :class:`~lamina.layers.variable.Variable` objects owning torch tensors. The state follows the
+State lives in :class:`~lamina.variable.Variable` objects owning torch tensors. The state follows the
 data: before every ``update_state`` the base checks the device of the incoming prediction (a Python
 attribute comparison) and, the first time it differs, moves all state there. Updates run under
 ``torch.no_grad()`` and never read values back to the host, so a training step has no hidden sync.
@@ -15,8 +15,8 @@ import torch
 
 from lamina import backend
 from lamina.backend.naming import auto_name
-from lamina.layers.variable import Variable
 from lamina.losses.loss import compute_dtype_of, to_tensor
+from lamina.variable import Variable
 
 
 def _tensor_device(args: tuple, kwargs: dict) -> torch.device | None:

@@ -173,7 +173,7 @@ class Model(Trainer, Layer):
 
         ``.h5`` writes the legacy HDF5 format; ``zipped=False`` writes an unzipped folder.
         """
-        from lamina.distribution import distribution_lib
+        from lamina.backend import distribution_lib
         from lamina.saving import saving_api
 
         if distribution_lib.skips_writes():  # [distribution] under torchrun, rank 0 alone writes files
@@ -182,7 +182,7 @@ class Model(Trainer, Layer):
 
     def save_weights(self, filepath: Any, overwrite: bool = True, max_shard_size: Any = None) -> None:
         """Saves all weights (and the optimizer state) to a Keras 3 ``.weights.h5`` file."""
-        from lamina.distribution import distribution_lib
+        from lamina.backend import distribution_lib
         from lamina.saving import saving_api
 
         if distribution_lib.skips_writes():  # [distribution] under torchrun, rank 0 alone writes files

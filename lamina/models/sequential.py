@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from lamina.backend.naming import auto_name
-from lamina.layers.input_layer import InputLayer
+from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer, _scope_stack, standardize_shape
 from lamina.models.model import Model

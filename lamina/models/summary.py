@@ -40,6 +40,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from lamina import backend
+from lamina.layers.layer import Layer
+from lamina.models.sequential import Sequential
 
 # ---------------------------------------------------------------------------------------------------------------
 # Sizes and counts
@@ -964,8 +966,6 @@ def estimate_flops(model: Any, input_shape: Any = None) -> dict[str, int | None]
 def _measured_macs(model: Any, layers: list[Any], input_shape: Any) -> dict[str, int | None]:
     import torch
 
-    from lamina.layers.layer import Layer
-
     counts: dict[int, int] = defaultdict(int)
     seen: set[int] = set()
     handles = []
@@ -1067,8 +1067,6 @@ def print_summary(
     Raises:
         ValueError: for a ``line_length`` too small for the columns, or a bad ``layer_range``.
     """
-    from lamina.models.sequential import Sequential
-
     if isinstance(model, Sequential) or not _is_functional(model):
         sequential_like = True
         layers = list(model.layers)

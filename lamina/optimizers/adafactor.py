@@ -6,8 +6,8 @@ from typing import Any
 
 import torch
 
-from lamina.layers.variable import Variable
 from lamina.optimizers.base_optimizer import Optimizer, base_optimizer_keyword_args
+from lamina.variable import Variable
 
 
 def _rms(x: torch.Tensor) -> torch.Tensor:

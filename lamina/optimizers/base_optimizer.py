@@ -19,8 +19,10 @@ import torch
 
 from lamina import backend, initializers
 from lamina.backend.naming import auto_name
-from lamina.layers.variable import Variable
+from lamina.optimizers import schedules
+from lamina.optimizers.schedules import LearningRateSchedule
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
+from lamina.variable import Variable
 
 _BASE_DEFAULTS = {
     "weight_decay": None,
@@ -36,8 +38,6 @@ _BASE_DEFAULTS = {
 
 
 def _is_schedule(x: Any) -> bool:
-    from lamina.optimizers.schedules import LearningRateSchedule
-
     return isinstance(x, LearningRateSchedule)
 
 
@@ -641,8 +641,6 @@ class Optimizer:
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
         """Keras's config keys (``name``, ``learning_rate``, ... then the algorithm's)."""
-        from lamina.optimizers import schedules
-
         if _is_schedule(self._learning_rate):
             learning_rate = schedules.serialize(self._learning_rate)
         elif isinstance(self._learning_rate, Variable):

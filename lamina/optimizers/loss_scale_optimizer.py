@@ -7,9 +7,9 @@ from typing import Any
 import torch
 
 from lamina import initializers
-from lamina.layers.variable import Variable
 from lamina.optimizers.base_optimizer import Optimizer, _tensor
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
+from lamina.variable import Variable
 
 
 class LossScaleOptimizer(Optimizer):

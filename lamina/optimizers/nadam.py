@@ -7,8 +7,8 @@ from typing import Any
 import torch
 
 from lamina import backend
-from lamina.layers.variable import Variable
 from lamina.optimizers.base_optimizer import Optimizer, base_optimizer_keyword_args
+from lamina.variable import Variable
 
 
 class Nadam(Optimizer):

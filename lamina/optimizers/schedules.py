@@ -18,11 +18,10 @@ from typing import Any
 import torch
 
 from lamina import backend, serialization
+from lamina.variable import Variable
 
 
 def _step_tensor(step: Any) -> torch.Tensor:
-    from lamina.layers.variable import Variable
-
     if isinstance(step, Variable):
         step = step.value
     if isinstance(step, torch.Tensor):

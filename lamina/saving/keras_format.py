@@ -20,8 +20,8 @@ import zipfile
 from typing import Any
 
 from lamina import serialization
+from lamina.backend.atomic import atomic_write
 from lamina.saving import weights_h5
-from lamina.saving.atomic import atomic_write
 from lamina.serialization import serialize_keras_object
 
 KERAS_FORMAT_VERSION = "3.15.1"  # the Keras release whose file format Lamina writes

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from lamina.backend.atomic import atomic_write
 from lamina.saving import weights_h5
-from lamina.saving.atomic import atomic_write
-from lamina.saving.keras_format import KERAS_FORMAT_VERSION
+from lamina.saving.keras_format import KERAS_FORMAT_VERSION, model_from_config_dict
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -224,8 +224,6 @@ def load_model_from_hdf5(
     filepath: Any, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True
 ) -> Any:
     """Loads a whole model from a legacy ``.h5`` file: architecture, weights, compile state, optimizer."""
-    from lamina.saving.keras_format import model_from_config_dict
-
     what = repr(os.fspath(filepath)) if isinstance(filepath, (str, os.PathLike)) else "the h5 file"
     with weights_h5.open_h5_for_read(filepath, what) as f:
         raw = _attr_text(f.attrs.get("model_config"))

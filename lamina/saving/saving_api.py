@@ -5,7 +5,7 @@
 * ``.h5`` / ``.hdf5``: the legacy (tf.keras 2) HDF5 format, read and written;
 * a folder with ``config.json``: the unzipped Keras 3 format.
 
-Every write is atomic (see :func:`lamina.saving.atomic_write`).
+Every write is atomic (see :func:`lamina.backend.atomic_write`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import warnings
 import zipfile
 from typing import Any
 
+from lamina.backend.atomic import atomic_write
 from lamina.saving import keras_format, legacy_h5, weights_h5
-from lamina.saving.atomic import atomic_write
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _LEGACY_SUFFIXES = (".h5", ".hdf5")

@@ -37,6 +37,9 @@ import torch
 from torch import nn
 
 from lamina.backend.naming import to_snake_case
+from lamina.layers.layer import Layer
+from lamina.models.model import Model
+from lamina.models.sequential import Sequential
 
 _H5_BOMB_FLOOR_BYTES = 1 << 30
 _H5_MAX_EXPANSION = 1000
@@ -44,8 +47,6 @@ _H5_MAX_EXPANSION = 1000
 
 # ---------------------------------------------------------------------------- object kinds
 def _layer_cls() -> type:
-    from lamina.layers.layer import Layer
-
     return Layer
 
 
@@ -119,8 +120,6 @@ def _name_key(name: str) -> str:
 
 def _graph_model_layers(model: Any) -> list[Any] | None:
     """The ``layers`` Keras walks first for Sequential (no InputLayer) and functional models (InputLayers too)."""
-    from lamina.models.sequential import Sequential
-
     if isinstance(model, Sequential):
         return list(model.layers)
     if type(model).__name__ == "Functional" or any(c.__name__ == "Functional" for c in type(model).__mro__):
@@ -158,7 +157,6 @@ def _children(obj: Any) -> Iterator[tuple[str, Any]]:
             if module is None or (prefixes and name.startswith(prefixes)):
                 continue
             candidates.setdefault(name, module)
-        from lamina.models.model import Model
 
         if isinstance(obj, Model):
             candidates["layers"] = list(obj.layers)

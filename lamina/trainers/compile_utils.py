@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from lamina import losses as losses_module
+from lamina import metrics as metrics_module
 from lamina.backend.naming import to_snake_case
 from lamina.tree import flatten
 
@@ -32,8 +34,6 @@ def _object_name(obj: Any) -> str:
 
 
 def get_metric(identifier: Any, y_true: Any, y_pred: Any) -> Any:
-    from lamina import metrics as metrics_module
-
     if identifier is None:
         raise ValueError("Expected a metric, received `None`.")
     if str(identifier).lower() in ("accuracy", "acc"):
@@ -54,8 +54,6 @@ def get_metric(identifier: Any, y_true: Any, y_pred: Any) -> Any:
 
 
 def get_loss(identifier: Any, y_true: Any, y_pred: Any) -> Any:
-    from lamina import losses as losses_module
-
     if identifier is None:
         return None
     if str(identifier).lower() in ("crossentropy", "ce"):
@@ -131,8 +129,6 @@ class CompileLoss:
         self.metrics: list[Any] = []
 
     def build(self, y_true: Any, y_pred: Any) -> None:
-        from lamina import metrics as metrics_module
-
         preds = _flat_outputs(y_pred, self.output_names)
         trues = _flat_outputs(y_true, self.output_names)
         n = len(preds)

@@ -21,11 +21,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina import backend
-from lamina.distribution import distribution_lib as _dist_lib
+from lamina import backend, optimizers
+from lamina import losses as losses_module
+from lamina import metrics as metrics_module
+from lamina.backend import distribution_lib as _dist_lib
+from lamina.callbacks import CallbackList
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.trainers import data_adapters
-from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
+from lamina.trainers.compile_utils import CompileLoss, CompileMetrics, _flat_outputs
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
 from lamina.tree import flatten, map_structure
 
@@ -135,9 +138,6 @@ class Trainer:
             >>> model.compiled
             True
         """
-        from lamina import metrics as metrics_module
-        from lamina import optimizers
-
         self.__dict__["optimizer"] = optimizers.get(optimizer)
         if (
             auto_scale_loss
@@ -421,7 +421,6 @@ class Trainer:
         x, y, _ = unpack_x_y_sample_weight(batch)
         if y is None or self._compile_loss is None:
             return
-        from lamina import losses as losses_module
 
         validate = getattr(losses_module, "validate_targets", None)
         if validate is None:
@@ -430,7 +429,6 @@ class Trainer:
             y_pred = self(x, training=False)
         if not self._compile_loss.built:
             self._compile_loss.build(y, y_pred)
-        from lamina.trainers.compile_utils import _flat_outputs
 
         trues = _flat_outputs(y, self._compile_loss.output_names)
         preds = _flat_outputs(y_pred, self._compile_loss.output_names)
@@ -493,8 +491,6 @@ class Trainer:
             ValueError: if ``compile`` was not called, lengths of ``x``/``y`` differ, or the targets
                 do not fit the loss — always before any weight changes.
         """
-        from lamina.callbacks import CallbackList
-
         self._assert_compile_called("fit")
         if epochs is None or epochs < 0:
             raise ValueError(f"`epochs` must be a non-negative integer. Received: epochs={epochs!r}")
@@ -665,8 +661,6 @@ class Trainer:
         **kwargs: Any,
     ) -> Any:
         """Loss and metrics on the data, in inference mode: ``[loss, *metrics]`` or a dict with ``return_dict``."""
-        from lamina.callbacks import CallbackList
-
         self._assert_compile_called("evaluate")
         if kwargs:
             raise ValueError(f"Invalid keyword arguments: {sorted(kwargs)}")
@@ -709,8 +703,6 @@ class Trainer:
         callbacks: list | None = None,
     ) -> Any:
         """The model's outputs for ``x`` as NumPy arrays (batched, inference mode, no gradients)."""
-        from lamina.callbacks import CallbackList
-
         verbose = _resolve_verbose(verbose)
         device = self._device()
         if (

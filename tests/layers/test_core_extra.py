@@ -13,8 +13,10 @@ import torch  # noqa: E402
 from keras.src.saving import serialization_lib as keras_serialization  # noqa: E402
 
 import lamina  # noqa: E402
-from lamina import layers  # noqa: E402
-from lamina import serialization  # noqa: E402
+from lamina import (
+    layers,  # noqa: E402
+    serialization,  # noqa: E402
+)
 from tests.layers.harness import keras_layer_from_config, run_layer_test  # noqa: E402
 
 

@@ -186,7 +186,7 @@ def test_verbose_outputs(capsys):
 
 
 def test_progbar_draws_keras_line():
-    from lamina.utils.progbar import Progbar
+    from lamina.callbacks.progbar import Progbar
 
     stream = io.StringIO()
     bar = Progbar(32, verbose=1, stream=stream)

@@ -1,12 +1,13 @@
 """Recurrent layers: ``RNN`` and its cells, ``SimpleRNN``, ``LSTM``, ``GRU``, ``Bidirectional``, ``TimeDistributed``."""
 
+from lamina.layers.core.wrapper import Wrapper
 from lamina.layers.recurrent.bidirectional import Bidirectional
 from lamina.layers.recurrent.gru import GRU, GRUCell
 from lamina.layers.recurrent.lstm import LSTM, LSTMCell
 from lamina.layers.recurrent.rnn import RNN
 from lamina.layers.recurrent.simple_rnn import SimpleRNN, SimpleRNNCell
 from lamina.layers.recurrent.stacked_rnn_cells import StackedRNNCells
-from lamina.layers.recurrent.time_distributed import TimeDistributed, Wrapper
+from lamina.layers.recurrent.time_distributed import TimeDistributed
 
 __all__ = [
     "GRU",

@@ -7,8 +7,7 @@ from typing import Any
 
 import torch
 
-from lamina.layers.layer import Layer
-from lamina.layers.recurrent.rnn import build_child
+from lamina.layers.layer import Layer, build_child
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)

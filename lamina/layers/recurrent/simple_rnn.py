@@ -7,7 +7,8 @@ from typing import Any
 import torch
 
 from lamina import activations
-from lamina.layers.recurrent.rnn import BaseRNNCell, CellRNN
+from lamina.layers.recurrent.rnn import CellRNN
+from lamina.layers.recurrent.rnn_cell import BaseRNNCell
 
 
 class SimpleRNNCell(BaseRNNCell):

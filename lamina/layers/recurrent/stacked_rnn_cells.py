@@ -7,8 +7,8 @@ from typing import Any
 import torch
 
 from lamina import backend
-from lamina.layers.layer import Layer
-from lamina.layers.recurrent.rnn import BaseRNNCell, _is_nested, build_child
+from lamina.layers.layer import Layer, build_child
+from lamina.layers.recurrent.rnn_cell import BaseRNNCell, _is_nested
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.tree import flatten
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina import backend
+from lamina import backend, serialization
 
 
 def _unwrap(x: Any) -> Any:
@@ -273,14 +273,22 @@ class Variable:
         return _unwrap(o) @ self.value
 
 
-def _make_value(initializer: Any, shape: Any, dtype: Any, device: Any, name: str) -> torch.Tensor:
-    from lamina import initializers
+def _initializer(identifier: Any) -> Any:
+    """An initializer from a callable or a name (looked up in the registry: initializers sit above us)."""
+    if not isinstance(identifier, str):
+        return identifier
+    init = serialization.get_builtin("keras.initializers", identifier)
+    if init is None:
+        raise ValueError(f"Unknown initializer: {identifier!r}. Pass an initializer object or a known name.")
+    return init() if isinstance(init, type) else init
 
+
+def _make_value(initializer: Any, shape: Any, dtype: Any, device: Any, name: str) -> torch.Tensor:
     dev = device if device is not None else backend.default_device()
     if isinstance(initializer, str) or (callable(initializer) and not isinstance(initializer, torch.Tensor)):
         if shape is None:
             raise ValueError(f'Variable "{name}": a shape is needed when the initializer is {initializer!r}.')
-        init = initializers.get(initializer)
+        init = _initializer(initializer)
         tdtype = backend.torch_dtype(dtype)
         with torch.no_grad():
             value = init(tuple(int(s) for s in shape), dtype=tdtype)

@@ -7,7 +7,7 @@ import pytest
 
 import lamina
 from lamina import distribution as dist_api
-from lamina.distribution import distribution_lib
+from lamina.backend import distribution_lib
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import lamina
-from lamina.saving import atomic_write
+from lamina.backend.atomic import atomic_write
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
