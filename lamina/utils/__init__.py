@@ -4,4 +4,11 @@ from lamina.backend import set_random_seed
 from lamina.trainers.data_adapters import PyDataset
 from lamina.utils.plotting import model_to_dot, plot_history, plot_model
 
+# isort: split
+# data and file utilities (keras.utils: get_file, ...)
+from lamina.utils.file_utils import get_file
+
 __all__ = ["PyDataset", "model_to_dot", "plot_history", "plot_model", "set_random_seed"]
+
+# data and file utilities
+__all__ += ["get_file"]
