@@ -102,7 +102,7 @@ def load_audio(path: str, sampling_rate: int | None, output_sequence_length: int
 
 
 def _nested(values: list) -> torch.Tensor:
-    return torch.nested.nested_tensor([torch.from_numpy(v) for v in values])
+    return torch.nested.nested_tensor([torch.from_numpy(v) for v in values], layout=torch.jagged)
 
 
 def paths_and_labels_to_dataset(

@@ -278,8 +278,6 @@ def smart_resize(
         )
     data_format = standardize_data_format(data_format)
     img = torch.as_tensor(x)
-    if img.dtype == torch.float64 and isinstance(x, np.ndarray):
-        img = img.to(backend.floatx())  # NumPy float64 enters as floatx, as with Keras's convert_to_tensor
     if img.ndim not in (3, 4):
         raise ValueError(
             "Expected an image array with shape `(height, width, channels)`, or `(batch_size, height, width, "
