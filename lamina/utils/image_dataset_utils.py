@@ -2,9 +2,10 @@
 
 Files are found, ordered, labelled and split as Keras does; images are decoded with Pillow
 (the optional ``image`` extra) and resized with ``tf.image.resize``'s arithmetic (see
-``resize_utils``), so batches equal Keras's for lossless formats. JPEG decoders differ in
-their rounding (TensorFlow's fast integer DCT against Pillow's accurate one): a few grey
-levels apart on the same file.
+``resize_utils``), so batches equal Keras's for lossless formats. Two decoder differences
+remain: JPEG (TensorFlow's default fast integer DCT against Pillow's accurate one, a few
+grey levels apart; TensorFlow's ``INTEGER_ACCURATE`` equals Pillow), and a colour PNG read
+as ``grayscale`` (the two libraries round the luma weights differently, at most 1 level).
 """
 
 from __future__ import annotations
