@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 
+from lamina import backend
 from lamina.datasets.cifar import load_batch
 from lamina.utils.file_utils import get_file
-from lamina.utils.image_utils import image_data_format
 
 ORIGIN = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 FILE_HASH = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
@@ -33,7 +33,7 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
     x_test, y_test = load_batch(os.path.join(path, "test_batch"))
     y_train = y_train.reshape(len(y_train), 1)
     y_test = np.reshape(y_test, (len(y_test), 1))
-    if image_data_format() == "channels_last":
+    if backend.image_data_format() == "channels_last":
         x_train = x_train.transpose(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
         x_test = x_test.transpose(0, 2, 3, 1)
     return (x_train, y_train), (x_test.astype(x_train.dtype), y_test.astype(y_train.dtype))

@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 
+from lamina import backend
 from lamina.datasets.cifar import load_batch
 from lamina.utils.file_utils import get_file
-from lamina.utils.image_utils import image_data_format
 
 ORIGIN = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
 FILE_HASH = "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7"
@@ -32,7 +32,7 @@ def load_data(label_mode: str = "fine") -> tuple[tuple[np.ndarray, np.ndarray], 
     x_test, y_test = load_batch(os.path.join(path, "test"), label_key=f"{label_mode}_labels")
     y_train = np.reshape(y_train, (len(y_train), 1))
     y_test = np.reshape(y_test, (len(y_test), 1))
-    if image_data_format() == "channels_last":
+    if backend.image_data_format() == "channels_last":
         x_train = x_train.transpose(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
         x_test = x_test.transpose(0, 2, 3, 1)
     return (x_train, y_train), (x_test, y_test)

@@ -34,14 +34,9 @@ def require_pil(caller: str):
     return Image
 
 
-def image_data_format() -> str:
-    getter = getattr(backend, "image_data_format", None)
-    return getter() if getter is not None else "channels_last"
-
-
 def standardize_data_format(data_format: str | None) -> str:
     if data_format is None:
-        return image_data_format()
+        return backend.image_data_format()
     fmt = str(data_format).lower()
     if fmt not in ("channels_first", "channels_last"):
         raise ValueError(
