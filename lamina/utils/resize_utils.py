@@ -2,7 +2,8 @@
 
 Keras's ``image_dataset_from_directory`` resizes with TensorFlow, so Lamina reproduces its
 eight methods here, without TensorFlow: each is a separable linear map, one weight matrix
-per axis (``out = Wh @ image @ Ww.T``), built with TensorFlow's sample positions and kernels:
+per axis (``out = Wh @ image @ Ww.T``, applied as a few gathered taps per row), built
+with TensorFlow's sample positions and kernels:
 
 - ``bilinear``, ``nearest``, ``bicubic``: half-pixel centres (``ResizeBilinear``,
   ``ResizeNearestNeighbor``, ``ResizeBicubic`` with Keys' a = -0.5, its 1024-entry
@@ -16,6 +17,7 @@ Values agree with TensorFlow to float32 rounding (the sums run in a different or
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -148,6 +150,31 @@ def weights(n_in: int, n_out: int, method: str) -> np.ndarray:
     return _scale_and_translate(n_in, n_out, method)
 
 
+@functools.lru_cache(maxsize=512)
+def _taps(n_in: int, n_out: int, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The weight matrix in gather form: ``(n_out, k)`` source indices and weights (k = widest row)."""
+    w = weights(n_in, n_out, method)
+    nonzero = w != 0
+    k = max(1, int(nonzero.sum(1).max()))
+    idx = np.zeros((n_out, k), np.int64)
+    vals = np.zeros((n_out, k), np.float32)
+    for o in range(n_out):
+        cols = np.flatnonzero(nonzero[o])
+        idx[o, : len(cols)] = cols
+        vals[o, : len(cols)] = w[o, cols]
+    idx.setflags(write=False)
+    vals.setflags(write=False)
+    return idx, vals
+
+
+def _resize_axis0(x: np.ndarray, n_out: int, method: str) -> np.ndarray:
+    idx, vals = _taps(x.shape[0], n_out, method)
+    out = x[idx[:, 0]] * vals[:, 0, None, None]  # (n_out, W, C); a few taps per row
+    for t in range(1, idx.shape[1]):
+        out += x[idx[:, t]] * vals[:, t, None, None]
+    return out
+
+
 def resize(image: np.ndarray, size: tuple[int, int], method: str = "bilinear") -> np.ndarray:
     """Resizes an ``(H, W, C)`` array to ``(size[0], size[1], C)`` as ``tf.image.resize`` does.
 
@@ -167,10 +194,8 @@ def resize(image: np.ndarray, size: tuple[int, int], method: str = "bilinear") -
         cols = _nearest_index(image.shape[1], width)
         return image[rows][:, cols]
     x = image.astype(np.float32, copy=False)
-    wh = weights(image.shape[0], height, method)
-    ww = weights(image.shape[1], width, method)
-    out = np.tensordot(wh, x, axes=(1, 0))  # (h, W, C)
-    out = np.tensordot(ww, out, axes=(1, 1))  # (w, h, C)
+    out = _resize_axis0(x, height, method)  # (h, W, C)
+    out = _resize_axis0(out.transpose(1, 0, 2), width, method)  # (w, h, C)
     return np.ascontiguousarray(out.transpose(1, 0, 2))
 
 
