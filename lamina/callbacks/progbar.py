@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 
@@ -26,13 +26,20 @@ def format_time(seconds_per_unit: float, unit: str) -> str:
 
 
 class Progbar:
-    """A progress bar for ``target`` steps.
+    """A progress bar for ``target`` steps (``keras.utils.Progbar``).
+
+    Values passed to ``update`` as a list of ``(name, value)`` pairs are averaged over the
+    steps, as in Keras, except the names in ``stateful_metrics`` (shown as given); with
+    ``stateless_metrics`` instead, only those are averaged. Values passed as a dict (or a
+    callable returning one, read only when a line is drawn) are shown as given.
 
     Args:
         target: number of steps, or None if unknown.
         width: bar width in characters.
-        verbose: 1 draws the live bar (redrawn in place), 2 prints one line when finished.
+        verbose: 0 silent, 1 draws the live bar (redrawn in place), 2 prints one line when finished.
         interval: minimum seconds between redraws.
+        stateful_metrics: names shown as given rather than averaged.
+        stateless_metrics: names averaged (then every other name is shown as given).
         unit_name: ``"step"`` or ``"sample"``.
         stream: where to write (stdout by default).
 
@@ -40,8 +47,10 @@ class Progbar:
         >>> import io
         >>> out = io.StringIO()
         >>> bar = Progbar(2, verbose=2, stream=out)
-        >>> bar.update(2, {"loss": 0.5})
-        >>> out.getvalue().startswith("2/2 - ")
+        >>> bar.update(1, [("loss", 1.0)])
+        >>> bar.update(2, [("loss", 0.0)], finalize=False)
+        >>> bar.update(2, [("loss", 0.5)])
+        >>> out.getvalue().startswith("2/2 - ") and "loss: 0.5000" in out.getvalue()
         True
     """
 
@@ -51,9 +60,22 @@ class Progbar:
         width: int = 20,
         verbose: int = 1,
         interval: float = 0.05,
+        stateful_metrics: Iterable[str] | None = None,
+        stateless_metrics: Iterable[str] | None = None,
         unit_name: str = "step",
         stream: TextIO | None = None,
     ) -> None:
+        if stateful_metrics is not None and stateless_metrics is not None:
+            raise ValueError(
+                "Only one of `stateful_metrics` or `stateless_metrics` can be provided. "
+                f"Received: stateful_metrics={stateful_metrics}, stateless_metrics={stateless_metrics}"
+            )
+        self.stateful_metrics = set(stateful_metrics) if stateful_metrics is not None else None
+        self.stateless_metrics = set(stateless_metrics) if stateless_metrics is not None else None
+        if self.stateful_metrics is None and self.stateless_metrics is None:
+            self.stateful_metrics = set()
+        self._values: dict[str, list[float]] = {}  # name -> [weighted sum, weight]
+        self._seen_so_far = 0
         self.target = target
         self.width = width
         self.verbose = verbose
@@ -86,23 +108,31 @@ class Progbar:
     def update(
         self,
         current: int,
-        values: dict[str, float] | Callable[[], dict[str, float]] | None = None,
+        values: Iterable[tuple[str, float]] | dict[str, float] | Callable[[], dict[str, float]] | None = None,
         finalize: bool | None = None,
     ) -> None:
         """Moves the bar to ``current``; ``values`` may be a callable evaluated only if a line is drawn."""
+        if finalize is None:
+            finalize = self.target is not None and current >= self.target
+        if values is not None and not callable(values) and not isinstance(values, dict):
+            self._accumulate(current, values, finalize)
+        self._seen_so_far = current
         now = time.time()
         if current >= 1 and self._time_after_first_step is None and self._seen == 0:
             self._time_after_first_step = now
         self._seen = current
-        if finalize is None:
-            finalize = self.target is not None and current >= self.target
+        if not self.verbose:
+            return
         if self.verbose == 1 and not finalize and now - self._last_update < self.interval:
             return
         if self.verbose == 2 and not finalize:
             return
         if callable(values):
             values = values()
-        values = values or {}
+        if isinstance(values, dict):
+            for k, v in values.items():
+                self._values[k] = [v, 1]
+        values = {k: total / max(1, count) for k, (total, count) in self._values.items()}
         per_step = self._step_time(current, now)
         metrics = "".join(f" - {k}: {format_value(float(v))}" for k, v in values.items())
         if self.verbose == 1:
@@ -140,3 +170,20 @@ class Progbar:
             self._out().write(f"{count} - {now - self._start:.0f}s -{format_time(per_step, self.unit_name)}{metrics}\n")
             self._out().flush()
         self._last_update = now
+
+    def _accumulate(self, current: int, values: Iterable[tuple[str, float]], finalize: bool) -> None:
+        for k, v in values:
+            if self.stateful_metrics is not None:
+                averaged = k not in self.stateful_metrics
+            else:
+                averaged = k in self.stateless_metrics
+            if not averaged or finalize:
+                self._values[k] = [v, 1]
+                continue
+            weight = max(current - self._seen_so_far, 1)
+            total, count = self._values.get(k, [0.0, 0])
+            self._values[k] = [total + v * weight, count + weight]
+
+    def add(self, n: int, values: Iterable[tuple[str, float]] | None = None) -> None:
+        """Moves the bar ``n`` steps forward."""
+        self.update(self._seen_so_far + n, values)

@@ -1,6 +1,6 @@
 """Saving: Keras's config schema and registry (the ``.keras`` format and weights files build on it)."""
 
-from lamina.saving.atomic import atomic_write
+from lamina.backend.atomic import atomic_write
 from lamina.saving.saving_api import load_model, load_weights, save_model, save_weights
 from lamina.serialization import (
     CustomObjectScope,
