@@ -15,7 +15,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from lamina import tree
+import numpy as np
+import torch
+
+from lamina import backend, tree
 
 _GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
 _GLOBAL_CUSTOM_NAMES: dict[Any, str] = {}
@@ -206,6 +209,32 @@ def _module_of(obj: Any) -> str:
         if home is not None:
             return home[0]
     return "keras"
+
+
+def serialize_value(value: Any) -> Any:
+    """Keras's form for array-valued config entries: ``{"class_name": "__numpy__", ...}``."""
+    if isinstance(value, torch.Tensor):
+        return {
+            "class_name": "__tensor__",
+            "config": {"value": backend.to_numpy(value).tolist(), "dtype": backend.standardize_dtype(value.dtype)},
+        }
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return {
+            "class_name": "__numpy__",
+            "config": {"value": value.tolist(), "dtype": backend.standardize_dtype(value.dtype)},
+        }
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.item()
+    return value
+
+
+def deserialize_value(value: Any) -> Any:
+    """Reverses :func:`serialize_value`: ``__numpy__`` entries become arrays, ``__tensor__`` entries tensors."""
+    if isinstance(value, dict) and value.get("class_name") in ("__numpy__", "__tensor__"):
+        inner = value["config"]
+        arr = np.array(inner["value"], dtype=inner["dtype"])
+        return arr if value["class_name"] == "__numpy__" else torch.as_tensor(arr)
+    return value
 
 
 def _serialize_function(obj: Any) -> dict[str, Any]:
