@@ -671,6 +671,8 @@ class Layer(nn.Module):
                     outputs = self.call(*args, **kwargs)
             else:
                 outputs = self.call(*args, **kwargs)
+            if self._mixed:
+                outputs = self._cast_outputs(outputs)
         finally:
             if is_outer:
                 _ctx.training = None
@@ -681,6 +683,22 @@ class Layer(nn.Module):
         if previous_mask is not None or type(self).compute_mask is not Layer.compute_mask:
             self._set_output_mask(inputs, outputs, previous_mask)
         return outputs
+
+    def _cast_outputs(self, outputs: Any) -> Any:
+        """Float outputs in the compute dtype, as Keras gives them: torch's autocast runs some ops (3-D pooling,
+        fused RNNs, reductions) in float32 and would otherwise leak float32 out of a mixed-precision layer."""
+        target = self._compute_td
+
+        def cast(t: Any) -> Any:
+            if (
+                isinstance(t, torch.Tensor)
+                and t.dtype != target
+                and t.dtype in (torch.float32, torch.float16, torch.bfloat16)
+            ):
+                return t.to(target)
+            return t
+
+        return map_structure(cast, outputs)
 
     def _set_output_mask(self, inputs: Any, outputs: Any, previous_mask: Any) -> None:
         try:

@@ -8,7 +8,17 @@
 3. ``get_config`` -> ``from_config`` gives an equal config;
 4. the weight count and every weight shape equal the real Keras 3 layer's, built from the
    *same config dict* (which also proves our config is one Keras reads);
-5. with Lamina's weights copied into the Keras layer, the forward outputs agree to ``atol``.
+5. with Lamina's weights copied into the Keras layer, the forward outputs agree to ``atol``;
+
+and, as Keras's own ``run_layer_test`` does beyond that:
+
+6. one training step: the layer inside a model, ``fit`` for one step with ``sum(y_pred)`` as the loss (a
+   manual autograd step for layers with several outputs or tensor call arguments); the loss and every weight
+   stay finite, and weights that receive a gradient move;
+7. a save/reload round trip: the layer in a functional model, saved as ``.keras`` and loaded back, gives
+   the same outputs;
+8. a mixed-precision call (``mixed_bfloat16``, which torch runs on the CPU): float weights stay float32 and
+   each output has the dtype the symbolic call predicts.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import lamina  # noqa: E402
+from lamina import tree  # noqa: E402
 
 
 def _keras():
@@ -80,6 +91,9 @@ def run_layer_test(
     check_symbolic: bool = True,
     seed: int = 0,
     config_normalizer: Any = None,
+    run_training_check: bool = True,
+    run_saving_check: bool = True,
+    run_mixed_precision_check: bool = True,
 ) -> Any:
     """Runs the checks above; returns the built Lamina layer.
 
@@ -118,7 +132,8 @@ def run_layer_test(
         inp = lamina.Input(batch_shape=(None, *np.shape(x)[1:]), dtype=input_dtype)
         sym_out = sym_layer(inp, **call_kwargs)
         sym_outs = sym_out if isinstance(sym_out, (list, tuple)) else [sym_out]
-        for so, o in zip(sym_outs, outs):
+        assert len(sym_outs) == len(outs), f"{layer_cls.__name__}: {len(sym_outs)} symbolic outputs, {len(outs)} real"
+        for so, o in zip(sym_outs, outs, strict=True):
             assert so.shape[0] is None or so.shape[0] == o.shape[0]
             assert tuple(so.shape[1:]) == tuple(o.shape[1:]), (so.shape, o.shape)
 
@@ -151,9 +166,125 @@ def run_layer_test(
         expected = keras_forward(klayer, kx, **call_kwargs)
         got = to_numpy(out)
         if isinstance(expected, list):
-            for e, g in zip(expected, got):
+            assert len(expected) == len(got), f"{layer_cls.__name__}: {len(got)} outputs, Keras gives {len(expected)}"
+            for e, g in zip(expected, got, strict=True):
                 np.testing.assert_allclose(g, e, atol=atol, rtol=rtol)
         else:
             np.testing.assert_allclose(got, expected, atol=atol, rtol=rtol)
         assert klayer.count_params() == layer.count_params()
+    if run_training_check:
+        _check_training_step(layer_cls, init_kwargs, x, call_kwargs, seed)
+    if run_saving_check and not _has_array(call_kwargs):
+        _check_save_reload(layer, x, call_kwargs)
+    if run_mixed_precision_check:
+        _check_mixed_precision(layer_cls, init_kwargs, x, call_kwargs)
     return layer
+
+
+def _has_array(structure: Any) -> bool:
+    return any(isinstance(v, (np.ndarray, torch.Tensor)) for v in tree.flatten(structure))
+
+
+def _float_leaves(out: Any) -> list[torch.Tensor]:
+    return [o for o in tree.flatten(out) if isinstance(o, torch.Tensor) and o.is_floating_point()]
+
+
+class _SumLoss(lamina.losses.Loss):
+    """``sum(y_pred)``: a loss every output shape accepts, as Keras's layer tests use."""
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> torch.Tensor:
+        return y_pred.float().sum()
+
+
+class _Holder(lamina.Model):
+    def __init__(self, inner: Any, call_kwargs: dict[str, Any]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.call_kwargs = call_kwargs
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        return self.inner(inputs, training=training, **self.call_kwargs)
+
+
+def _check_training_step(layer_cls: type, init_kwargs: dict, x: Any, call_kwargs: dict, seed: int) -> None:
+    lamina.utils.set_random_seed(seed)
+    layer = layer_cls(**init_kwargs)
+    probe = layer(x, **call_kwargs)
+    outs = _float_leaves(probe)
+    before = [w.numpy() for w in layer.trainable_weights]
+    if not outs:
+        return  # integer/boolean outputs (lookups, masks): nothing to differentiate
+    single = len(tree.flatten(probe)) == 1 and not _has_array(call_kwargs)
+    if single:
+        model = _Holder(layer, call_kwargs)
+        model.compile(optimizer=lamina.optimizers.SGD(0.01), loss=_SumLoss())
+        y = np.zeros(np.shape(tree.flatten(x)[0])[:1], "float32")
+        history = model.fit(x, y, batch_size=len(y), epochs=1, verbose=0, shuffle=False)
+        loss = history.history["loss"][0]
+        assert np.isfinite(loss), f"{layer_cls.__name__}: training loss {loss}"
+    else:
+        out = layer(x, training=True, **call_kwargs)
+        loss = sum(o.float().sum() for o in _float_leaves(out))
+        params = [w.value for w in layer.trainable_weights]
+        if not loss.requires_grad:
+            return
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    assert torch.isfinite(p.grad).all(), f"{layer_cls.__name__}: non-finite gradient"
+                    p.sub_(0.01 * p.grad)
+    after = [w.numpy() for w in layer.trainable_weights]
+    assert len(after) == len(before), f"{layer_cls.__name__}: the number of trainable weights changed in training"
+    for w, b, a in zip(layer.trainable_weights, before, after, strict=True):
+        assert np.isfinite(a).all(), f"{layer_cls.__name__}: weight {w.path} is not finite after one step"
+        grad = w.value.grad
+        if grad is not None and float(grad.abs().max()) > 1e-6:
+            assert not np.array_equal(a, b), f"{layer_cls.__name__}: weight {w.path} got a gradient but did not move"
+
+
+def _symbolic_inputs(x: Any) -> Any:
+    return tree.map_structure(
+        lambda a: lamina.Input(batch_shape=(None, *np.shape(a)[1:]), dtype=str(np.asarray(a).dtype)), x
+    )
+
+
+def _check_save_reload(layer: Any, x: Any, call_kwargs: dict) -> None:
+    import tempfile
+
+    inputs = _symbolic_inputs(x if isinstance(x, (list, tuple)) else x)
+    clone = type(layer).from_config(layer.get_config())
+    outputs = clone(inputs, **call_kwargs)
+    model = lamina.Model(inputs, outputs)
+    model.set_weights(_matching_weights(model, layer))
+    expected = to_numpy(model(x))
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "layer.keras")
+        model.save(path)
+        loaded = lamina.saving.load_model(path, safe_mode=False)  # Lambda bytecode: our own file
+    got = to_numpy(loaded(x))
+    got, expected = tree.flatten(got), tree.flatten(expected)
+    assert len(got) == len(expected), f"{type(layer).__name__}: {len(got)} outputs after reload, {len(expected)} before"
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e, err_msg=f"{type(layer).__name__}: outputs differ after save/reload")
+
+
+def _matching_weights(model: Any, layer: Any) -> list[np.ndarray]:
+    weights = layer.get_weights()
+    assert len(model.weights) == len(weights), f"{type(layer).__name__}: weights differ in the functional copy"
+    return weights
+
+
+def _check_mixed_precision(layer_cls: type, init_kwargs: dict, x: Any, call_kwargs: dict) -> None:
+    layer = layer_cls(**{**init_kwargs, "dtype": "mixed_bfloat16"})
+    out = layer(x, **call_kwargs)
+    symbolic_layer = layer_cls(**{**init_kwargs, "dtype": "mixed_bfloat16"})
+    spec = symbolic_layer(_symbolic_inputs(x), **{k: v for k, v in call_kwargs.items() if not _has_array(v)})
+    outs, specs = tree.flatten(out), tree.flatten(spec)
+    assert len(outs) == len(specs), f"{layer_cls.__name__}: {len(outs)} outputs vs {len(specs)} symbolic"
+    for o, sp in zip(outs, specs, strict=True):
+        got = lamina.backend.standardize_dtype(o.dtype)
+        assert got == sp.dtype, f"{layer_cls.__name__}: mixed_bfloat16 output dtype {got}, symbolic {sp.dtype}"
+    for w in layer.weights:
+        if w.dtype.startswith("float"):
+            assert w.dtype == "float32", f"{layer_cls.__name__}: weight {w.path} is {w.dtype} under mixed precision"

@@ -110,6 +110,10 @@ class GroupNormalization(Layer):
         gamma = None if self.gamma is None else self.gamma.to(x.dtype)
         beta = None if self.beta is None else self.beta.to(x.dtype)
         xc = x if axis == 1 else x.movedim(axis, 1)  # channels to dim 1, a view
+        if not xc.is_contiguous() and not xc.requires_grad and torch.is_grad_enabled():
+            # torch's CPU group_norm backward segfaults on a channels-last input that needs no gradient of its
+            # own (the first layer of a model): give it a dense copy in that one case
+            xc = xc.contiguous()
         out = F.group_norm(xc, self.groups, gamma, beta, self.epsilon)
         out = out if axis == 1 else out.movedim(1, axis)
         return out.to(inputs.dtype).to(backend.torch_dtype(self.compute_dtype))

@@ -212,7 +212,10 @@ class RNN(Layer):
             raise self._error("at least one timestep", f"shape {tuple(sequences.shape)}")
         cell = self.cell
         if mask is None and _uses_fast_path(cell) and cell._can_fuse(sequences, training):
-            seq, states = cell._fused_sequence(sequences, list(initial_state), self.go_backwards, training)
+            # the fused kernel runs in the cell's own dtype: an enclosing mixed-precision layer's autocast would
+            # hand it half-precision weights that oneDNN's CPU LSTM/GRU cannot take
+            with torch.autocast(sequences.device.type, enabled=False):
+                seq, states = cell._fused_sequence(sequences, list(initial_state), self.go_backwards, training)
             last = seq[:, -1]
             return last, (seq if self.return_sequences else last.unsqueeze(1)), states
         step = self._cell_step_fn(sequences, training)
