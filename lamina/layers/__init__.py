@@ -30,7 +30,6 @@ from lamina.layers.convolutional import (
 )
 from lamina.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from lamina.layers.core.input_layer import Input, InputLayer
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import InputSpec, Layer
 from lamina.layers.merging import (
     Add,
@@ -132,6 +131,7 @@ from lamina.layers.reshaping import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from lamina.ops.operation import KerasTensor
 from lamina.variable import Variable
 
 __all__ = [

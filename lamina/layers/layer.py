@@ -24,9 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lamina import backend, constraints, dtype_policies, initializers, regularizers
-from lamina.backend.naming import auto_name
-from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
+from lamina import backend, constraints, dtype_policies, initializers, regularizers, tree
+from lamina.ops.operation import KerasTensor, Operation, any_symbolic, meta_run, shapes_to_tensors
 from lamina.tree import flatten, map_structure
 from lamina.variable import Variable
 
@@ -111,13 +110,10 @@ class InputSpec:
 
 
 def _shape_of(x: Any) -> Any:
-    if isinstance(x, (torch.Tensor, KerasTensor, np.ndarray)):
-        return tuple(x.shape)
-    if isinstance(x, (list, tuple)):
-        return type(x)(_shape_of(v) for v in x)
-    if isinstance(x, dict):
-        return {k: _shape_of(v) for k, v in x.items()}
-    return None
+    """The shapes of the tensors in ``x`` (``None`` for non-tensor leaves)."""
+    return tree.map_structure(
+        lambda t: tuple(t.shape) if isinstance(t, (torch.Tensor, KerasTensor, np.ndarray)) else None, x
+    )
 
 
 def standardize_shape(shape: Any) -> tuple[int | None, ...]:
@@ -142,7 +138,7 @@ _LAYER_KWARGS = {
 }
 
 
-class Layer(nn.Module):
+class Layer(Operation):
     """Base class of all layers: a ``torch.nn.Module`` with Keras's build/call/config contract.
 
     Subclasses implement ``build(input_shape)`` (create weights with ``add_weight``),
@@ -208,21 +204,19 @@ class Layer(nn.Module):
                 f"{', '.join(sorted(kwargs))}. Layers accept their own arguments plus: "
                 f"{', '.join(sorted(_LAYER_KWARGS))}."
             )
-        nn.Module.__init__(self)
         if name is not None and (not isinstance(name, str) or "/" in name or not name):
             raise ValueError(f"Layer name must be a non-empty string without '/'. Received: name={name!r}")
         d = self.__dict__
-        d["name"] = name or auto_name(type(self).__name__)
+        d["built"] = False
+        Operation.__init__(self, name=name)
         d["_trainable"] = bool(trainable)
         d["dtype_policy"] = dtype_policies.get(dtype)
         d["autocast"] = autocast
         d["_mixed"] = d["dtype_policy"].name.startswith("mixed_")
         d["_compute_td"] = backend.torch_dtype(d["dtype_policy"].compute_dtype)
-        d["built"] = False
         d["_trainable_vars"] = []
         d["_non_trainable_vars"] = []
         d["_losses"] = []
-        d["_inbound_nodes"] = []
         d["_build_shapes"] = None
         d["input_spec"] = None
         d["supports_masking"] = d.get("supports_masking", False)
@@ -609,13 +603,6 @@ class Layer(nn.Module):
             return self._convert_inputs(np.asarray(x))
         return x
 
-    def _device(self) -> torch.device:
-        for t in self.parameters():
-            return t.device
-        for t in self.buffers():
-            return t.device
-        return backend.default_device()
-
     def _keras_call(self, args: tuple, kwargs: dict) -> Any:
         if not args:
             if "inputs" in kwargs:
@@ -758,22 +745,12 @@ class Layer(nn.Module):
             self._maybe_build(_shape_of(inputs))
         if self.input_spec is not None:
             self._check_input_spec(inputs, self.input_spec)
-        kwargs = dict(kwargs)
         scope = _scope_stack()
         scope.append(self.name)  # sub-layers built by `call` get weight paths under this layer, as in Keras
         try:
-            outputs_spec = self.compute_output_spec(*args, **kwargs)
+            return super()._symbolic_call(args, kwargs)
         finally:
             scope.pop()
-        outputs = map_structure(
-            lambda s: KerasTensor(s.shape, s.dtype) if isinstance(s, KerasTensor) else s, outputs_spec
-        )
-        node = Node(self, args, kwargs, [o for o in flatten(outputs) if isinstance(o, KerasTensor)])
-        node_index = len(self._inbound_nodes)
-        self._inbound_nodes.append(node)
-        for i, o in enumerate(node.outputs):
-            o._keras_history = (self, node_index, i)
-        return outputs
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         """Output ``KerasTensor``s for symbolic inputs: from ``compute_output_shape``, else a meta-device run."""
@@ -781,50 +758,19 @@ class Layer(nn.Module):
         if (
             type(self).compute_output_shape is not Layer.compute_output_shape
             and len(args) == 1
-            and not any(isinstance(v, KerasTensor) for v in flatten(kwargs))
+            and not any_symbolic(kwargs)
         ):
             shape = self.compute_output_shape(_shape_of(inputs))
-            dtype = self._output_dtype(inputs)
-            return _shapes_to_tensors(shape, dtype)
-        return _meta_run(self, args, kwargs)
+            return shapes_to_tensors(shape, self._output_dtype(inputs))
+        return meta_run(self, args, kwargs)
 
     def _output_dtype(self, inputs: Any) -> str:
         return self.compute_dtype
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for ``input_shape`` (batch included, ``None`` for unknown sizes)."""
-        spec = _meta_run(self, (_shapes_to_tensors(input_shape, self.compute_dtype),), {})
+        spec = meta_run(self, (shapes_to_tensors(input_shape, self.compute_dtype),), {})
         return map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else t, spec)
-
-    # ------------------------------------------------------------------ graph accessors
-    def _node_attr(self, attr: str, what: str) -> Any:
-        if not self._inbound_nodes:
-            raise AttributeError(
-                f'Layer "{self.name}" ({type(self).__name__}) has no defined {what}: it has never been called '
-                "on a symbolic input. Give the model an `Input` or call it on data first."
-            )
-        return self._node_value(0, attr)  # the first call's, as in Keras (`get_output_at(i)` for the others)
-
-    def _node_value(self, index: int, attr: str) -> Any:
-        node = self._inbound_nodes[index]
-        if attr == "output":
-            return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
-        ins = node.input_tensors
-        return ins[0] if len(ins) == 1 else list(ins)
-
-    @property
-    def input(self) -> Any:
-        return self._node_attr("input", "input")
-
-    @property
-    def output(self) -> Any:
-        return self._node_attr("output", "output")
-
-    def get_output_at(self, index: int) -> Any:
-        return self._node_value(index, "output")
-
-    def get_input_at(self, index: int) -> Any:
-        return self._node_value(index, "input")
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
@@ -879,78 +825,5 @@ def _has_global_hooks() -> bool:
 
 
 def _to_tuple_shape(shape: Any) -> Any:
-    if isinstance(shape, dict):
-        return {k: _to_tuple_shape(v) for k, v in shape.items()}
-    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
-        return [_to_tuple_shape(s) for s in shape]
-    if isinstance(shape, (list, tuple)):
-        return tuple(shape)
-    return shape
-
-
-def _is_shape(s: Any) -> bool:
-    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
-
-
-def _shapes_to_tensors(shape: Any, dtype: str) -> Any:
-    if isinstance(shape, (torch.Size,)) or _is_shape(shape):
-        return KerasTensor(tuple(shape), dtype)
-    if isinstance(shape, dict):
-        return {k: _shapes_to_tensors(v, dtype) for k, v in shape.items()}
-    if isinstance(shape, (list, tuple)):
-        return type(shape)(_shapes_to_tensors(s, dtype) for s in shape)
-    return shape
-
-
-_PROBES = (83, 89)
-
-
-def _meta_run(layer: Layer, args: tuple, kwargs: dict) -> Any:
-    """Runs ``layer.call`` on meta tensors to learn output shapes; unknown sizes are probed twice."""
-    from torch.func import functional_call
-
-    results = []
-    for probe in _PROBES:
-
-        def to_meta(t: Any, probe: int = probe) -> Any:
-            if isinstance(t, KerasTensor):
-                shape = tuple(probe if d is None else d for d in t.shape)
-                return torch.empty(shape, dtype=backend.torch_dtype(t.dtype), device="meta")
-            return t
-
-        margs = map_structure(to_meta, args)
-        mkwargs = map_structure(to_meta, kwargs)
-        state = {
-            k: torch.empty_like(v, device="meta")
-            for k, v in list(layer.named_parameters()) + list(layer.named_buffers())
-        }
-        try:
-            out = functional_call(layer, state, margs, mkwargs, strict=False)
-        except Exception:  # noqa: BLE001 - fall back to a small real run below
-            out = _real_run(layer, args, kwargs, probe=2 if probe == 83 else 3)
-        results.append(out)
-
-    def merge(a: Any, b: Any) -> Any:
-        if isinstance(a, torch.Tensor):
-            shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
-            return KerasTensor(shape, backend.standardize_dtype(a.dtype))
-        if isinstance(a, (list, tuple)):
-            return type(a)(merge(x, y) for x, y in zip(a, b))
-        if isinstance(a, dict):
-            return {k: merge(a[k], b[k]) for k in a}
-        return a
-
-    return merge(*results)
-
-
-def _real_run(layer: Layer, args: tuple, kwargs: dict, probe: int) -> Any:
-    device = layer._device()
-
-    def to_real(t: Any) -> Any:
-        if isinstance(t, KerasTensor):
-            shape = tuple(probe if d is None else d for d in t.shape)
-            return torch.zeros(shape, dtype=backend.torch_dtype(t.dtype), device=device)
-        return t
-
-    with torch.no_grad():
-        return layer(*map_structure(to_real, args), **map_structure(to_real, kwargs))
+    """Shapes read back from a config (lists) as tuples, in any structure of shapes."""
+    return tree.map_shape_structure(lambda x: tuple(x) if isinstance(x, list) else x, shape)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.layers.core.input_layer import Input, InputLayer
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
+from lamina.ops.operation import KerasTensor
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.tree import flatten, map_structure
 

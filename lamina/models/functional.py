@@ -12,10 +12,9 @@ from typing import Any
 
 import torch
 
-from lamina.layers import symbolic_ops
-from lamina.layers.keras_tensor import KerasTensor, Node
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
+from lamina.ops.operation import OPERATIONS, KerasTensor, Node, SymbolicOp
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.tree import flatten, map_structure, pack_sequence_as
 
@@ -232,7 +231,7 @@ class Functional(Model):
     def layers(self) -> list[Layer]:
         """All layers of the graph, InputLayers included, in Keras's order (operator operations such as
         ``x + y`` are in ``operations`` only, as in Keras)."""
-        return [layer for layer in self._graph_layers if not symbolic_ops.is_operation(layer)]
+        return [layer for layer in self._graph_layers if isinstance(layer, Layer)]
 
     @property
     def input(self) -> Any:
@@ -380,7 +379,7 @@ class Functional(Model):
                             "kwargs": map_structure(ser_tensor, dict(kwargs)),
                         }
                     )
-            cfg = layer.serialize() if isinstance(layer, symbolic_ops.SymbolicOp) else serialize_keras_object(layer)
+            cfg = layer.serialize() if isinstance(layer, SymbolicOp) else serialize_keras_object(layer)
             cfg["name"] = layer.name
             cfg["inbound_nodes"] = inbound
             layer_configs.append(cfg)
@@ -421,7 +420,7 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: di
         name = layer_data["name"]
         data = {k: v for k, v in layer_data.items() if k not in ("inbound_nodes", "name")}
         data.pop("build_config", None) if data.get("class_name") != "InputLayer" else None
-        op = symbolic_ops.OPERATIONS.get(data.get("class_name"))
+        op = OPERATIONS.get(data.get("class_name"))
         if op is not None and str(data.get("module", "")).startswith("keras.src.ops"):
             layer = op.from_config(data.get("config") or {})  # an operator (`x + y`) of Keras's graph
         else:

@@ -142,8 +142,8 @@ class Model(Trainer, Layer):
         if shape is None or self.built and self.weights or type(self).build is not Layer.build:
             Layer.build_from_config(self, config)
             return
-        from lamina.layers.keras_tensor import KerasTensor
         from lamina.layers.layer import _to_tuple_shape
+        from lamina.ops.operation import KerasTensor
 
         def spec(s: Any) -> Any:
             if isinstance(s, dict):

@@ -8,9 +8,9 @@ import torch
 
 from lamina.backend.naming import auto_name
 from lamina.layers.core.input_layer import InputLayer
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer, _scope_stack, standardize_shape
 from lamina.models.model import Model
+from lamina.ops.operation import KerasTensor
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina import backend
+from lamina import backend, tree
 from lamina.backend.naming import auto_name
+from lamina.ops.operation import KerasTensor, Operation
 
 ArrayLike = Any  # a torch tensor, lamina Variable, NumPy array, Python scalar or (nested) list of those
 
@@ -358,7 +359,7 @@ def is_tensor(x: Any) -> bool:
 
 
 def _is_symbolic(x: Any) -> bool:
-    return type(x).__name__ == "KerasTensor" and hasattr(x, "_keras_history")
+    return isinstance(x, KerasTensor)
 
 
 def shape(x: ArrayLike) -> tuple[int | None, ...]:
@@ -443,35 +444,6 @@ def saturate_cast(x: ArrayLike, dtype: Any) -> torch.Tensor:
 # --------------------------------------------------------------------------- nested structures
 
 
-def _flatten(s: Any) -> list[Any]:
-    if isinstance(s, (list, tuple)):
-        return [leaf for v in s for leaf in _flatten(v)]
-    if isinstance(s, dict):
-        return [leaf for k in sorted(s) for leaf in _flatten(s[k])]
-    return [s]
-
-
-def _pack(template: Any, leaves: Sequence[Any]) -> Any:
-    it = iter(leaves)
-
-    def build(t: Any) -> Any:
-        if isinstance(t, (list, tuple)):
-            items = [build(v) for v in t]
-            if isinstance(t, tuple) and hasattr(t, "_fields"):
-                return type(t)(*items)
-            return type(t)(items)
-        if isinstance(t, dict):
-            values = {k: build(t[k]) for k in sorted(t)}  # leaves come in sorted-key order
-            return {k: values[k] for k in t}
-        return next(it)
-
-    return build(template)
-
-
-def _is_nested(s: Any) -> bool:
-    return isinstance(s, (list, tuple, dict))
-
-
 # --------------------------------------------------------------------------- control flow
 
 
@@ -507,7 +479,9 @@ def while_loop(
     """
     is_seq = isinstance(loop_vars, (list, tuple))
     state = tuple(loop_vars) if is_seq else (loop_vars,)
-    state = tuple(_pack(s, [_t(v) for v in _flatten(s)]) if _is_nested(s) else _t(s) for s in state)
+    state = tuple(
+        tree.pack_sequence_as(s, [_t(v) for v in tree.flatten(s)]) if tree.is_nested(s) else _t(s) for s in state
+    )
     n = 0
     while (maximum_iterations is None or n < maximum_iterations) and bool(cond(*state)):
         out = body(*state)
@@ -552,16 +526,16 @@ def scan(
         raise ValueError(f"`unroll` must be a positive integer or a boolean. Received: unroll={unroll}")
     if xs is None and length is None:
         raise ValueError("Got no `xs` to scan over and `length` not provided.")
-    xs_flat = [] if xs is None else [_t(v) for v in _flatten(xs)]
+    xs_flat = [] if xs is None else [_t(v) for v in tree.flatten(xs)]
     n = int(length) if length is not None else int(xs_flat[0].shape[0])
-    carry = _pack(init, [_t(v) for v in _flatten(init)]) if _is_nested(init) else _t(init)
+    carry = tree.pack_sequence_as(init, [_t(v) for v in tree.flatten(init)]) if tree.is_nested(init) else _t(init)
     ys: list[Any] = []
     steps = range(n - 1, -1, -1) if reverse else range(n)
     for i in steps:
         if xs is None:
             x = None
-        elif _is_nested(xs):
-            x = _pack(xs, [v[i] for v in xs_flat])
+        elif tree.is_nested(xs):
+            x = tree.pack_sequence_as(xs, [v[i] for v in xs_flat])
         else:
             x = xs_flat[0][i]
         carry, y = f(carry, x)
@@ -569,13 +543,13 @@ def scan(
     if reverse:
         ys.reverse()
     if not ys or ys[0] is None:
-        zeros = [torch.zeros_like(_t(v)) for v in _flatten(carry)]
-        return carry, _pack(carry, [torch.stack([z] * n) for z in zeros]) if _is_nested(carry) else (
-            torch.stack([zeros[0]] * n) if n else zeros[0][None][:0]
-        )
-    flat_ys = [_flatten(y) for y in ys]
+        zeros = [torch.zeros_like(_t(v)) for v in tree.flatten(carry)]
+        return carry, tree.pack_sequence_as(carry, [torch.stack([z] * n) for z in zeros]) if tree.is_nested(
+            carry
+        ) else (torch.stack([zeros[0]] * n) if n else zeros[0][None][:0])
+    flat_ys = [tree.flatten(y) for y in ys]
     stacked = [torch.stack([_t(leaf[j]) for leaf in flat_ys]) for j in range(len(flat_ys[0]))]
-    return carry, (_pack(ys[0], stacked) if _is_nested(ys[0]) else stacked[0])
+    return carry, (tree.pack_sequence_as(ys[0], stacked) if tree.is_nested(ys[0]) else stacked[0])
 
 
 def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - Keras's name
@@ -600,14 +574,14 @@ def associative_scan(f: Callable[[Any, Any], Any], elems: Any, reverse: bool = F
     """
     if not callable(f):
         raise TypeError(f"`f` should be a callable. Received: f={f}")
-    leaves = [_t(v) for v in _flatten(elems)]
+    leaves = [_t(v) for v in tree.flatten(elems)]
     n = int(leaves[0].shape[axis])
     if any(int(v.shape[axis]) != n for v in leaves[1:]):
         raise ValueError(
             "Array inputs to associative_scan must have the same size along `axis`. "
             f"Received shapes: {[tuple(v.shape) for v in leaves]}"
         )
-    nested = _is_nested(elems)
+    nested = tree.is_nested(elems)
     order = range(n - 1, -1, -1) if reverse else range(n)
     outs: list[list[torch.Tensor]] = []
     acc: list[torch.Tensor] | None = None
@@ -616,15 +590,15 @@ def associative_scan(f: Callable[[Any, Any], Any], elems: Any, reverse: bool = F
         if acc is None:
             acc = cur
         else:
-            a = _pack(elems, acc) if nested else acc[0]
-            b = _pack(elems, cur) if nested else cur[0]
+            a = tree.pack_sequence_as(elems, acc) if nested else acc[0]
+            b = tree.pack_sequence_as(elems, cur) if nested else cur[0]
             res = f(b, a) if reverse else f(a, b)
-            acc = [_t(r) for r in _flatten(res)]
+            acc = [_t(r) for r in tree.flatten(res)]
         outs.append(acc)
     if reverse:
         outs.reverse()
     result = [torch.cat([o[j] for o in outs], dim=axis) for j in range(len(leaves))]
-    return _pack(elems, result) if nested else result[0]
+    return tree.pack_sequence_as(elems, result) if nested else result[0]
 
 
 def vectorized_map(function: Callable[[Any], Any], elements: Any) -> Any:
@@ -635,8 +609,8 @@ def vectorized_map(function: Callable[[Any], Any], elements: Any) -> Any:
         >>> ops.vectorized_map(lambda r: r * 2, ops.ones((2, 2))).tolist()
         [[2.0, 2.0], [2.0, 2.0]]
     """
-    if _is_nested(elements):
-        elements = _pack(elements, [_t(v) for v in _flatten(elements)])
+    if tree.is_nested(elements):
+        elements = tree.pack_sequence_as(elements, [_t(v) for v in tree.flatten(elements)])
     else:
         elements = _t(elements)
     return torch.vmap(function)(elements)
@@ -836,58 +810,37 @@ class _Slot:
 
 
 def _replace_symbolic(s: Any, found: list[Any]) -> Any:
-    if _is_symbolic(s):
-        found.append(s)
+    """``s`` with each symbolic tensor replaced by a ``_Slot`` numbering it in ``found``."""
+
+    def slot(leaf: Any) -> Any:
+        if not _is_symbolic(leaf):
+            return leaf
+        found.append(leaf)
         return _Slot(len(found) - 1)
-    if isinstance(s, (list, tuple)) and not hasattr(s, "_fields"):
-        return type(s)(_replace_symbolic(v, found) for v in s)
-    if isinstance(s, dict):
-        return {k: _replace_symbolic(v, found) for k, v in s.items()}
-    return s
+
+    return tree.map_structure(slot, s)
 
 
 def _fill(s: Any, values: Sequence[Any]) -> Any:
-    if isinstance(s, _Slot):
-        return values[s.i]
-    if isinstance(s, (list, tuple)) and not hasattr(s, "_fields"):
-        return type(s)(_fill(v, values) for v in s)
-    if isinstance(s, dict):
-        return {k: _fill(v, values) for k, v in s.items()}
-    return s
+    return tree.map_structure(lambda leaf: values[leaf.i] if isinstance(leaf, _Slot) else leaf, s)
 
 
-_OP_LAYER: list[type] = []
+class OpLayer(Operation):
+    """One ``lamina.ops`` call on symbolic tensors, recorded as a node of a functional graph."""
 
+    def __init__(self, fn: Callable[..., Any], template: tuple, name: str | None = None) -> None:
+        super().__init__(name=name or auto_name(fn.__name__))
+        self.fn = fn
+        self.template = template
 
-def _op_layer_class() -> type:
-    """A ``Layer`` that replays one op call in a functional graph (created lazily: layers import ops)."""
-    if _OP_LAYER:
-        return _OP_LAYER[0]
-    from lamina.layers.layer import Layer
+    def call(self, *tensors: Any) -> Any:
+        args, kwargs = _fill(self.template, tensors)
+        return self.fn(*args, **kwargs)
 
-    class OpLayer(Layer):
-        """One ``lamina.ops`` call on symbolic tensors, as a graph node (like Keras's ``Operation``)."""
-
-        _autocast_inputs = False
-        _keep_int_inputs = True
-
-        def __init__(self, fn: Callable[..., Any], template: tuple, **kwargs: Any) -> None:
-            super().__init__(name=kwargs.pop("name", None) or auto_name(fn.__name__), **kwargs)
-            self.fn = fn
-            self.template = template
-            self.built = True
-
-        def call(self, *tensors: Any) -> Any:
-            args, kwargs = _fill(self.template, tensors)
-            return self.fn(*args, **kwargs)
-
-        def get_config(self) -> dict[str, Any]:
-            config = super().get_config()
-            config["function"] = self.fn.__name__
-            return config
-
-    _OP_LAYER.append(OpLayer)
-    return OpLayer
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config["function"] = self.fn.__name__
+        return config
 
 
 def _symbolic_aware(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -902,7 +855,7 @@ def _symbolic_aware(fn: Callable[..., Any]) -> Callable[..., Any]:
             template = _replace_symbolic((args, kwargs), found)
             if not found:
                 raise
-            return _op_layer_class()(fn, template)(*found)
+            return OpLayer(fn, template)(*found)
 
     op._lamina_op = fn  # type: ignore[attr-defined]
     return op

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lamina import backend
-from lamina.layers.keras_tensor import KerasTensor, Node
 from lamina.layers.layer import Layer
+from lamina.ops.operation import KerasTensor, Node
 
 
 class InputLayer(Layer):

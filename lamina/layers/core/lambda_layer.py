@@ -13,7 +13,8 @@ from typing import Any
 import torch
 
 from lamina import serialization
-from lamina.layers.layer import Layer, _meta_run
+from lamina.layers.layer import Layer
+from lamina.ops.operation import meta_run
 
 
 # ---------------------------------------------------------------------------------------------- Lambda
@@ -113,7 +114,7 @@ class Lambda(Layer):
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
         if self._output_shape is None:
-            return _meta_run(self, args, kwargs)  # keeps the function's output dtype
+            return meta_run(self, args, kwargs)  # keeps the function's output dtype
         return super().compute_output_spec(*args, **kwargs)
 
     def compute_output_shape(self, input_shape: Any) -> Any:

@@ -26,4 +26,3 @@ def _check_axes_in_bounds(layer: Layer, axis: Any, input_shape: tuple) -> None:
 def _l2_normalize(x: torch.Tensor) -> torch.Tensor:
     """``x * min(rsqrt(sum(x**2)), 1/epsilon)`` over all elements, as ``keras.ops.normalize(axis=None)``."""
     return x * torch.clamp(torch.rsqrt(x.square().sum()), max=1.0 / _KERAS_EPSILON)
-
