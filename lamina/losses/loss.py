@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from lamina import backend
+from lamina import backend, tree
 from lamina.backend.naming import auto_name
 
 EPSILON = 1e-7  # keras.backend.epsilon()
@@ -147,28 +147,8 @@ def reduce_weighted_values(
     return reduce_values(values, sample_weight, reduction)
 
 
-def _map(fn: Any, x: Any) -> Any:
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map(fn, v) for v in x)
-    if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
-    return fn(x)
-
-
 def _first_tensor(x: Any) -> torch.Tensor | None:
-    if isinstance(x, torch.Tensor):
-        return x
-    if isinstance(x, (list, tuple)):
-        for v in x:
-            t = _first_tensor(v)
-            if t is not None:
-                return t
-    if isinstance(x, dict):
-        for v in x.values():
-            t = _first_tensor(v)
-            if t is not None:
-                return t
-    return None
+    return next((t for t in tree.flatten(x) if isinstance(t, torch.Tensor)), None)
 
 
 class Loss:
@@ -204,11 +184,11 @@ class Loss:
         in_mask = getattr(y_pred, "_keras_mask", None)
         ref = _first_tensor(y_pred)
         device = ref.device if ref is not None else None
-        y_pred = _map(lambda x: to_tensor(x, self._dtype, device), y_pred)
+        y_pred = tree.map_structure(lambda x: to_tensor(x, self._dtype, device), y_pred)
         if device is None:
             ref = _first_tensor(y_pred)
             device = ref.device if ref is not None else None
-        y_true = _map(lambda x: to_tensor(x, self._dtype, device), y_true)
+        y_true = tree.map_structure(lambda x: to_tensor(x, self._dtype, device), y_true)
         losses = self.call(y_true, y_pred)
         out_mask = getattr(losses, "_keras_mask", None)
         if in_mask is not None and out_mask is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from lamina import tree
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
 from lamina.ops.operation import OPERATIONS, KerasTensor, Node, SymbolicOp
@@ -412,9 +413,36 @@ class Functional(Model):
         return Layer.from_config.__func__(cls, config)
 
 
-def functional_from_config(cls: type, config: dict[str, Any], custom_objects: dict | None = None) -> Any:
-    """Rebuilds a functional model from Keras 3's config (layers with ``inbound_nodes``)."""
-    created: dict[str, Layer] = {}
+def _is_tensor_ref(x: Any) -> bool:
+    return isinstance(x, dict) and x.get("class_name") == "__keras_tensor__"
+
+
+def _tensor_refs(value: Any) -> list[list]:
+    """The ``keras_history`` triples of every tensor a node's saved arguments refer to."""
+    found: list[list] = []
+
+    def visit(x: Any) -> Any:
+        if _is_tensor_ref(x):
+            found.append(x["config"]["keras_history"])
+            return x  # stop here: a reference is a leaf
+        return None
+
+    tree.traverse(visit, value)
+    return found
+
+
+def _legacy_node(node_data: Any) -> Any:
+    """Keras 2's node format (``[[layer, node, tensor, kwargs], ...]``) in Keras 3's ``{args, kwargs}`` form."""
+    if not isinstance(node_data, list):
+        return node_data
+    refs = [{"class_name": "__keras_tensor__", "config": {"keras_history": item[:3]}} for item in node_data]
+    kwargs = node_data[0][3] if node_data and len(node_data[0]) > 3 else {}
+    return {"args": refs if len(refs) == 1 else [refs], "kwargs": kwargs}  # several inputs: one list argument
+
+
+def _create_layers(config: dict[str, Any], custom_objects: dict | None) -> tuple[dict, dict]:
+    """Every layer of the config, created (not yet called), and the list of saved calls of each."""
+    created: dict[str, Any] = {}
     pending: dict[str, list] = {}
     for layer_data in config["layers"]:
         name = layer_data["name"]
@@ -426,97 +454,74 @@ def functional_from_config(cls: type, config: dict[str, Any], custom_objects: di
         else:
             layer = deserialize_keras_object(data, custom_objects=custom_objects)
         created[name] = layer
-        pending[name] = list(layer_data.get("inbound_nodes") or [])
+        pending[name] = [_legacy_node(n) for n in layer_data.get("inbound_nodes") or []]
+    return created, pending
 
-    def tensor_from(hist: list) -> KerasTensor:
-        layer_name, node_index, tensor_index = hist
-        layer = created[layer_name]
-        if isinstance(layer, Functional):
-            node_index -= 1
-            if node_index < 0:
-                return layer._outputs_list[tensor_index]
-        node = layer._inbound_nodes[node_index]
-        return node.outputs[tensor_index]
 
-    def ready(value: Any) -> bool:
-        ok = True
+def _tensor_from(created: dict[str, Any], hist: list) -> KerasTensor:
+    layer_name, node_index, tensor_index = hist
+    layer = created[layer_name]
+    if isinstance(layer, Functional):  # a nested model's node 0 is its own graph's output
+        node_index -= 1
+        if node_index < 0:
+            return layer._outputs_list[tensor_index]
+    return layer._inbound_nodes[node_index].outputs[tensor_index]
 
-        def check(x: Any) -> Any:
-            nonlocal ok
-            if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
-                layer_name, node_index, _ = x["config"]["keras_history"]
-                layer = created.get(layer_name)
-                offset = 1 if isinstance(layer, Functional) else 0
-                if layer is None or len(layer._inbound_nodes) <= node_index - offset:
-                    ok = False
-            return x
 
-        _walk(value, check)
-        return ok
+def _ready(created: dict[str, Any], node_data: Any) -> bool:
+    """Whether every tensor the saved call refers to has been produced already."""
+    for layer_name, node_index, _ in _tensor_refs(node_data):
+        layer = created.get(layer_name)
+        offset = 1 if isinstance(layer, Functional) else 0
+        if layer is None or len(layer._inbound_nodes) <= node_index - offset:
+            return False
+    return True
 
-    def resolve(value: Any) -> Any:
-        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-            return tensor_from(value["config"]["keras_history"])
-        if isinstance(value, dict) and value.get("class_name") in ("__slice__", "__ellipsis__"):
-            return _deserialize_arg(value)
-        if isinstance(value, dict):
-            return {k: resolve(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [resolve(v) for v in value]
-        return value
 
+def _resolve(created: dict[str, Any], value: Any) -> Any:
+    """Saved call arguments with tensor references replaced by the tensors."""
+
+    def visit(x: Any) -> Any:
+        if _is_tensor_ref(x):
+            return _tensor_from(created, x["config"]["keras_history"])
+        if isinstance(x, dict) and x.get("class_name") in ("__slice__", "__ellipsis__"):
+            return _deserialize_arg(x)
+        return None
+
+    return tree.traverse(visit, value)  # configs come from JSON: their sequences are lists already
+
+
+def _replay_calls(config: dict[str, Any], created: dict[str, Any], pending: dict[str, list]) -> None:
+    """Calls each layer on its saved inputs, in an order where every input already exists."""
     progress = True
     while progress and any(pending.values()):
         progress = False
         for name in [d["name"] for d in config["layers"]]:
             queue = pending[name]
-            while queue:
-                node_data = queue[0]
-                if isinstance(node_data, list):  # legacy Keras 2 format: [[layer, node, tensor, kwargs], ...]
-                    node_data = {
-                        "args": [
-                            [
-                                {"class_name": "__keras_tensor__", "config": {"keras_history": item[:3]}}
-                                for item in node_data
-                            ]
-                        ],
-                        "kwargs": node_data[0][3] if node_data and len(node_data[0]) > 3 else {},
-                    }
-                    if len(node_data["args"][0]) == 1:
-                        node_data["args"] = node_data["args"][0]
-                if not ready(node_data):
-                    break
-                args = resolve(node_data.get("args", []))
-                kwargs = resolve(node_data.get("kwargs", {}))
-                created[name](*args, **kwargs)
-                queue.pop(0)
+            while queue and _ready(created, queue[0]):
+                node_data = queue.pop(0)
+                args = _resolve(created, node_data.get("args", []))
+                created[name](*args, **_resolve(created, node_data.get("kwargs", {})))
                 progress = True
     if any(pending.values()):
         stuck = [n for n, q in pending.items() if q]
         raise ValueError(f"Could not rebuild the functional model: layers {stuck} have inputs that never appear.")
 
-    def io(spec: Any) -> Any:
-        if isinstance(spec, dict):
-            return {k: io(v) for k, v in spec.items()}
-        if isinstance(spec, (list, tuple)) and len(spec) == 3 and isinstance(spec[0], str):
-            return tensor_from(spec)
-        return [io(s) for s in spec]
 
-    inputs = io(config["input_layers"])
-    outputs = io(config["output_layers"])
+def functional_from_config(cls: type, config: dict[str, Any], custom_objects: dict | None = None) -> Any:
+    """Rebuilds a functional model from Keras 3's config (layers with ``inbound_nodes``)."""
+    created, pending = _create_layers(config, custom_objects)
+    _replay_calls(config, created, pending)
+
+    def endpoints(spec: Any) -> Any:  # `[name, node, tensor]` triples, or lists / dicts of them
+        is_ref = isinstance(spec, (list, tuple)) and len(spec) == 3 and isinstance(spec[0], str)
+        return _tensor_from(created, spec) if is_ref else None
+
+    inputs = tree.traverse(endpoints, config["input_layers"])
+    outputs = tree.traverse(endpoints, config["output_layers"])
     kwargs = {"name": config.get("name"), "trainable": config.get("trainable", True)}
     if cls is not Model and cls is not Functional and issubclass(cls, Model):
         return cls(inputs=inputs, outputs=outputs, **kwargs)  # a subclass with a functional-like constructor
     model = Functional.__new__(Functional)
     Functional.__init__(model, inputs, outputs, **kwargs)
     return model
-
-
-def _walk(value: Any, fn: Any) -> None:
-    fn(value)
-    if isinstance(value, dict):
-        for v in value.values():
-            _walk(v, fn)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _walk(v, fn)

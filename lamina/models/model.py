@@ -9,7 +9,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from lamina.layers.layer import Layer
+from lamina.layers.layer import Layer, _to_tuple_shape
+from lamina.ops.operation import shapes_to_tensors
 from lamina.trainers.trainer import Trainer
 
 
@@ -142,19 +143,8 @@ class Model(Trainer, Layer):
         if shape is None or self.built and self.weights or type(self).build is not Layer.build:
             Layer.build_from_config(self, config)
             return
-        from lamina.layers.layer import _to_tuple_shape
-        from lamina.ops.operation import KerasTensor
-
-        def spec(s: Any) -> Any:
-            if isinstance(s, dict):
-                return {k: spec(v) for k, v in s.items()}
-            if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple, dict)):
-                return [spec(v) for v in s]
-            return KerasTensor(tuple(s), self.compute_dtype)
-
-        shape = _to_tuple_shape(shape)
         try:
-            self.compute_output_spec(spec(shape))
+            self.compute_output_spec(shapes_to_tensors(_to_tuple_shape(shape), self.compute_dtype))
         except Exception as e:  # noqa: BLE001 - reported as Keras does, the weights check then names what is missing
             warnings.warn(
                 f"Model '{self.name}' had a build config, but the model cannot be built automatically in "

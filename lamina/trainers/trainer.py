@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina import backend, optimizers
+from lamina import backend, optimizers, tree
 from lamina import losses as losses_module
 from lamina import metrics as metrics_module
 from lamina.backend import distribution_lib as _dist_lib
@@ -208,18 +208,15 @@ class Trainer:
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
         def restore(value: Any) -> Any:  # strings ("mse", "accuracy") stay strings, as in Keras
-            if isinstance(value, str) or value is None:
-                return value
-            if isinstance(value, (list, tuple)):
-                return [restore(v) for v in value]
-            if isinstance(value, dict) and "class_name" not in value:
-                return {k: restore(v) for k, v in value.items()}
-            return deserialize_keras_object(value)
+            # a serialized object is rebuilt; other containers are walked into (None); leaves stay
+            if isinstance(value, dict) and "class_name" in value:
+                return deserialize_keras_object(value)
+            return None if isinstance(value, (list, tuple, dict)) else value
 
         config = dict(config)
         for key in ("optimizer", "loss", "metrics", "weighted_metrics"):
             if key in config:
-                config[key] = restore(config[key])
+                config[key] = tree.traverse(restore, config[key])
         config.pop("auto_scale_loss", None)
         self.compile(**config)
         if self.built and self.optimizer is not None and self.trainable_weights:
@@ -806,11 +803,11 @@ def _batch_size(x: Any) -> int:
 
 
 def _concat_outputs(outputs: list[Any]) -> Any:
-    first = outputs[0]
-    if isinstance(first, torch.Tensor):
-        return backend.to_numpy(torch.cat(outputs, dim=0))
-    if isinstance(first, (list, tuple)):
-        return type(first)(_concat_outputs([o[i] for o in outputs]) for i in range(len(first)))
-    if isinstance(first, dict):
-        return {k: _concat_outputs([o[k] for o in outputs]) for k in first}
-    return np.concatenate([np.asarray(o) for o in outputs])
+    """Per-batch predictions joined along the batch axis, leaf by leaf, as NumPy arrays."""
+
+    def concat(*parts: Any) -> np.ndarray:
+        if isinstance(parts[0], torch.Tensor):
+            return backend.to_numpy(torch.cat(parts, dim=0))
+        return np.concatenate([np.asarray(p) for p in parts])
+
+    return map_structure(concat, *outputs)

@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from lamina import serialization
+from lamina import serialization, tree
 from lamina.layers.layer import Layer
-from lamina.ops.operation import meta_run
+from lamina.ops.operation import is_shape, meta_run
 
 
 # ---------------------------------------------------------------------------------------------- Lambda
@@ -129,7 +129,7 @@ class Lambda(Layer):
         if callable(self._output_shape):
             return self._output_shape(input_shape)
         first = input_shape
-        while isinstance(first, (list, tuple)) and first and not _is_plain_shape(first):
+        while isinstance(first, (list, tuple)) and first and not is_shape(first):
             first = first[0]
         batch = first[0] if isinstance(first, (list, tuple)) and first else None
         return _add_batch(self._output_shape, batch)
@@ -202,24 +202,10 @@ class Lambda(Layer):
         return f"name={self.name!r}, function={getattr(self.function, '__name__', self.function)!r}"
 
 
-def _is_plain_shape(s: Any) -> bool:
-    return isinstance(s, (list, tuple)) and all(d is None or isinstance(d, int) for d in s)
-
-
 def _add_batch(shape: Any, batch: Any) -> Any:
-    if _is_plain_shape(shape):
-        return (batch, *shape)
-    if isinstance(shape, dict):
-        return {k: _add_batch(v, batch) for k, v in shape.items()}
-    return type(shape)(_add_batch(s, batch) for s in shape)
+    return tree.map_shape_structure(lambda s: (batch, *s), shape)
 
 
 def _to_shape_structure(value: Any) -> Any:
     """JSON lists back to tuples: ``[2, 3]`` -> ``(2, 3)``, ``[[2], [3]]`` -> ``[(2,), (3,)]``."""
-    if _is_plain_shape(value):
-        return tuple(value)
-    if isinstance(value, dict):
-        return {k: _to_shape_structure(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_shape_structure(v) for v in value)
-    return value
+    return tree.map_shape_structure(lambda s: tuple(s) if is_shape(s) else s, value)
