@@ -21,7 +21,7 @@ from typing import Any
 
 from lamina import serialization
 from lamina.backend.atomic import atomic_write
-from lamina.saving import weights_h5
+from lamina.saving import tf_keras_compat, weights_h5
 from lamina.serialization import serialize_keras_object
 
 KERAS_FORMAT_VERSION = "3.15.1"  # the Keras release whose file format Lamina writes
@@ -213,6 +213,8 @@ def model_from_config_dict(
     scope = getattr(serialization, "SafeModeScope", None)
     cm = scope(safe_mode) if scope is not None else contextlib.nullcontext()
     try:
+        if tf_keras_compat.is_tf_keras_version(version):
+            config = tf_keras_compat.convert_config(config)
         with cm:
             model = serialization.deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
     except (TypeError, ValueError) as e:

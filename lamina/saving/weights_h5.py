@@ -457,13 +457,16 @@ def load_state(
     errors: list[str] = []
     consumed: set[str] = set()
     optimizer_paths: list[str] = []
+    finishers: list[Any] = []
     nodes = walk(root, objects_to_skip)
     for node in nodes:
         if node.kind == "optimizer":
             optimizer_paths.append(node.path)
             if not load_optimizer:
                 continue
-            _plan_optimizer(root, node, h5file, plan, errors, consumed)
+            after = _plan_optimizer(root, node, h5file, plan, errors, consumed)
+            if after is not None:
+                finishers.append(after)
             continue
         group = safe_group(h5file, node.vars_path)
         if node.kind == "layer" and hasattr(node.obj, "load_own_variables"):
@@ -516,6 +519,8 @@ def load_state(
         warnings.warn(_format_errors(root, source, errors, skipped=True), stacklevel=3)
     for var, array in plan:
         assign(var, array)
+    for finish in finishers:
+        finish()
     for obj, store in deferred:
         try:
             obj.load_own_variables(store)
@@ -532,42 +537,43 @@ def _is_dataset(group: Any, key: str) -> bool:
     return group is not None and group.get(key, getclass=True) is _h5py().Dataset
 
 
-def _plan_optimizer(root: Any, node: Node, h5file: Any, plan: list, errors: list, consumed: set) -> None:
+def _plan_optimizer(root: Any, node: Node, h5file: Any, plan: list, errors: list, consumed: set) -> Any:
+    """Plans the optimizer's state (Keras 3's layout or tf.keras 2's); returns what to run after assigning."""
     group = safe_group(h5file, node.vars_path)
     keys = _numeric_keys(group)
     for k in keys:
         consumed.add(f"{node.vars_path}/{k}")
     if not keys:
-        return
+        return None
     opt = node.obj
     variables = list(opt.variables)
-    if len(variables) != len(keys) and not getattr(opt, "built", True) and hasattr(opt, "build"):
+    if not getattr(opt, "built", True) and hasattr(opt, "build"):
         trainable = getattr(root, "trainable_variables", None)
         if trainable is not None:
             opt.build(list(trainable))
             variables = list(opt.variables)
+    try:
+        arrays = [read_dataset(group, k) for k in keys]
+    except (KeyError, ValueError) as e:
+        errors.append(f"{node.describe()}: {e}")
+        return None
+    matched = opt._match_saved_state(arrays) if hasattr(opt, "_match_saved_state") else None
+    if matched is not None:
+        pairs, from_tf_keras = matched
+        plan.extend(pairs)
+        return opt._after_tf_keras_state if from_tf_keras else None
     if len(keys) < len(variables) and _saved_before_first_step(group, keys, variables):
         # saved compiled but never trained (optimizer not built yet): its slots would be zeros anyway
-        for var, key in zip(variables, keys):
-            plan.append((var, read_dataset(group, key)))
-        return
-    if len(variables) != len(keys):
-        warnings.warn(
-            f"Skipping variable loading for optimizer '{getattr(opt, 'name', '')}', because it has "
-            f"{len(variables)} variables whereas the saved optimizer has {len(keys)} variables. "
-            "Its state starts fresh.",
-            stacklevel=4,
-        )
-        return
-    for i, (var, key) in enumerate(zip(variables, keys)):
-        array = read_dataset(group, key)
-        if tuple(array.shape) != _shape(var):
-            errors.append(
-                f"{node.describe()}: variable {_var_label(var, i)} expects shape {_shape(var)}, "
-                f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}')."
-            )
-            continue
-        plan.append((var, array))
+        for var, array in zip(variables, arrays):
+            plan.append((var, array))
+        return None
+    warnings.warn(
+        f"Skipping variable loading for optimizer '{getattr(opt, 'name', '')}', because it has "
+        f"{len(variables)} variables whereas the saved optimizer has {len(keys)} variables "
+        "(in neither Keras 3's nor tf.keras 2's layout). Its state starts fresh.",
+        stacklevel=4,
+    )
+    return None
 
 
 def _saved_before_first_step(group: Any, keys: list[str], variables: list[Any]) -> bool:
@@ -583,7 +589,9 @@ def _saved_before_first_step(group: Any, keys: list[str], variables: list[Any]) 
 def _unconsumed(h5file: Any, consumed: set[str], tolerated_paths: list[str]) -> list[str]:
     h5py = _h5py()
     found: list[str] = []
-    tolerated = tuple(f"{p}/" for p in tolerated_paths) + ("optimizer/",)
+    # tf.keras 2 also saves its compiled metrics' state under metrics/; Keras 3 (and Lamina) restart
+    # the metrics after loading, so it is not read.
+    tolerated = tuple(f"{p}/" for p in tolerated_paths) + ("optimizer/", "metrics/")
 
     def visit(name: str, obj: Any) -> None:
         if isinstance(obj, h5py.Dataset) and name not in consumed and not name.startswith(tolerated):
