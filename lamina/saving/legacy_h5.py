@@ -19,7 +19,7 @@ import numpy as np
 
 from lamina import metrics
 from lamina.backend.atomic import atomic_write
-from lamina.saving import tf_keras_compat, weights_h5
+from lamina.saving import h5_reading, tf_keras_compat, weights_h5
 from lamina.saving.keras_format import KERAS_FORMAT_VERSION, model_from_config_dict
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
@@ -72,7 +72,7 @@ def _legacy_weights(layer: Any) -> list[Any]:
 
 def _read_subset(group: Any) -> list[tuple[str, np.ndarray]]:
     names = load_attributes(group, "weight_names")
-    return [(n, weights_h5.read_dataset(group, n)) for n in names]
+    return [(n, h5_reading.read_dataset(group, n)) for n in names]
 
 
 def _check_and_plan(
@@ -105,7 +105,7 @@ def load_weights_from_hdf5_group(
     layer_names = load_attributes(group, "layer_names")
     saved: dict[str, list[tuple[str, np.ndarray]]] = {}
     for name in layer_names:
-        layer_group = weights_h5.safe_group(group, name)
+        layer_group = h5_reading.safe_group(group, name)
         if layer_group is None:
             errors.append(f"layer_names lists '{name}' but the file has no group for it.")
             continue
@@ -135,7 +135,7 @@ def load_weights_from_hdf5_group(
             for k, (layer, name) in enumerate(zip(layers, names)):
                 label = f"layer #{k} '{layer.name}' ({type(layer).__name__}, '{name}' in the file)"
                 _check_and_plan(label, _legacy_weights(layer), saved[name], plan, errors)
-    top = weights_h5.safe_group(group, "top_level_model_weights") if "top_level_model_weights" in group else None
+    top = h5_reading.safe_group(group, "top_level_model_weights") if "top_level_model_weights" in group else None
     if top is not None:
         own = list(model._trainable_vars) + list(model._non_trainable_vars)
         _check_and_plan(f"the top-level weights of model '{model.name}'", own, _read_subset(top), plan, errors)
@@ -158,7 +158,7 @@ def load_weights(
 ) -> None:
     group = h5file
     if "layer_names" not in h5file.attrs and "model_weights" in h5file:
-        group = weights_h5.safe_group(h5file, "model_weights")
+        group = h5_reading.safe_group(h5file, "model_weights")
     load_weights_from_hdf5_group(group, model, skip_mismatch=skip_mismatch, by_name=by_name, source=source)
 
 
@@ -168,7 +168,7 @@ def load_model_from_hdf5(
 ) -> Any:
     """Loads a whole model from a legacy ``.h5`` file: architecture, weights, compile state, optimizer."""
     what = repr(os.fspath(filepath)) if isinstance(filepath, (str, os.PathLike)) else "the h5 file"
-    with weights_h5.open_h5_for_read(filepath, what) as f:
+    with h5_reading.open_h5_for_read(filepath, what) as f:
         raw = _attr_text(f.attrs.get("model_config"))
         if raw is None:
             if "vars" in f or "layers" in f:
@@ -189,7 +189,7 @@ def load_model_from_hdf5(
         model = model_from_config_dict(config, custom_objects, False, safe_mode, what, version)
         if "model_weights" not in f:
             raise ValueError(f"Cannot load {what}: it has no 'model_weights' group.")
-        load_weights_from_hdf5_group(weights_h5.safe_group(f, "model_weights"), model, source=what)
+        load_weights_from_hdf5_group(h5_reading.safe_group(f, "model_weights"), model, source=what)
         training = _attr_text(f.attrs.get("training_config"))
         if not compile:
             return model
@@ -200,9 +200,17 @@ def load_model_from_hdf5(
                 stacklevel=3,
             )
             return model
-        _compile_from_training_config(model, json.loads(training), custom_objects)
+        training = json.loads(training)
+        _compile_from_training_config(model, training, custom_objects)
         if "optimizer_weights" in f:
-            _load_optimizer_weights(model, weights_h5.safe_group(f, "optimizer_weights"), what)
+            if tf_keras_compat.is_v2_optimizer(training.get("optimizer_config")):
+                warnings.warn(
+                    f"The optimizer state of {what} was saved by a tf.keras legacy optimizer (optimizer_v2), "
+                    "which orders its slots differently; it is not loaded and the optimizer starts fresh.",
+                    stacklevel=2,
+                )
+            else:
+                _load_optimizer_weights(model, h5_reading.safe_group(f, "optimizer_weights"), what)
     return model
 
 

@@ -97,7 +97,16 @@ def _convert_functional_io(inner: dict) -> None:
 
 
 def convert_config(config: Any) -> Any:
-    """A tf.keras 2 (or Keras 1/2) config rewritten to the Keras 3 schema; other values are kept."""
+    """A tf.keras 2 (or Keras 1/2) config rewritten to the Keras 3 schema; other values are kept.
+
+    Raises:
+        ValueError: for a Keras-2-only argument with a value Keras 3 cannot honour, naming the layer.
+
+    Example:
+        >>> from lamina.saving.tf_keras_compat import convert_config
+        >>> convert_config({"class_name": "LSTM", "config": {"name": "lstm", "units": 2, "time_major": False}})
+        {'class_name': 'LSTM', 'config': {'name': 'lstm', 'units': 2}}
+    """
     if isinstance(config, list):
         return [convert_config(c) for c in config]
     if not isinstance(config, dict):
@@ -147,6 +156,13 @@ def convert_optimizer_config(optimizer_config: Any) -> Any:
         config.pop(key, None)
     out["config"] = config
     return out
+
+
+def is_v2_optimizer(optimizer_config: Any) -> bool:
+    """True for tf.keras's legacy ``optimizer_v2`` (TF <= 2.10, or ``tf.keras.optimizers.legacy``): its
+    config has ``decay`` (or says ``is_legacy_optimizer``), and it saves its slots grouped by kind."""
+    config = optimizer_config.get("config") if isinstance(optimizer_config, dict) else None
+    return isinstance(config, dict) and (config.get("is_legacy_optimizer") is True or "decay" in config)
 
 
 def _is_builtin_optimizer(name: str) -> bool:
