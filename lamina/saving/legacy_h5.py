@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from lamina import metrics
+from lamina import metrics, tree
 from lamina.backend.atomic import atomic_write
 from lamina.saving import h5_reading, tf_keras_compat, weights_h5
 from lamina.saving.keras_format import KERAS_FORMAT_VERSION, model_from_config_dict
@@ -247,15 +247,13 @@ def compile_args_from_training_config(model: Any, training: dict, custom_objects
 
 def _deserialize_nested(value: Any, custom_objects: dict | None) -> Any:
     """Strings stay strings (as Keras resolves ``"accuracy"`` by the output's shape); configs become objects."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "class_name" in value:
-        return deserialize_keras_object(value, custom_objects=custom_objects)
-    if isinstance(value, dict):
-        return {k: _deserialize_nested(v, custom_objects) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_deserialize_nested(v, custom_objects) for v in value]
-    raise ValueError(f"The saved training config holds a value that is not a Keras object config. Received: {value!r}")
+
+    def deserialize(node: Any) -> Any:
+        if isinstance(node, dict) and "class_name" in node:
+            return deserialize_keras_object(node, custom_objects=custom_objects)
+        return None  # not a config: descend into it
+
+    return tree.traverse(deserialize, value)
 
 
 def _compile_metrics(value: Any, output_names: list[str], custom_objects: dict | None) -> Any:
