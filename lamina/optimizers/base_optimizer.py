@@ -638,6 +638,40 @@ class Optimizer:
         for i, variable in enumerate(self.variables):
             variable.assign(np.asarray(store[str(i)]))
 
+    # ------------------------------------------------------------------ saved state in either layout
+    def _tf_keras_variables(self) -> list[Variable | None]:
+        """This optimizer's variables in the order tf.keras 2 saves its state: ``iteration``, then the
+        slots, as Keras 3 orders them. tf.keras keeps the learning rate out of its variables; a
+        ``None`` marks a value tf.keras saves that this optimizer does not keep."""
+        return [v for v in self._variables if v is not self._learning_rate]
+
+    def _after_tf_keras_state(self) -> None:
+        """Rebuilds what tf.keras 2 does not save, from the loaded state (base: nothing)."""
+
+    def _match_saved_state(self, arrays: Sequence[Any]) -> tuple[list[tuple[Variable, Any]], bool] | None:
+        """Pairs a saved state list with this optimizer's variables: ``(pairs, from_tf_keras)``, or None.
+
+        Keras 3 saves ``variables`` as they are (``iteration``, ``learning_rate``, the slots);
+        tf.keras 2 saves ``iteration`` and the slots only (see :meth:`_tf_keras_variables`).
+        Every shape must fit, so a list of another optimizer or model is never half-loaded.
+        """
+        shapes = [tuple(np.shape(a)) for a in arrays]
+        for layout, from_tf_keras in ((self.variables, False), (self._tf_keras_variables(), True)):
+            if len(layout) == len(shapes) and all(
+                v is None or tuple(v.shape) == s for v, s in zip(layout, shapes, strict=True)
+            ):
+                return [(v, a) for v, a in zip(layout, arrays, strict=True) if v is not None], from_tf_keras
+        return None
+
+    def _load_matched_state(self, matched: tuple[list[tuple[Variable, Any]], bool]) -> None:
+        """Assigns what :meth:`_match_saved_state` paired."""
+        pairs, from_tf_keras = matched
+        for variable, array in pairs:
+            variable.assign(np.asarray(array))
+        if from_tf_keras:
+            self._after_tf_keras_state()
+        self._cache = {}
+
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
         """Keras's config keys (``name``, ``learning_rate``, ... then the algorithm's)."""

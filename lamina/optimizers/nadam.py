@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from lamina import backend
@@ -74,6 +75,18 @@ class Nadam(Optimizer):
         # Keras creates the running momentum product unnamed, outside the optimizer's name scope.
         self._u_product = Variable(1.0, dtype=dtype, trainable=False, name="variable", device=self._device)
         self._track_variable(self._u_product)
+
+    def _tf_keras_variables(self) -> list[Any]:
+        return [v for v in super()._tf_keras_variables() if v is not self._u_product]
+
+    def _after_tf_keras_state(self) -> None:
+        # tf.keras 2 does not save the running momentum product; it is the product of the step
+        # factors so far, computed as the steps did (float32, in order). Past ~1000 steps it is 0.
+        steps = min(int(self._iterations.numpy()), 5000)
+        product = np.float32(1.0)
+        for t in range(1, steps + 1):
+            product = np.float32(product * np.float32(self.beta_1 * (1.0 - 0.5 * np.float32(0.96) ** np.float32(t))))
+        self._u_product.assign(product)
 
     def _parallel_update_step(self, grads: list[torch.Tensor], variables: list[Any], learning_rate: Any) -> None:
         idx, params = self._prepare(variables)

@@ -76,6 +76,12 @@ class SGD(Optimizer):
         if self.momentum != 0:
             self.momentums = self.add_optimizer_variables(variables, "momentum")
 
+    def _tf_keras_variables(self) -> list[Any]:
+        if self.momentum != 0:
+            return super()._tf_keras_variables()
+        # tf.keras 2 keeps a momentum slot per variable even without momentum (it holds the last step, unused)
+        return super()._tf_keras_variables() + [None] * len(self._trainable_variables)
+
     def _parallel_update_step(self, grads: list[torch.Tensor], variables: list[Any], learning_rate: Any) -> None:
         idx, params = self._prepare(variables)
         lr = self._lr_tensor(params[0], learning_rate)

@@ -21,7 +21,7 @@ from typing import Any
 
 from lamina import serialization
 from lamina.backend.atomic import atomic_write
-from lamina.saving import weights_h5
+from lamina.saving import h5_reading, tf_keras_compat, weights_h5
 from lamina.serialization import serialize_keras_object
 
 KERAS_FORMAT_VERSION = "3.15.1"  # the Keras release whose file format Lamina writes
@@ -213,6 +213,8 @@ def model_from_config_dict(
     scope = getattr(serialization, "SafeModeScope", None)
     cm = scope(safe_mode) if scope is not None else contextlib.nullcontext()
     try:
+        if tf_keras_compat.is_tf_keras_version(version):
+            config = tf_keras_compat.convert_config(config)
         with cm:
             model = serialization.deserialize_keras_object(config, custom_objects=custom_objects, safe_mode=safe_mode)
     except (TypeError, ValueError) as e:
@@ -253,7 +255,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             metadata.get("keras_version") if isinstance(metadata, dict) else None,
         )
         weights = read_member(zf, WEIGHTS_FILENAME, what)
-    with weights_h5.open_h5_for_read(weights, f"the weights inside {what}") as f:
+    with h5_reading.open_h5_for_read(weights, f"the weights inside {what}") as f:
         weights_h5.load_state(model, f, source=what, load_optimizer=compile)
     return model
 
@@ -283,7 +285,7 @@ def load_model_from_dir(
         what,
         metadata.get("keras_version") if isinstance(metadata, dict) else None,
     )
-    with weights_h5.open_h5_for_read(os.path.join(dirpath, WEIGHTS_FILENAME), f"the weights in {what}") as f:
+    with h5_reading.open_h5_for_read(os.path.join(dirpath, WEIGHTS_FILENAME), f"the weights in {what}") as f:
         weights_h5.load_state(model, f, source=what, load_optimizer=compile)
     return model
 

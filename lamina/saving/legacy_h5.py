@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from lamina import metrics, tree
 from lamina.backend.atomic import atomic_write
-from lamina.saving import weights_h5
+from lamina.saving import h5_reading, tf_keras_compat, weights_h5
 from lamina.saving.keras_format import KERAS_FORMAT_VERSION, model_from_config_dict
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
@@ -64,64 +65,6 @@ def _attr_text(value: Any) -> str | None:
     return str(value)
 
 
-# ---------------------------------------------------------------------------- legacy config -> Keras 3 schema
-def convert_legacy_config(config: Any) -> Any:
-    """Brings a tf.keras 2 config to what Lamina's (Keras 3) deserializer reads."""
-    if isinstance(config, list):
-        return [convert_legacy_config(c) for c in config]
-    if not isinstance(config, dict):
-        return config
-    out = {k: convert_legacy_config(v) for k, v in config.items()}
-    class_name = out.get("class_name")
-    inner = out.get("config")
-    if class_name == "Model" and isinstance(inner, dict) and "input_layers" in inner:  # tf.keras: functional
-        out["class_name"] = "Functional"
-    if class_name == "Sequential" and isinstance(inner, list):  # Keras <= 2.2: the config was the layer list
-        out["config"] = {"name": "sequential", "layers": inner}
-    elif isinstance(inner, dict):
-        if class_name == "BatchNormalization" and isinstance(inner.get("axis"), list) and len(inner["axis"]) == 1:
-            inner["axis"] = int(inner["axis"][0])
-        if class_name == "Lambda" and isinstance(inner.get("function"), list):
-            code, defaults, closure = (inner["function"] + [None, None])[:3]
-            inner["function"] = {
-                "class_name": "__lambda__",
-                "config": {"code": code, "defaults": defaults, "closure": closure},
-            }
-            for key in ("module", "function_type", "output_shape_type", "output_shape_module"):
-                inner.pop(key, None)
-        if class_name in ("Functional", "Model"):  # tf.keras wrote one input/output as a 1-element list
-            for key in ("input_layers", "output_layers"):
-                io = inner.get(key)
-                if (
-                    isinstance(io, list)
-                    and len(io) == 1
-                    and isinstance(io[0], list)
-                    and len(io[0]) == 3
-                    and isinstance(io[0][0], str)
-                ):
-                    inner[key] = io[0]
-        if class_name == "InputLayer" and "batch_input_shape" in inner and "batch_shape" not in inner:
-            inner["batch_shape"] = inner.pop("batch_input_shape")
-    return out
-
-
-def _clean_optimizer_config(optimizer_config: dict) -> dict:
-    """tf.keras 2 optimizer configs carry keys Keras 3 dropped (``lr``, ``decay``, ``is_legacy_optimizer``)."""
-    config = dict(optimizer_config.get("config") or {})
-    if "lr" in config and "learning_rate" not in config:
-        config["learning_rate"] = config.pop("lr")
-    decay = config.pop("decay", None)
-    if decay:
-        warnings.warn(
-            f"The saved optimizer used decay={decay}, which Keras 3 optimizers no longer take; "
-            "use a learning-rate schedule instead. It was dropped.",
-            stacklevel=4,
-        )
-    for key in ("is_legacy_optimizer", "jit_compile"):
-        config.pop(key, None)
-    return {**optimizer_config, "config": config}
-
-
 # ---------------------------------------------------------------------------- weights
 def _legacy_weights(layer: Any) -> list[Any]:
     return list(layer.trainable_weights) + list(layer.non_trainable_weights)
@@ -129,7 +72,7 @@ def _legacy_weights(layer: Any) -> list[Any]:
 
 def _read_subset(group: Any) -> list[tuple[str, np.ndarray]]:
     names = load_attributes(group, "weight_names")
-    return [(n, weights_h5.read_dataset(group, n)) for n in names]
+    return [(n, h5_reading.read_dataset(group, n)) for n in names]
 
 
 def _check_and_plan(
@@ -162,7 +105,7 @@ def load_weights_from_hdf5_group(
     layer_names = load_attributes(group, "layer_names")
     saved: dict[str, list[tuple[str, np.ndarray]]] = {}
     for name in layer_names:
-        layer_group = weights_h5.safe_group(group, name)
+        layer_group = h5_reading.safe_group(group, name)
         if layer_group is None:
             errors.append(f"layer_names lists '{name}' but the file has no group for it.")
             continue
@@ -192,7 +135,7 @@ def load_weights_from_hdf5_group(
             for k, (layer, name) in enumerate(zip(layers, names)):
                 label = f"layer #{k} '{layer.name}' ({type(layer).__name__}, '{name}' in the file)"
                 _check_and_plan(label, _legacy_weights(layer), saved[name], plan, errors)
-    top = weights_h5.safe_group(group, "top_level_model_weights") if "top_level_model_weights" in group else None
+    top = h5_reading.safe_group(group, "top_level_model_weights") if "top_level_model_weights" in group else None
     if top is not None:
         own = list(model._trainable_vars) + list(model._non_trainable_vars)
         _check_and_plan(f"the top-level weights of model '{model.name}'", own, _read_subset(top), plan, errors)
@@ -215,7 +158,7 @@ def load_weights(
 ) -> None:
     group = h5file
     if "layer_names" not in h5file.attrs and "model_weights" in h5file:
-        group = weights_h5.safe_group(h5file, "model_weights")
+        group = h5_reading.safe_group(h5file, "model_weights")
     load_weights_from_hdf5_group(group, model, skip_mismatch=skip_mismatch, by_name=by_name, source=source)
 
 
@@ -225,7 +168,7 @@ def load_model_from_hdf5(
 ) -> Any:
     """Loads a whole model from a legacy ``.h5`` file: architecture, weights, compile state, optimizer."""
     what = repr(os.fspath(filepath)) if isinstance(filepath, (str, os.PathLike)) else "the h5 file"
-    with weights_h5.open_h5_for_read(filepath, what) as f:
+    with h5_reading.open_h5_for_read(filepath, what) as f:
         raw = _attr_text(f.attrs.get("model_config"))
         if raw is None:
             if "vars" in f or "layers" in f:
@@ -239,11 +182,14 @@ def load_model_from_hdf5(
         except json.JSONDecodeError as e:
             raise ValueError(f"Cannot load {what}: its model_config is not valid JSON ({e}).") from None
         version = _attr_text(f.attrs.get("keras_version"))
-        config = convert_legacy_config(config)
+        try:
+            config = tf_keras_compat.convert_config(config)
+        except ValueError as e:
+            raise ValueError(f"Cannot load {what}: {e}") from None
         model = model_from_config_dict(config, custom_objects, False, safe_mode, what, version)
         if "model_weights" not in f:
             raise ValueError(f"Cannot load {what}: it has no 'model_weights' group.")
-        load_weights_from_hdf5_group(weights_h5.safe_group(f, "model_weights"), model, source=what)
+        load_weights_from_hdf5_group(h5_reading.safe_group(f, "model_weights"), model, source=what)
         training = _attr_text(f.attrs.get("training_config"))
         if not compile:
             return model
@@ -254,28 +200,25 @@ def load_model_from_hdf5(
                 stacklevel=3,
             )
             return model
-        _compile_from_training_config(model, json.loads(training), custom_objects)
+        training = json.loads(training)
+        _compile_from_training_config(model, training, custom_objects)
         if "optimizer_weights" in f:
-            _load_optimizer_weights(model, weights_h5.safe_group(f, "optimizer_weights"))
+            if tf_keras_compat.is_v2_optimizer(training.get("optimizer_config")):
+                warnings.warn(
+                    f"The optimizer state of {what} was saved by a tf.keras legacy optimizer (optimizer_v2), "
+                    "which orders its slots differently; it is not loaded and the optimizer starts fresh.",
+                    stacklevel=2,
+                )
+            else:
+                _load_optimizer_weights(model, h5_reading.safe_group(f, "optimizer_weights"), what)
     return model
 
 
 def _compile_from_training_config(model: Any, training: dict, custom_objects: dict | None) -> None:
     if not hasattr(model, "compile"):
         return
-    training = convert_legacy_config(training)
-    optimizer_config = training.get("optimizer_config")
-    optimizer = None
-    if optimizer_config is not None:
-        optimizer = deserialize_keras_object(_clean_optimizer_config(optimizer_config), custom_objects=custom_objects)
     try:
-        model.compile(
-            optimizer=optimizer,
-            loss=training.get("loss"),
-            metrics=training.get("metrics"),
-            weighted_metrics=training.get("weighted_metrics"),
-            loss_weights=training.get("loss_weights"),
-        )
+        model.compile(**compile_args_from_training_config(model, training, custom_objects))
     except (TypeError, ValueError, NotImplementedError) as e:
         warnings.warn(
             f"The model was loaded but could not be compiled from the saved training config ({e}). "
@@ -284,24 +227,87 @@ def _compile_from_training_config(model: Any, training: dict, custom_objects: di
         )
 
 
-def _load_optimizer_weights(model: Any, group: Any) -> None:
+def compile_args_from_training_config(model: Any, training: dict, custom_objects: dict | None = None) -> dict:
+    """``compile()`` arguments from an h5 ``training_config`` (Keras 3's, or tf.keras 2's with its metrics
+    written per output as lists of ``MeanMetricWrapper`` configs)."""
+    training = tf_keras_compat.convert_config(training)
+    optimizer_config = tf_keras_compat.convert_optimizer_config(training.get("optimizer_config"))
+    optimizer = None
+    if optimizer_config is not None:
+        optimizer = deserialize_keras_object(optimizer_config, custom_objects=custom_objects)
+    output_names = [str(n) for n in (getattr(model, "output_names", None) or [])]
+    return {
+        "optimizer": optimizer,
+        "loss": _deserialize_nested(training.get("loss"), custom_objects),
+        "metrics": _compile_metrics(training.get("metrics"), output_names, custom_objects),
+        "weighted_metrics": _compile_metrics(training.get("weighted_metrics"), output_names, custom_objects),
+        "loss_weights": training.get("loss_weights"),
+    }
+
+
+def _deserialize_nested(value: Any, custom_objects: dict | None) -> Any:
+    """Strings stay strings (as Keras resolves ``"accuracy"`` by the output's shape); configs become objects."""
+
+    def deserialize(node: Any) -> Any:
+        if isinstance(node, dict) and "class_name" in node:
+            return deserialize_keras_object(node, custom_objects=custom_objects)
+        return None  # not a config: descend into it
+
+    return tree.traverse(deserialize, value)
+
+
+def _compile_metrics(value: Any, output_names: list[str], custom_objects: dict | None) -> Any:
+    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        if len(value) == 1 and len(output_names) <= 1:  # tf.keras 2: one list per output
+            value = value[0]
+        elif len(value) == len(output_names):
+            value = {name: [_metric_identifier(m, name) for m in ms] for name, ms in zip(output_names, value)}
+    if isinstance(value, list):
+        value = [_metric_identifier(m, output_names[0] if len(output_names) == 1 else None) for m in value]
+    return _deserialize_nested(value, custom_objects)
+
+
+def _metric_identifier(metric: Any, output_name: str | None) -> Any:
+    """tf.keras 2 saves ``metrics=["mae"]`` as a ``MeanMetricWrapper`` named ``"<output>_mae"``: back to ``"mae"``."""
+    if not (isinstance(metric, dict) and metric.get("class_name") == "MeanMetricWrapper"):
+        return metric
+    config = metric.get("config") or {}
+    name, fn = config.get("name"), config.get("fn")
+    if isinstance(name, str) and output_name and name.startswith(f"{output_name}_"):
+        name = name[len(output_name) + 1 :]
+    for candidate in (name, fn):
+        if isinstance(candidate, str) and _is_metric_identifier(candidate):
+            return candidate
+    return metric
+
+
+def _is_metric_identifier(name: str) -> bool:
+    if name in ("accuracy", "acc", "crossentropy", "ce"):  # resolved by compile from the output's shape
+        return True
+    try:
+        metrics.get(name)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _load_optimizer_weights(model: Any, group: Any, what: str) -> None:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or not weights_h5.is_optimizer(optimizer):
         return
-    values = _read_subset(group)
+    values = [array for _, array in _read_subset(group)]
     if hasattr(optimizer, "build") and not getattr(optimizer, "built", True):
         optimizer.build(list(model.trainable_variables))
-    variables = list(optimizer.variables)
-    if len(variables) != len(values) or any(tuple(v.shape) != a.shape for v, (_, a) in zip(variables, values)):
+    matched = optimizer._match_saved_state(values) if hasattr(optimizer, "_match_saved_state") else None
+    if matched is None:
         warnings.warn(
-            "Error in loading the saved optimizer state (the saved variables do not match this "
-            f"optimizer's: {len(values)} saved, {len(variables)} here). The model starts with a "
-            "freshly initialized optimizer.",
+            f"Error in loading the saved optimizer state of {what} (the saved variables do not match this "
+            f"optimizer's: {len(values)} saved, {len(optimizer.variables)} here, in neither Keras 3's nor "
+            "tf.keras 2's layout). The model starts with a freshly initialized optimizer.",
             stacklevel=4,
         )
         return
-    for var, (_, array) in zip(variables, values):
-        weights_h5.assign(var, array)
+    optimizer._load_matched_state(matched)
 
 
 def save_model_to_hdf5(model: Any, filepath: Any, include_optimizer: bool = True) -> None:

@@ -19,7 +19,7 @@ import zipfile
 from typing import Any
 
 from lamina.backend.atomic import atomic_write
-from lamina.saving import keras_format, legacy_h5, weights_h5
+from lamina.saving import h5_reading, keras_format, legacy_h5, weights_h5
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _LEGACY_SUFFIXES = (".h5", ".hdf5")
@@ -94,7 +94,11 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
 
 
 def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True) -> Any:
-    """Loads a model saved by ``model.save()`` (Lamina's or Keras 3's), or a tf.keras 2 ``.h5`` model.
+    """Loads a model saved by ``model.save()``: Lamina's, Keras 3's (any backend) or tf.keras 2's.
+
+    tf.keras 2 files (``.h5`` and ``.keras``) come back compiled with their optimizer state, as
+    Keras 3 files do: their Keras-2-only configs and optimizer-state layout are converted on the
+    way in (see ``lamina.saving.tf_keras_compat``).
 
     Args:
         filepath: path to a ``.keras`` file, a legacy ``.h5`` file or an unzipped model folder; or a
@@ -181,7 +185,7 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
         if by_name is not None:
             raise ValueError(f"`by_name` only supports loading legacy '.h5' or '.hdf5' files. Received: {path}")
         data = keras_format.read_weights_bytes(path)
-        with weights_h5.open_h5_for_read(data, f"the weights inside {what}") as f:
+        with h5_reading.open_h5_for_read(data, f"the weights inside {what}") as f:
             weights_h5.load_state(
                 model,
                 f,
@@ -196,7 +200,7 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
             f"File format not supported: filepath={path}. Lamina reads `.keras` files, `.weights.h5` "
             "files and legacy H5 files (`.h5` extension)."
         )
-    with weights_h5.open_h5_for_read(path, what) as f:
+    with h5_reading.open_h5_for_read(path, what) as f:
         if weights_h5.is_legacy_h5(f):
             legacy_h5.load_weights(model, f, skip_mismatch=skip_mismatch, by_name=bool(by_name), source=what)
             return

@@ -16,6 +16,10 @@ way, so the files are interchangeable:
   compiled optimizer at ``optimizer/vars`` (``iterations``, ``learning_rate``, slots);
 * an object reached a second time (shared layer) is stored once, at its first path.
 
+tf.keras 2 writes the same layout for layers; its optimizer state (``iteration`` then the slots) is
+matched by the optimizer (``Optimizer._match_saved_state``), and the compiled metrics' state it adds
+under ``metrics/`` is not read (metrics start afresh after loading, as in Keras 3).
+
 Reading never trusts the file: links, external or virtual datasets and datasets that
 declare far more data than they store are refused; every mismatch (missing, extra or
 wrongly shaped weight) is collected and reported in one error before anything changes.
@@ -24,8 +28,6 @@ wrongly shaped weight) is collected and reported in one error before anything ch
 from __future__ import annotations
 
 import io
-import math
-import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -40,9 +42,7 @@ from lamina.backend.naming import to_snake_case
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
 from lamina.models.sequential import Sequential
-
-_H5_BOMB_FLOOR_BYTES = 1 << 30
-_H5_MAX_EXPANSION = 1000
+from lamina.saving.h5_reading import _h5py, _numeric_keys, read_dataset, safe_group
 
 
 # ---------------------------------------------------------------------------- object kinds
@@ -290,85 +290,6 @@ def assign(var: Any, array: np.ndarray) -> None:
         var.copy_(torch.as_tensor(np.asarray(array)).to(dtype=var.dtype, device=var.device))
 
 
-# ---------------------------------------------------------------------------- safe h5 access
-def _h5py() -> Any:
-    import h5py
-
-    return h5py
-
-
-def safe_group(parent: Any, path: str) -> Any:
-    """The group at ``path`` under ``parent`` or None; links and non-groups are refused."""
-    h5py = _h5py()
-    current = parent
-    for part in path.split("/"):
-        if not part:
-            raise ValueError(f"Invalid path in the H5 file: {path!r}")
-        if part not in current:
-            return None
-        link = current.get(part, default=None, getclass=True, getlink=True)
-        if link in (h5py.ExternalLink, h5py.SoftLink):
-            raise ValueError(f"Not allowed: the H5 file links {path!r} elsewhere ({link.__name__}).")
-        current = current[part]
-        if not isinstance(current, h5py.Group):
-            raise ValueError(f"Invalid H5 file: expected a group at {path!r}, found {type(current).__name__}.")
-    return current
-
-
-def read_dataset(group: Any, name: str) -> np.ndarray:
-    """Reads one dataset into memory after refusing links, external/virtual data and shape bombs."""
-    h5py = _h5py()
-    if "/" in name:
-        head, name = name.rsplit("/", 1)
-        group = safe_group(group, head)
-        if group is None:
-            raise KeyError(name)
-    link = group.get(name, default=None, getclass=True, getlink=True)
-    if link is None:
-        raise KeyError(name)
-    if link in (h5py.ExternalLink, h5py.SoftLink):
-        raise ValueError(f"Not allowed: H5 dataset {name!r} is a {link.__name__}.")
-    ds = group[name]
-    if not isinstance(ds, h5py.Dataset):
-        raise ValueError(f"Invalid H5 file: expected a dataset at {name!r}, found {type(ds).__name__}.")
-    if ds.external:
-        raise ValueError(f"Not allowed: H5 dataset {name!r} stores its data in external files.")
-    if ds.is_virtual:
-        raise ValueError(f"Not allowed: H5 dataset {name!r} is virtual.")
-    declared = math.prod(ds.shape or ()) * ds.dtype.itemsize
-    stored = ds.id.get_storage_size()
-    if declared > _H5_BOMB_FLOOR_BYTES and declared > _H5_MAX_EXPANSION * stored:
-        raise ValueError(
-            f"Not allowed: H5 dataset {name!r} declares {declared} bytes but stores only {stored}; "
-            "refusing a potential decompression bomb."
-        )
-    if ds.dtype.kind not in "biuf":
-        raise ValueError(f"H5 dataset {name!r} has the non-numeric dtype {ds.dtype}; weights must be numbers.")
-    value = ds[()]
-    if ds.attrs.get("dtype", None) in ("bfloat16", b"bfloat16"):
-        value = np.asarray(value, dtype=np.float32)
-    return np.asarray(value)
-
-
-def _numeric_keys(group: Any) -> list[str]:
-    if group is None:
-        return []
-    return sorted(group.keys(), key=lambda k: (0, int(k)) if k.isdigit() else (1, k))
-
-
-def open_h5_for_read(source: str | os.PathLike | bytes | io.BytesIO, what: str) -> Any:
-    """``h5py.File`` on a path or bytes, turning h5py's low-level errors into one clear ``ValueError``."""
-    h5py = _h5py()
-    if isinstance(source, bytes):
-        source = io.BytesIO(source)
-    try:
-        return h5py.File(source, "r")
-    except (OSError, ValueError) as e:
-        raise ValueError(
-            f"Cannot read {what}: it is not a valid HDF5 file (truncated or corrupt?). h5py says: {e}"
-        ) from None
-
-
 # ---------------------------------------------------------------------------- save
 def save_state(root: Any, h5file: Any, objects_to_skip: Any = None, include_optimizer: bool = True) -> None:
     """Writes every variable under ``root`` into the open ``h5file`` in Keras's layout."""
@@ -457,13 +378,16 @@ def load_state(
     errors: list[str] = []
     consumed: set[str] = set()
     optimizer_paths: list[str] = []
+    finishers: list[Any] = []
     nodes = walk(root, objects_to_skip)
     for node in nodes:
         if node.kind == "optimizer":
             optimizer_paths.append(node.path)
             if not load_optimizer:
                 continue
-            _plan_optimizer(root, node, h5file, plan, errors, consumed)
+            after = _plan_optimizer(root, node, h5file, plan, errors, consumed)
+            if after is not None:
+                finishers.append(after)
             continue
         group = safe_group(h5file, node.vars_path)
         if node.kind == "layer" and hasattr(node.obj, "load_own_variables"):
@@ -516,6 +440,8 @@ def load_state(
         warnings.warn(_format_errors(root, source, errors, skipped=True), stacklevel=3)
     for var, array in plan:
         assign(var, array)
+    for finish in finishers:
+        finish()
     for obj, store in deferred:
         try:
             obj.load_own_variables(store)
@@ -532,42 +458,43 @@ def _is_dataset(group: Any, key: str) -> bool:
     return group is not None and group.get(key, getclass=True) is _h5py().Dataset
 
 
-def _plan_optimizer(root: Any, node: Node, h5file: Any, plan: list, errors: list, consumed: set) -> None:
+def _plan_optimizer(root: Any, node: Node, h5file: Any, plan: list, errors: list, consumed: set) -> Any:
+    """Plans the optimizer's state (Keras 3's layout or tf.keras 2's); returns what to run after assigning."""
     group = safe_group(h5file, node.vars_path)
     keys = _numeric_keys(group)
     for k in keys:
         consumed.add(f"{node.vars_path}/{k}")
     if not keys:
-        return
+        return None
     opt = node.obj
     variables = list(opt.variables)
-    if len(variables) != len(keys) and not getattr(opt, "built", True) and hasattr(opt, "build"):
+    if not getattr(opt, "built", True) and hasattr(opt, "build"):
         trainable = getattr(root, "trainable_variables", None)
         if trainable is not None:
             opt.build(list(trainable))
             variables = list(opt.variables)
+    try:
+        arrays = [read_dataset(group, k) for k in keys]
+    except (KeyError, ValueError) as e:
+        errors.append(f"{node.describe()}: {e}")
+        return None
+    matched = opt._match_saved_state(arrays) if hasattr(opt, "_match_saved_state") else None
+    if matched is not None:
+        pairs, from_tf_keras = matched
+        plan.extend(pairs)
+        return opt._after_tf_keras_state if from_tf_keras else None
     if len(keys) < len(variables) and _saved_before_first_step(group, keys, variables):
         # saved compiled but never trained (optimizer not built yet): its slots would be zeros anyway
-        for var, key in zip(variables, keys):
-            plan.append((var, read_dataset(group, key)))
-        return
-    if len(variables) != len(keys):
-        warnings.warn(
-            f"Skipping variable loading for optimizer '{getattr(opt, 'name', '')}', because it has "
-            f"{len(variables)} variables whereas the saved optimizer has {len(keys)} variables. "
-            "Its state starts fresh.",
-            stacklevel=4,
-        )
-        return
-    for i, (var, key) in enumerate(zip(variables, keys)):
-        array = read_dataset(group, key)
-        if tuple(array.shape) != _shape(var):
-            errors.append(
-                f"{node.describe()}: variable {_var_label(var, i)} expects shape {_shape(var)}, "
-                f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}')."
-            )
-            continue
-        plan.append((var, array))
+        for var, array in zip(variables, arrays):
+            plan.append((var, array))
+        return None
+    warnings.warn(
+        f"Skipping variable loading for optimizer '{getattr(opt, 'name', '')}', because it has "
+        f"{len(variables)} variables whereas the saved optimizer has {len(keys)} variables "
+        "(in neither Keras 3's nor tf.keras 2's layout). Its state starts fresh.",
+        stacklevel=4,
+    )
+    return None
 
 
 def _saved_before_first_step(group: Any, keys: list[str], variables: list[Any]) -> bool:
@@ -583,7 +510,9 @@ def _saved_before_first_step(group: Any, keys: list[str], variables: list[Any]) 
 def _unconsumed(h5file: Any, consumed: set[str], tolerated_paths: list[str]) -> list[str]:
     h5py = _h5py()
     found: list[str] = []
-    tolerated = tuple(f"{p}/" for p in tolerated_paths) + ("optimizer/",)
+    # tf.keras 2 also saves its compiled metrics' state under metrics/; Keras 3 (and Lamina) restart
+    # the metrics after loading, so it is not read.
+    tolerated = tuple(f"{p}/" for p in tolerated_paths) + ("optimizer/", "metrics/")
 
     def visit(name: str, obj: Any) -> None:
         if isinstance(obj, h5py.Dataset) and name not in consumed and not name.startswith(tolerated):

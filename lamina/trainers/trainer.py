@@ -178,6 +178,12 @@ class Trainer:
     def jit_compile(self) -> bool:
         return self._jit_compile
 
+    @jit_compile.setter
+    def jit_compile(self, value: bool) -> None:
+        # As Keras's setter: the step functions made so far are dropped and made again on the next call.
+        self.__dict__["_jit_compile"] = bool(value) and not self._run_eagerly
+        self.__dict__["train_function"] = None
+
     @property
     def run_eagerly(self) -> bool:
         return self._run_eagerly
