@@ -47,7 +47,8 @@ from lamina.callbacks import (
     TensorBoard,
 )
 from lamina.distribution import sharding
-from lamina.trainers.trainer import Trainer, _concat_outputs
+from lamina.trainers.loops import _concat_outputs
+from lamina.trainers.trainer import Trainer
 
 _DDP_HAS_FORWARD_SYNC = (
     "forward_sync_buffers" in inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
