@@ -34,7 +34,7 @@ def test_mixed_policy_fit(policy):
     x, y = rng.standard_normal((64, 4)).astype("float32"), rng.integers(0, 3, 64)
     h = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
     assert np.isfinite(h.history["loss"]).all() and h.history["loss"][-1] < h.history["loss"][0]
-    assert all(w.dtype == "float32" for w in model.weights)
+    assert all(w.dtype == torch.float32 for w in model.weights)
 
 
 def test_unknown_policy_rejected():

@@ -55,6 +55,25 @@ def set_image_data_format(data_format: str) -> None:
     if value not in ("channels_last", "channels_first"):
         raise ValueError(
             "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-            f"Received: data_format={data_format!r}"
+            f"Received: data_format={data_format}"
         )
     _IMAGE_DATA_FORMAT = value
+
+
+def standardize_data_format(data_format: str | None) -> str:
+    """``None`` -> :func:`image_data_format`; otherwise the checked, lower-cased name (Keras's rule and message).
+
+    Example:
+        >>> from lamina.backend import config
+        >>> config.standardize_data_format(None), config.standardize_data_format("Channels_First")
+        ('channels_last', 'channels_first')
+    """
+    if data_format is None:
+        return image_data_format()
+    value = str(data_format).lower()
+    if value not in ("channels_first", "channels_last"):
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={value}"
+        )
+    return value

@@ -30,7 +30,8 @@ from lamina.layers.convolutional import (
 )
 from lamina.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda, Masking
 from lamina.layers.core.input_layer import Input, InputLayer
-from lamina.layers.layer import InputSpec, Layer
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 from lamina.layers.merging import (
     Add,
     Average,

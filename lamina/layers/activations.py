@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 
 from lamina import activations, constraints, initializers, regularizers, serialization
-from lamina.layers.layer import InputSpec, Layer
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 
 
 def _non_negative(value: Any) -> bool:
@@ -139,7 +140,7 @@ class PReLU(Layer):
         >>> layer = lamina.layers.PReLU(alpha_initializer=lamina.initializers.Constant(0.5))
         >>> layer(torch.tensor([[-2.0, 2.0]])).tolist()
         [[-1.0, 2.0]]
-        >>> [(w.path, w.shape) for w in layer.weights]
+        >>> [(w.path, tuple(w.shape)) for w in layer.weights]
         [('p_re_lu/alpha', (2,))]
     """
 

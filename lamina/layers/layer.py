@@ -15,98 +15,20 @@
 from __future__ import annotations
 
 import inspect
-import math
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from lamina import backend, constraints, dtype_policies, initializers, regularizers, tree
+from lamina import backend, dtype_policies, regularizers, tree
+from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack, current_training
+from lamina.layers.input_spec import InputSpec, check_input_spec
+from lamina.layers.weights import WeightTracking, standardize_shape
 from lamina.ops.operation import KerasTensor, Operation, any_symbolic, meta_run, shapes_to_tensors
 from lamina.tree import flatten, map_structure
-from lamina.variable import Variable
 
-_ctx = threading.local()
-_LOSSES_USED = [False]  # set once any layer calls add_loss, so calls clear stale losses only when needed
-
-
-def _scope_stack() -> list[str]:
-    s = getattr(_ctx, "scope", None)
-    if s is None:
-        s = _ctx.scope = []
-    return s
-
-
-def current_training() -> bool | None:
-    """The ``training`` value of the outermost layer call in progress, if any."""
-    return getattr(_ctx, "training", None)
-
-
-class InputSpec:
-    """Rank, axis sizes and dtype a layer accepts; checked on every call.
-
-    Args:
-        dtype: expected dtype name, or None.
-        shape: full expected shape (batch included), ``None`` for any size.
-        ndim / min_ndim / max_ndim: rank constraints.
-        axes: ``{axis: size}``, e.g. ``{-1: 4}`` for a Dense built on 4 features.
-
-    Example:
-        >>> from lamina.layers import InputSpec
-        >>> InputSpec(min_ndim=2, axes={-1: 4})
-        InputSpec(min_ndim=2, axes={-1: 4})
-    """
-
-    def __init__(
-        self,
-        dtype: Any = None,
-        shape: tuple | None = None,
-        ndim: int | None = None,
-        max_ndim: int | None = None,
-        min_ndim: int | None = None,
-        axes: dict | None = None,
-        allow_last_axis_squeeze: bool = False,
-        name: str | None = None,
-        optional: bool = False,
-    ) -> None:
-        self.dtype = None if dtype is None else backend.standardize_dtype(dtype)
-        self.shape = None if shape is None else tuple(shape)
-        self.ndim = len(self.shape) if self.shape is not None else ndim
-        self.max_ndim = max_ndim
-        self.min_ndim = min_ndim
-        self.axes = {int(k): v for k, v in (axes or {}).items()}
-        self.allow_last_axis_squeeze = allow_last_axis_squeeze
-        self.name = name
-        self.optional = optional
-
-    def __repr__(self) -> str:
-        parts = [
-            f"{k}={v}"
-            for k, v in (
-                ("dtype", self.dtype),
-                ("shape", self.shape),
-                ("ndim", self.ndim),
-                ("max_ndim", self.max_ndim),
-                ("min_ndim", self.min_ndim),
-            )
-            if v is not None
-        ]
-        if self.axes:
-            parts.append(f"axes={self.axes}")
-        return "InputSpec(" + ", ".join(parts) + ")"
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "dtype": self.dtype,
-            "shape": self.shape,
-            "ndim": self.ndim,
-            "max_ndim": self.max_ndim,
-            "min_ndim": self.min_ndim,
-            "axes": self.axes,
-        }
+__all__ = ["InputSpec", "Layer", "build_child", "current_training"]  # InputSpec: its old home, still imported
 
 
 def _shape_of(x: Any) -> Any:
@@ -114,12 +36,6 @@ def _shape_of(x: Any) -> Any:
     return tree.map_structure(
         lambda t: tuple(t.shape) if isinstance(t, (torch.Tensor, KerasTensor, np.ndarray)) else None, x
     )
-
-
-def standardize_shape(shape: Any) -> tuple[int | None, ...]:
-    if isinstance(shape, int):
-        return (shape,)
-    return tuple(None if d is None else int(d) for d in shape)
 
 
 _LAYER_KWARGS = {
@@ -138,7 +54,7 @@ _LAYER_KWARGS = {
 }
 
 
-class Layer(Operation):
+class Layer(WeightTracking, Operation):
     """Base class of all layers: a ``torch.nn.Module`` with Keras's build/call/config contract.
 
     Subclasses implement ``build(input_shape)`` (create weights with ``add_weight``),
@@ -235,37 +151,7 @@ class Layer(Operation):
         # Lamina modules start in eval mode: with no `training` argument, calls are inference (Keras default).
         self.train(False)
 
-    # ------------------------------------------------------------------ naming / config helpers
-    def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, Variable) and value._owner is self:
-            self._rename_weight(value, name)
-            return
-        if isinstance(value, (list, tuple)) and value and all(isinstance(v, nn.Module) for v in value):
-            for i, v in enumerate(value):
-                nn.Module.__setattr__(self, f"{name}__{i}", v)
-            object.__setattr__(self, name, value)
-            return
-        if isinstance(value, dict) and value and all(isinstance(v, nn.Module) for v in value.values()):
-            for k, v in value.items():
-                nn.Module.__setattr__(self, f"{name}__{k}", v)
-            object.__setattr__(self, name, value)
-            return
-        nn.Module.__setattr__(self, name, value)
-
-    def _rename_weight(self, var: Variable, attr: str) -> None:
-        if var._attr == attr:
-            return
-        old = var._attr
-        store = self._parameters if old in self._parameters else self._buffers
-        tensor = store.pop(old)
-        if attr in self.__dict__:
-            del self.__dict__[attr]
-        store[attr] = tensor
-        if store is self._buffers and old in self._non_persistent_buffers_set:
-            self._non_persistent_buffers_set.discard(old)
-            self._non_persistent_buffers_set.add(attr)
-        var._attr = attr
-
+    # ------------------------------------------------------------------ errors
     def _error(
         self,
         expected: str,
@@ -289,192 +175,6 @@ class Layer(Operation):
     @property
     def variable_dtype(self) -> str:
         return self.dtype_policy.variable_dtype
-
-    # ------------------------------------------------------------------ weights
-    def add_weight(
-        self,
-        shape: Any = None,
-        initializer: Any = None,
-        dtype: Any = None,
-        trainable: bool = True,
-        autocast: bool = True,
-        regularizer: Any = None,
-        constraint: Any = None,
-        aggregation: str = "none",
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> Variable:
-        """Creates a weight registered on this module and returns its :class:`Variable` view.
-
-        Trainable weights are ``nn.Parameter``s, others buffers. ``initializer`` defaults
-        to ``glorot_uniform`` for float weights and ``zeros`` otherwise, as in Keras.
-        """
-        kwargs.pop("use_resource", None)
-        kwargs.pop("synchronization", None)
-        if kwargs:
-            raise TypeError(f"add_weight() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
-        shape = () if shape is None else standardize_shape(shape)
-        if any(d is None or d < 0 for d in shape):
-            raise self._error(
-                "a fully defined weight shape",
-                f"shape={shape} for weight {name!r}",
-                "Build the layer from a known input shape.",
-            )
-        dtype = backend.standardize_dtype(dtype or self.variable_dtype)
-        tdtype = backend.torch_dtype(dtype)
-        if initializer is None:
-            initializer = "glorot_uniform" if tdtype.is_floating_point else "zeros"
-        init = initializers.get(initializer)
-        device = getattr(_ctx, "build_device", None) or backend.default_device()
-        with torch.no_grad():
-            value = init(shape, dtype=tdtype)
-        value = backend.convert_to_tensor(value, dtype=tdtype, device=device).detach()
-        if tuple(value.shape) != shape:
-            value = value.reshape(shape)
-        if name is None:
-            vname = "variable" if self._n_unnamed == 0 else f"variable_{self._n_unnamed}"
-            self.__dict__["_n_unnamed"] += 1
-        else:
-            vname = name
-        attr = vname
-        if attr in self._parameters or attr in self._buffers or hasattr(type(self), attr) or attr in self.__dict__:
-            attr = f"_w_{vname}_{len(self._trainable_vars) + len(self._non_trainable_vars)}"
-        if trainable:
-            self.register_parameter(attr, nn.Parameter(value.contiguous(), requires_grad=self._trainable))
-        else:
-            self.register_buffer(attr, value.contiguous())
-        path = "/".join([*_scope_stack(), vname]) if _scope_stack() else f"{self.name}/{vname}"
-        var = Variable._view(self, attr, vname, path, trainable and self._trainable)
-        var.regularizer = regularizers.get(regularizer)
-        var.constraint = constraints.get(constraint)
-        var.autocast = autocast
-        var.aggregation = aggregation
-        (self._trainable_vars if trainable else self._non_trainable_vars).append(var)
-        return var
-
-    add_variable = add_weight
-
-    def _own_variables(self) -> list[Variable]:
-        return self._trainable_vars + self._non_trainable_vars
-
-    def _sublayers(self) -> list[Layer]:
-        """Direct sub-layers in creation order (Keras's ``_layers``)."""
-        return [m for m in self._modules.values() if isinstance(m, Layer)]
-
-    def _flatten_layers(self, include_self: bool = True) -> Iterator[Layer]:
-        seen = set()
-        stack = [self] if include_self else list(reversed(self._sublayers()))
-        while stack:
-            layer = stack.pop()
-            if id(layer) in seen:
-                continue
-            seen.add(id(layer))
-            yield layer
-            stack.extend(reversed(layer._sublayers()))
-
-    @property
-    def weights(self) -> list[Variable]:
-        """All weights: own trainable, own non-trainable, then each sub-layer's (Keras order)."""
-        if not self.built and self._batch_input_shape is not None:
-            self._maybe_build(self._batch_input_shape)  # `input_shape=` given: the shape is known, build now
-        out, seen = [], set()
-        for v in self._own_variables():
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for layer in self._sublayers():
-            for v in layer.weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
-
-    variables = weights
-
-    @property
-    def trainable_weights(self) -> list[Variable]:
-        if not self.trainable:
-            return []
-        return [v for v in self.weights if v.trainable]
-
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        if not self.trainable:
-            return self.weights
-        return [v for v in self.weights if not v.trainable]
-
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        value = bool(value)
-        self.__dict__["_trainable"] = value
-        for v in self._trainable_vars:
-            v.trainable = value
-        for layer in self._sublayers():
-            layer.trainable = value
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Weights as NumPy arrays, in ``weights`` order."""
-        return [v.numpy() for v in self.weights]
-
-    def set_weights(self, weights: list[Any]) -> None:
-        """Sets every weight from arrays in ``weights`` order; checks count and each shape first."""
-        params = self.weights
-        if len(params) != len(weights):
-            raise ValueError(
-                f'Layer "{self.name}" ({type(self).__name__}) expects {len(params)} weight arrays, but received '
-                f"{len(weights)}. Provided weights: {[np.shape(w) for w in weights]}"
-            )
-        bad = [
-            f"{v.path}: expected {v.shape}, received {tuple(np.shape(w))}"
-            for v, w in zip(params, weights)
-            if tuple(v.shape) != tuple(np.shape(w))
-        ]
-        if bad:
-            raise ValueError(f'Layer "{self.name}" ({type(self).__name__}) weight shape mismatch: ' + "; ".join(bad))
-        for v, w in zip(params, weights):
-            v.assign(w)
-
-    def count_params(self) -> int:
-        """Number of scalars in all weights.
-
-        Raises:
-            ValueError: if the layer is not built yet.
-        """
-        if not self.built:
-            raise ValueError(
-                f'Layer "{self.name}" ({type(self).__name__}) is not built yet, so it has no weights to count. '
-                "Call it on data or call `build(input_shape)` first."
-            )
-        return sum(math.prod(v.shape) for v in self.weights)
-
-    # ------------------------------------------------------------------ losses
-    def add_loss(self, loss: Any) -> None:
-        """Adds a scalar loss (e.g. a penalty computed in ``call``) collected by ``losses``."""
-        _LOSSES_USED[0] = True
-        self._losses.append(loss)
-
-    @property
-    def losses(self) -> list[torch.Tensor]:
-        """Losses from ``add_loss`` in the last call plus weight-regularization penalties."""
-        out = []
-        for layer in self._flatten_layers():
-            out.extend(layer._losses)
-            for v in layer._trainable_vars + layer._non_trainable_vars:
-                if v.regularizer is not None:
-                    out.append(v.regularizer(v.value))
-        return out
-
-    def _clear_losses(self) -> None:
-        for layer in self._flatten_layers():
-            if layer._losses:
-                layer._losses.clear()
 
     # ------------------------------------------------------------------ build
     def build(self, input_shape: Any = None) -> None:
@@ -710,33 +410,7 @@ class Layer(Operation):
         return mask
 
     # ------------------------------------------------------------------ input checks
-    def _check_input_spec(self, x: Any, spec: Any) -> None:
-        if isinstance(spec, (list, tuple)):
-            xs = flatten(x)
-            for t, s in zip(xs, spec):
-                if s is not None:
-                    self._check_input_spec(t, s)
-            return
-        if not hasattr(x, "shape"):
-            return
-        shape = tuple(x.shape)
-        ndim = len(shape)
-        if spec.ndim is not None and ndim != spec.ndim:
-            raise self._error(f"inputs of rank {spec.ndim}", f"shape {shape} (rank {ndim})")
-        if spec.min_ndim is not None and ndim < spec.min_ndim:
-            raise self._error(f"inputs of rank >= {spec.min_ndim}", f"shape {shape} (rank {ndim})")
-        if spec.max_ndim is not None and ndim > spec.max_ndim:
-            raise self._error(f"inputs of rank <= {spec.max_ndim}", f"shape {shape} (rank {ndim})")
-        for axis, size in spec.axes.items():
-            if size is None:
-                continue
-            if -ndim <= axis < ndim and shape[axis] is not None and shape[axis] != size:
-                where = "last axis" if axis == -1 or axis == ndim - 1 else f"axis {axis} of size"
-                raise self._error(f"{where} {size}", f"shape {shape}")
-        if spec.shape is not None:
-            for i, (want, got) in enumerate(zip(spec.shape, shape)):
-                if want is not None and got is not None and want != got:
-                    raise self._error(f"inputs of shape {spec.shape}", f"shape {shape}")
+    _check_input_spec = check_input_spec
 
     # ------------------------------------------------------------------ symbolic
     def _symbolic_call(self, args: tuple, kwargs: dict) -> Any:

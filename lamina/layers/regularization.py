@@ -18,8 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from lamina import regularizers
-from lamina.layers.layer import InputSpec, Layer
-from lamina.layers.reshaping import standardize_data_format
+from lamina.layers.argument_validation import standardize_data_format
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 
 
 def _check_rate(name: str, value: Any) -> None:

@@ -127,8 +127,7 @@ class Metric:
     def _move_to(self, device: torch.device) -> None:
         """Moves all state (and sub-metrics' state) to ``device``; runs once per device change."""
         for v in self._variables:
-            if v._owner is None and v._tensor.device != device:
-                v._tensor = v._tensor.to(device)
+            v._move_to(device)
         for m in self._metrics:
             m._move_to(device)
         self._device = device

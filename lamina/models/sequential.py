@@ -7,8 +7,10 @@ from typing import Any
 import torch
 
 from lamina.backend.naming import auto_name
+from lamina.layers.call_context import _scope_stack
 from lamina.layers.core.input_layer import InputLayer
-from lamina.layers.layer import Layer, _scope_stack, standardize_shape
+from lamina.layers.layer import Layer
+from lamina.layers.weights import standardize_shape
 from lamina.models.model import Model
 from lamina.ops.operation import KerasTensor
 from lamina.serialization import deserialize_keras_object, serialize_keras_object

@@ -185,8 +185,7 @@ class Optimizer:
         self._device = device
         self._cache = {}
         for v in self._all_own_variables():
-            if v._owner is None and v._tensor.device != device:
-                v._tensor = v._tensor.to(device)
+            v._move_to(device)
 
     def _all_own_variables(self) -> list[Variable]:
         out = list(self._variables)

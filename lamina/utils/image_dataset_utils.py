@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from lamina.backend.config import standardize_data_format
 from lamina.utils import dataset_utils, resize_utils
-from lamina.utils.image_utils import convert_color, require_pil, standardize_data_format
+from lamina.utils.image_utils import convert_color, require_pil
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}

@@ -17,6 +17,7 @@ import torch
 
 from lamina import backend
 from lamina.backend.atomic import atomic_write
+from lamina.backend.config import standardize_data_format
 
 _PIL_INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "hamming", "box", "lanczos")
 _COLOR_MODES = ("grayscale", "rgb", "rgba")
@@ -32,18 +33,6 @@ def require_pil(caller: str):
             '`pip install "lamina[image]"` (or `pip install pillow`).'
         ) from e
     return Image
-
-
-def standardize_data_format(data_format: str | None) -> str:
-    if data_format is None:
-        return backend.image_data_format()
-    fmt = str(data_format).lower()
-    if fmt not in ("channels_first", "channels_last"):
-        raise ValueError(
-            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-            f"Received: data_format={data_format}"
-        )
-    return fmt
 
 
 def convert_color(img: Any, color_mode: str) -> Any:

@@ -42,6 +42,11 @@ def _keras():
     return keras
 
 
+def dtype_name(variable: Any) -> str:
+    """Keras's dtype name of a weight (a Lamina weight is a torch Parameter: its ``dtype`` is a torch dtype)."""
+    return lamina.backend.standardize_dtype(variable.dtype)
+
+
 def make_input(shape: tuple, dtype: str = "float32", seed: int = 0, low: int = 0, high: int = 10) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if dtype.startswith("int"):
@@ -146,13 +151,13 @@ def run_layer_test(
     if randomize_weights:
         rng = np.random.default_rng(seed + 1)
         for v in layer.weights:
-            if v.dtype.startswith("float"):
+            if dtype_name(v).startswith("float"):
                 base = v.numpy()
                 # keep variances positive for normalization layers
                 if "variance" in v.name:
-                    v.assign(rng.uniform(0.5, 1.5, size=v.shape).astype(v.dtype))
+                    v.assign(rng.uniform(0.5, 1.5, size=v.shape).astype(dtype_name(v)))
                 else:
-                    v.assign((base + rng.standard_normal(v.shape) * 0.1).astype(v.dtype))
+                    v.assign((base + rng.standard_normal(v.shape) * 0.1).astype(dtype_name(v)))
         out = layer(x, **call_kwargs)
 
     if keras_parity:
@@ -286,5 +291,5 @@ def _check_mixed_precision(layer_cls: type, init_kwargs: dict, x: Any, call_kwar
         got = lamina.backend.standardize_dtype(o.dtype)
         assert got == sp.dtype, f"{layer_cls.__name__}: mixed_bfloat16 output dtype {got}, symbolic {sp.dtype}"
     for w in layer.weights:
-        if w.dtype.startswith("float"):
-            assert w.dtype == "float32", f"{layer_cls.__name__}: weight {w.path} is {w.dtype} under mixed precision"
+        if dtype_name(w).startswith("float"):
+            assert dtype_name(w) == "float32", f"{layer_cls.__name__}: {w.path} is {w.dtype} under mixed precision"

@@ -180,4 +180,4 @@ def test_mixed_precision_outputs_compute_dtype(cls, kwargs):
     layer = cls(dtype="mixed_bfloat16", **kwargs)
     y = layer(torch.randn(2, 3, 4))
     assert y.dtype == torch.bfloat16
-    assert all(w.dtype == "float32" for w in layer.weights)
+    assert all(w.dtype == torch.float32 for w in layer.weights)

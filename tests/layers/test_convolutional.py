@@ -367,7 +367,7 @@ def test_guide_convnet_shapes_and_params():
         (lambda: layers.Conv2D(3, 3, groups=2), r"groups=2, filters=3"),
         (lambda: layers.Conv2D(2, 3, groups=0), r"groups=0"),
         (lambda: layers.Conv2D(2, 3, strides=2, dilation_rate=2), r"strides > 1.*dilation_rate > 1"),
-        (lambda: layers.Conv2D(2, 3, data_format="nhwc"), r"data_format.*Received: data_format='nhwc'"),
+        (lambda: layers.Conv2D(2, 3, data_format="nhwc"), r"data_format.*Received: data_format=nhwc"),
         (lambda: layers.Conv1D(2, 3, bogus=1), r"bogus"),
         (lambda: layers.Conv2DTranspose(2, 3, strides=2, output_padding=2), r"output_padding"),
         (lambda: layers.Conv2DTranspose(2, 3, output_padding=-1), r"output_padding"),

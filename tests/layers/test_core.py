@@ -58,10 +58,11 @@ def test_variable_api():
     assert v.numpy().sum() == 6
     v.assign_add(np.ones((3, 2)))
     assert np.asarray(v).sum() == 12
-    assert v.dtype == "float32" and v.shape == (3, 2) and v.trainable and v.name == "kernel"
+    assert v.dtype == torch.float32 and v.shape == (3, 2) and v.trainable and v.name == "kernel"
     with pytest.raises(ValueError, match="dense/kernel"):
         v.assign(np.ones((2, 2)))
-    # the Variable is a view: the registered parameter changed too
+    # one object: the registered parameter is the Variable itself
+    assert layer.kernel is v and dict(layer.named_parameters())["kernel"] is v
     assert float(layer.kernel.sum()) == 12
 
 

@@ -340,4 +340,4 @@ def test_mixed_precision_float32_weights_compute_dtype_outputs(make, x):
     layer = make()
     y = layer(x)
     assert y.dtype == torch.bfloat16
-    assert all(w.dtype == "float32" for w in layer.weights)
+    assert all(w.dtype == torch.float32 for w in layer.weights)

@@ -348,7 +348,7 @@ def _spectral_pair(inner, x):
     sn(x)
     rng = np.random.default_rng(0)
     for v in sn.weights:
-        if v.dtype.startswith("float"):
+        if lamina.backend.standardize_dtype(v.dtype).startswith("float"):
             v.assign(rng.standard_normal(v.shape).astype("float32") * 0.5)
     ksn = keras.layers.SpectralNormalization.from_config(sn.get_config())
     ksn(keras.ops.convert_to_tensor(x))

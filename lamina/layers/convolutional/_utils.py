@@ -12,52 +12,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from lamina import activations, backend
-
-
-def standardize_data_format(value: Any) -> str:
-    """``None`` -> the global image data format (``"channels_last"`` unless set); else checks the name."""
-    if value is None:
-        getter = getattr(backend, "image_data_format", None)
-        return getter() if callable(getter) else "channels_last"
-    data_format = str(value).lower()
-    if data_format not in ("channels_first", "channels_last"):
-        raise ValueError(
-            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-            f"Received: data_format={value!r}"
-        )
-    return data_format
-
-
-def standardize_tuple(value: Any, n: int, name: str, allow_zero: bool = False) -> tuple[int, ...]:
-    """An int or ``n`` ints -> a tuple of ``n`` positive (or non-negative) ints, as Keras checks them."""
-    msg = f"The `{name}` argument must be a tuple of {n} integers. Received: {name}={value!r}"
-    if isinstance(value, bool):
-        raise ValueError(msg)
-    if isinstance(value, int):
-        values = (value,) * n
-    else:
-        try:
-            values = tuple(value)
-        except TypeError:
-            raise ValueError(msg) from None
-        if len(values) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            raise ValueError(msg)
-    bad = sorted({v for v in values if (v < 0 if allow_zero else v <= 0)})
-    if bad:
-        need = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{msg}, including values {bad} that do not satisfy `value {need}`")
-    return tuple(int(v) for v in values)
-
-
-def standardize_padding(value: Any, allow_causal: bool = False) -> str:
-    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
-    padding = value.lower() if isinstance(value, str) else value
-    if padding not in allowed:
-        raise ValueError(
-            f"The `padding` argument must be one of {', '.join(map(repr, allowed))}. Received: padding={value!r}"
-        )
-    return padding
+from lamina import activations
 
 
 def check_positive_int(value: Any, name: str, allow_none: bool = False) -> None:

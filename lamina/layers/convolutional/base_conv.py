@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from lamina import activations, constraints, initializers, regularizers
+from lamina.layers.argument_validation import standardize_data_format, standardize_padding, standardize_tuple
 from lamina.layers.convolutional._utils import (
     cast_like,
     conv_output,
@@ -22,14 +23,12 @@ from lamina.layers.convolutional._utils import (
     pad_spatial,
     same_padding_args,
     serialize_or_none,
-    standardize_data_format,
-    standardize_padding,
-    standardize_tuple,
     to_channels_first,
     to_channels_last,
     torch_kernel,
 )
-from lamina.layers.layer import InputSpec, Layer
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 
 CONV_FNS = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 

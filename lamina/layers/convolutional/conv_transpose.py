@@ -16,11 +16,11 @@ import torch
 import torch.nn.functional as F
 
 from lamina import constraints, initializers, regularizers
+from lamina.layers.argument_validation import standardize_tuple
 from lamina.layers.convolutional._utils import (
     cast_like,
     conv_output,
     pad_spatial,
-    standardize_tuple,
     torch_kernel,
     transpose_crops,
     transpose_output_length,

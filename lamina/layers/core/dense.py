@@ -7,7 +7,8 @@ from typing import Any
 import torch
 
 from lamina import activations, constraints, initializers, regularizers, serialization
-from lamina.layers.layer import InputSpec, Layer
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 
 
 class Dense(Layer):
@@ -32,7 +33,7 @@ class Dense(Layer):
         >>> layer = lamina.layers.Dense(2, activation="relu", name="layer1")
         >>> layer(np.ones((3, 3), "float32")).shape
         torch.Size([3, 2])
-        >>> [(v.path, v.shape) for v in layer.weights]
+        >>> [(v.path, tuple(v.shape)) for v in layer.weights]
         [('layer1/kernel', (3, 2)), ('layer1/bias', (2,))]
     """
 

@@ -8,7 +8,8 @@ from typing import Any
 import torch
 
 from lamina import activations, constraints, initializers, regularizers, serialization
-from lamina.layers.layer import InputSpec, Layer
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 
 # ---------------------------------------------------------------------------------------------- EinsumDense
 _EINSUM_FORMS = (
@@ -118,7 +119,7 @@ class EinsumDense(Layer):
         >>> layer = lamina.layers.EinsumDense("abc,cd->abd", output_shape=(None, 4), bias_axes="d")
         >>> layer(torch.ones(2, 3, 5)).shape
         torch.Size([2, 3, 4])
-        >>> [(w.name, w.shape) for w in layer.weights]
+        >>> [(w.name, tuple(w.shape)) for w in layer.weights]
         [('kernel', (5, 4)), ('bias', (4,))]
     """
 

@@ -37,7 +37,7 @@ class Embedding(Layer):
         >>> y = layer(torch.tensor([[4, 0, 2]]))
         >>> y.shape, y._keras_mask.tolist()
         (torch.Size([1, 3, 3]), [[True, False, True]])
-        >>> [(w.path, w.shape) for w in layer.weights]
+        >>> [(w.path, tuple(w.shape)) for w in layer.weights]
         [('embedding/embeddings', (10, 3))]
     """
 

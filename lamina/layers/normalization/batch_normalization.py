@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from lamina import constraints, initializers, regularizers, serialization
-from lamina.layers.layer import InputSpec, Layer
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 from lamina.layers.normalization._utils import _KERAS_EPSILON, _check_axes_in_bounds, _upcast
 
 

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from lamina import backend, constraints, initializers, regularizers, serialization
-from lamina.layers.layer import InputSpec, Layer
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 from lamina.layers.normalization._utils import _check_axes_in_bounds, _upcast
 
 

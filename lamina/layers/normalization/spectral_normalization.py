@@ -9,7 +9,8 @@ import torch
 
 from lamina import backend, initializers
 from lamina.layers.core.wrapper import Wrapper
-from lamina.layers.layer import InputSpec, Layer
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
 from lamina.layers.normalization._utils import _l2_normalize
 
 

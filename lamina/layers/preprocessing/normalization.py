@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from lamina import backend
+from lamina.layers.call_context import _ctx as _layer_ctx
 from lamina.layers.layer import Layer
-from lamina.layers.layer import _ctx as _layer_ctx
 
 _EPSILON = 1e-7  # keras.config.epsilon()
 

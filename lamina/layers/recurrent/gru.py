@@ -190,7 +190,7 @@ class GRU(CellRNN):
         >>> gru = lamina.layers.GRU(4)
         >>> gru(torch.ones(32, 10, 8)).shape
         torch.Size([32, 4])
-        >>> [(w.path, w.shape) for w in gru.weights][-1]
+        >>> [(w.path, tuple(w.shape)) for w in gru.weights][-1]
         ('gru/gru_cell/bias', (2, 12))
     """
 

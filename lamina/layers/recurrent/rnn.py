@@ -14,7 +14,8 @@ from typing import Any
 import torch
 
 from lamina import backend, serialization
-from lamina.layers.layer import InputSpec, Layer, build_child
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer, build_child
 from lamina.layers.recurrent.rnn_cell import BaseRNNCell, DropoutRNNCell, _expand, _is_nested, _pack_like, as_mask
 from lamina.layers.recurrent.stacked_rnn_cells import StackedRNNCells
 from lamina.serialization import deserialize_keras_object, serialize_keras_object

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+import lamina
 from tests.layers.harness import keras_layer_from_config, make_input, to_numpy
 
 
@@ -14,7 +15,7 @@ def keras():
 def randomize(layer, seed=1, scale=0.5):
     rng = np.random.default_rng(seed)
     for v in layer.weights:
-        v.assign((rng.standard_normal(v.shape) * scale).astype(v.dtype))
+        v.assign((rng.standard_normal(v.shape) * scale).astype(lamina.backend.standardize_dtype(v.dtype)))
 
 
 def keras_twin(layer, x_shape):
