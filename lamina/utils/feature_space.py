@@ -131,12 +131,13 @@ def _element_batches(values: Any) -> list[np.ndarray]:
     return list(arr)
 
 
-def _to_host(x: Any) -> Any:
+def _to_host(x: Any) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().numpy()
     if isinstance(x, (list, tuple)):
         return np.asarray(x, dtype=object) if preprocessing_utils.is_string_data(x) else np.asarray(x)
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
+    arr = np.asarray(x)  # arrays, pandas columns, scalars
+    return arr if arr.flags.writeable else arr.copy()
 
 
 class FeatureSpace(Layer):
@@ -361,7 +362,11 @@ class FeatureSpace(Layer):
                     f'FeatureSpace "{self.name}" expects the feature {key!r} in the data passed to adapt(), '
                     f"but received only {sorted(dataset if isinstance(dataset, dict) else dataset[0])}."
                 ) from None
-            self.preprocessors[key].adapt(iter(batches))
+            layer = self.preprocessors[key]
+            if batches and not layer.built and isinstance(layer, Normalization):
+                # Keras adapts from a tf.data dataset, whose batch axis is unknown: build with None, as it does
+                layer._maybe_build((None, *np.shape(batches[0])[1:]))
+            layer.adapt(iter(batches))
         self._is_adapted = True
         self.get_encoded_features()  # builds the encoders and the concatenation
         self.built = True

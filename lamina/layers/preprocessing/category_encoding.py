@@ -58,7 +58,6 @@ class CategoryEncoding(Layer):
         self.num_tokens = num_tokens
         self.output_mode = output_mode
         self.sparse = sparse
-        self.built = True
 
     def _convert_inputs(self, x: Any) -> Any:
         utils.check_numeric(x, self, "integer category ids")

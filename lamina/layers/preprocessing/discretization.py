@@ -96,7 +96,6 @@ class Discretization(Layer):
         self.output_mode = output_mode
         self.sparse = sparse
         self.summary = None if self.bin_boundaries else np.array([[], []], dtype="float32")
-        self.built = True
 
     @property
     def input_dtype(self) -> str:

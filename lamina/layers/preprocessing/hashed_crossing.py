@@ -52,6 +52,7 @@ class HashedCrossing(Layer):
         if output_mode == "int" and dtype is None:
             dtype = "int64"
         super().__init__(name=name, dtype=dtype)  # other arguments are ignored, as in Keras
+        self.__dict__["_mixed"] = False  # outputs in the variable dtype under a mixed policy, as Keras's
         if sparse:
             raise ValueError("`sparse=True` can only be used with the TensorFlow backend.")
         _validate_string_arg(output_mode, ("int", "one_hot"), "HashedCrossing", "output_mode")
@@ -59,7 +60,6 @@ class HashedCrossing(Layer):
         self.output_mode = output_mode
         self.sparse = sparse
         self.register_buffer("_device_anchor", torch.empty(0), persistent=False)
-        self.built = True
 
     def _convert_inputs(self, x: Any) -> Any:
         if isinstance(x, (list, tuple)) and not utils.is_string_data(x):

@@ -47,6 +47,7 @@ class Hashing(Layer):
         if kwargs.get("dtype") is None:
             kwargs["dtype"] = "int64" if output_mode == "int" else backend.floatx()
         super().__init__(**kwargs)
+        self.__dict__["_mixed"] = False  # outputs in the variable dtype under a mixed policy, as Keras's
         if num_bins is None or num_bins <= 0:
             raise ValueError(
                 f"The `num_bins` for `Hashing` cannot be `None` or non-positive values. Received: num_bins={num_bins}."
@@ -86,7 +87,6 @@ class Hashing(Layer):
                     f"integer. Received: salt={salt}."
                 )
         self.register_buffer("_device_anchor", torch.empty(0), persistent=False)
-        self.built = True
 
     def _convert_inputs(self, x: Any) -> Any:
         if utils.is_string_data(x):

@@ -133,6 +133,7 @@ class TextVectorization(Layer):
         has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         vocabulary_size = kwargs.pop("vocabulary_size", None)
         super().__init__(name=name, **kwargs)
+        self.__dict__["_mixed"] = False  # outputs in the variable dtype under a mixed policy, as Keras's
         self._max_tokens = max_tokens
         self._standardize = standardize
         self._split = split
