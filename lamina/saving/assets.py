@@ -80,8 +80,8 @@ def load_assets_from_zip(model: Any, zf: zipfile.ZipFile, what: str, read_member
     """Hands each object with ``load_assets`` its folder from the archive's ``assets/`` members."""
     prefix = f"{ASSETS_DIRNAME}/"
     members = [n for n in zf.namelist() if n.startswith(prefix) and not n.endswith("/")]
-    if not members:
-        return
+    if not members or not _asset_nodes(model, "load_assets"):
+        return  # nothing reads assets: the members are never touched
     with tempfile.TemporaryDirectory(prefix="lamina-assets-") as tmp:
         for name in members:
             parts = name[len(prefix) :].split("/")

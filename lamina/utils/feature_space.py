@@ -28,8 +28,8 @@ from lamina.layers import (
     StringLookup,
     TextVectorization,
 )
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.preprocessing import preprocessing_utils
+from lamina.ops.operation import KerasTensor
 from lamina.saving import saving_api
 
 _MODULE = "keras.src.layers.preprocessing.feature_space"
@@ -160,8 +160,8 @@ class FeatureSpace(Layer):
         >>> data = {"price": [1.0, 2.0, 3.0, 4.0], "color": ["red", "blue", "red", "green"]}
         >>> fs = FeatureSpace({"price": "float_normalized", "color": "string_categorical"})
         >>> fs.adapt(data)
-        >>> fs({"price": [2.5], "color": ["red"]}).tolist()
-        [[0.0, 1.0, 0.0, 0.0]]
+        >>> fs({"price": [2.5], "color": ["red"]}).tolist()  # color one-hot ([UNK], red, green, blue), price
+        [[0.0, 1.0, 0.0, 0.0, 0.0]]
     """
 
     @classmethod

@@ -7,9 +7,9 @@ from typing import Any
 import torch
 
 from lamina import backend
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import preprocessing_utils as utils
+from lamina.ops.operation import KerasTensor
 
 
 class CategoryEncoding(Layer):

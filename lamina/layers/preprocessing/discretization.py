@@ -15,10 +15,10 @@ import numpy as np
 import torch
 
 from lamina import backend
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import preprocessing_utils as utils
 from lamina.layers.preprocessing.index_lookup import _validate_string_arg, iterate_adapt_batches
+from lamina.ops.operation import KerasTensor
 
 
 def summarize(values: np.ndarray, epsilon: float) -> np.ndarray:

@@ -8,11 +8,11 @@ import numpy as np
 import torch
 
 from lamina import backend
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import preprocessing_utils as utils
 from lamina.layers.preprocessing.hash_functions import CROSS_HASH_KEY, fingerprint64, fingerprint_cat64
 from lamina.layers.preprocessing.index_lookup import _validate_string_arg
+from lamina.ops.operation import KerasTensor
 
 _MASK64 = (1 << 64) - 1
 
@@ -59,7 +59,7 @@ class HashedCrossing(Layer):
         self.num_bins = num_bins
         self.output_mode = output_mode
         self.sparse = sparse
-        self.register_buffer("_device_anchor", torch.empty(0), persistent=False)
+        self.register_buffer("_device_anchor", torch.empty(0, device=backend.default_device()), persistent=False)
 
     def _convert_inputs(self, x: Any) -> Any:
         if isinstance(x, (list, tuple)) and not utils.is_string_data(x):

@@ -8,10 +8,10 @@ import numpy as np
 import torch
 
 from lamina import backend
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import preprocessing_utils as utils
 from lamina.layers.preprocessing.hash_functions import hash_buckets, int_to_hash_key
+from lamina.ops.operation import KerasTensor
 
 
 class Hashing(Layer):
@@ -86,7 +86,7 @@ class Hashing(Layer):
                     "The `salt` argument for `Hashing` can only be a tuple of size 2 integers, or a single "
                     f"integer. Received: salt={salt}."
                 )
-        self.register_buffer("_device_anchor", torch.empty(0), persistent=False)
+        self.register_buffer("_device_anchor", torch.empty(0, device=backend.default_device()), persistent=False)
 
     def _convert_inputs(self, x: Any) -> Any:
         if utils.is_string_data(x):

@@ -27,10 +27,10 @@ import torch
 
 from lamina import backend, serialization
 from lamina.backend.atomic import atomic_write
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import preprocessing_utils as utils
 from lamina.layers.preprocessing.hash_functions import hash_buckets
+from lamina.ops.operation import KerasTensor
 
 _INT64_MAX = (1 << 63) - 1
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
@@ -159,8 +159,8 @@ class IndexLookup(Layer):
         self._tokens: list[Any] = []
         self._table: dict[Any, int] = {}
         self._reset_counts()
-        # where outputs go: a weightless layer follows `.to(device)` through this empty buffer
-        self.register_buffer("_device_anchor", torch.empty(0), persistent=False)
+        # where outputs go: the default device, as weights are built; `.to(device)` moves this empty buffer
+        self.register_buffer("_device_anchor", torch.empty(0, device=backend.default_device()), persistent=False)
         self.idf_weights: torch.Tensor | None = None
         if output_mode == "tf_idf":
             if has_input_vocabulary and idf_weights is None:

@@ -130,14 +130,22 @@ class IntegerLookup(IndexLookup):
     def _adapt_keys(self, batch: Any) -> np.ndarray:
         return self._as_keys(batch).cpu().numpy()
 
+    def _table_on(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """The sorted keys and their indices on ``device`` (copied once per device and table)."""
+        cache = self.__dict__.setdefault("_table_cache", {})
+        key = (id(self._keys_sorted), str(device))
+        if key not in cache:
+            cache.clear()
+            cache[key] = (self._keys_sorted.to(device), self._values_sorted.to(device))
+        return cache[key]
+
     def _lookup_keys(self, keys: torch.Tensor) -> torch.Tensor:
-        device = keys.device
-        sorted_keys = self._keys_sorted.to(device)
+        sorted_keys, values = self._table_on(keys.device)
         if sorted_keys.numel() == 0:
             return torch.full_like(keys, -1)
         pos = torch.searchsorted(sorted_keys, keys.contiguous()).clamp_(max=sorted_keys.numel() - 1)
         found = sorted_keys[pos] == keys
-        return torch.where(found, self._values_sorted.to(device)[pos], torch.full_like(keys, -1))
+        return torch.where(found, values[pos], torch.full_like(keys, -1))
 
     def _oov_hash(self, keys: torch.Tensor, n: int) -> torch.Tensor:
         if self.oov_method != "farmhash":

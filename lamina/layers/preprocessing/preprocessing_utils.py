@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from lamina import backend
-from lamina.layers.keras_tensor import KerasTensor
+from lamina.ops.operation import KerasTensor
 
 
 def is_string_data(x: Any) -> bool:

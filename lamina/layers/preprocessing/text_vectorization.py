@@ -20,11 +20,11 @@ import numpy as np
 import torch
 
 from lamina import serialization
-from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import preprocessing_utils as utils
 from lamina.layers.preprocessing.index_lookup import _validate_string_arg, iterate_adapt_batches, listify
 from lamina.layers.preprocessing.string_lookup import StringLookup
+from lamina.ops.operation import KerasTensor
 
 _PUNCTUATION = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'"
 _STRIP_PUNCTUATION = str.maketrans("", "", _PUNCTUATION)
