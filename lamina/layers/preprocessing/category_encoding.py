@@ -40,7 +40,9 @@ class CategoryEncoding(Layer):
 
     _autocast_inputs = False  # ids are ids: never cast to the float policy
 
-    def __init__(self, num_tokens: int | None = None, output_mode: str = "multi_hot", sparse: bool = False, **kwargs):
+    def __init__(
+        self, num_tokens: int | None = None, output_mode: str = "multi_hot", sparse: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if output_mode == "binary":
             output_mode = "multi_hot"

@@ -68,6 +68,55 @@ def iterate_adapt_batches(data: Any, steps: int | None, single: type | tuple) ->
         yield batch
 
 
+def _check_arguments(
+    caller: str,
+    max_tokens: int | None,
+    pad_to_max_tokens: bool,
+    num_oov_indices: int,
+    oov_method: str,
+    vocabulary_dtype: str,
+    salt: Any,
+    output_mode: str,
+    invert: bool,
+    sparse: bool,
+    idf_weights: Any,
+) -> list[int] | None:
+    """Keras's constructor checks (same order, same messages); returns the salt as a pair."""
+    if max_tokens is not None and max_tokens <= 1:
+        raise ValueError(f"If set, `max_tokens` must be greater than 1. Received: max_tokens={max_tokens}")
+    if pad_to_max_tokens and max_tokens is None:
+        raise ValueError(f"If pad_to_max_tokens is True, must set `max_tokens`. Received: max_tokens={max_tokens}")
+    if num_oov_indices < 0:
+        raise ValueError(
+            f"`num_oov_indices` must be greater than or equal to 0. Received: num_oov_indices={num_oov_indices}"
+        )
+    _validate_string_arg(oov_method, ("floormod", "farmhash"), caller, "oov_method")
+    if salt is not None:
+        if vocabulary_dtype != "string" and oov_method != "farmhash":
+            raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: oov_method={oov_method}")
+        if isinstance(salt, (tuple, list)) and len(salt) == 2:
+            salt = list(salt)
+        elif isinstance(salt, int):
+            salt = [salt, salt]
+        else:
+            raise ValueError(
+                "The `salt` argument for `IndexLookup` can only be a tuple of 2 integers, or a single "
+                f"integer. Received: salt={salt}."
+            )
+    _validate_string_arg(output_mode, _OUTPUT_MODES, caller, "output_mode")
+    if invert and output_mode != "int":
+        raise ValueError(f"`output_mode` must be `'int'` when `invert` is true. Received: output_mode={output_mode}")
+    if sparse:
+        # Keras's message on the torch backend: sparse outputs need TensorFlow
+        raise ValueError("`sparse=True` can only be used with the TensorFlow backend.")
+    if idf_weights is not None and output_mode != "tf_idf":
+        raise ValueError(
+            "`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
+            f"Received: idf_weights={idf_weights} and output_mode={output_mode}"
+        )
+    return salt
+
+
 class IndexLookup(Layer):
     """Maps values from a vocabulary to integer indices (base of ``StringLookup`` and ``IntegerLookup``).
 
@@ -94,45 +143,21 @@ class IndexLookup(Layer):
         salt: Any = None,
         **kwargs: Any,
     ) -> None:
-        caller = type(self).__name__
-        if max_tokens is not None and max_tokens <= 1:
-            raise ValueError(f"If set, `max_tokens` must be greater than 1. Received: max_tokens={max_tokens}")
-        if pad_to_max_tokens and max_tokens is None:
-            raise ValueError(f"If pad_to_max_tokens is True, must set `max_tokens`. Received: max_tokens={max_tokens}")
-        if num_oov_indices < 0:
-            raise ValueError(
-                f"`num_oov_indices` must be greater than or equal to 0. Received: num_oov_indices={num_oov_indices}"
-            )
-        _validate_string_arg(oov_method, ("floormod", "farmhash"), caller, "oov_method")
         vocabulary_dtype = "string" if vocabulary_dtype in ("string", "str", str) else vocabulary_dtype
-        if salt is not None:
-            if vocabulary_dtype != "string" and oov_method != "farmhash":
-                raise ValueError(
-                    f"`salt` can only be used when `oov_method='farmhash'`. Received: oov_method={oov_method}"
-                )
-            if isinstance(salt, (tuple, list)) and len(salt) == 2:
-                salt = list(salt)
-            elif isinstance(salt, int):
-                salt = [salt, salt]
-            else:
-                raise ValueError(
-                    "The `salt` argument for `IndexLookup` can only be a tuple of 2 integers, or a single "
-                    f"integer. Received: salt={salt}."
-                )
         output_mode = {"binary": "multi_hot", "tf-idf": "tf_idf"}.get(output_mode, output_mode)
-        _validate_string_arg(output_mode, _OUTPUT_MODES, caller, "output_mode")
-        if invert and output_mode != "int":
-            raise ValueError(
-                f"`output_mode` must be `'int'` when `invert` is true. Received: output_mode={output_mode}"
-            )
-        if sparse:
-            # Keras's message on the torch backend: sparse outputs need TensorFlow
-            raise ValueError("`sparse=True` can only be used with the TensorFlow backend.")
-        if idf_weights is not None and output_mode != "tf_idf":
-            raise ValueError(
-                "`idf_weights` should only be set if `output_mode` is `'tf_idf'`. "
-                f"Received: idf_weights={idf_weights} and output_mode={output_mode}"
-            )
+        salt = _check_arguments(
+            type(self).__name__,
+            max_tokens,
+            pad_to_max_tokens,
+            num_oov_indices,
+            oov_method,
+            vocabulary_dtype,
+            salt,
+            output_mode,
+            invert,
+            sparse,
+            idf_weights,
+        )
         frozen_vocab_size = kwargs.pop("vocabulary_size", None)
         has_input_vocabulary = kwargs.pop("has_input_vocabulary", vocabulary is not None)
         kwargs.pop("trainable", None)
