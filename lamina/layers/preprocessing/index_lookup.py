@@ -434,13 +434,15 @@ class IndexLookup(Layer):
     def _update_from_rows(self, rows: list[list[Any]]) -> None:
         """Counts tokens over ``rows`` (one document each); TF-IDF also counts documents per token."""
         self._check_adaptable()
+        counts, seen = self._token_counts, 0
         for row in rows:
-            self._token_counts.update(row)
-            self._seen_elements += len(row)
+            counts.update(row)
+            seen += len(row)
             if self.output_mode == "tf_idf":
                 self._document_counts.update(set(row))
+        self.__dict__["_seen_elements"] = self._seen_elements + seen  # one attribute write, not one per row
         if self.output_mode == "tf_idf":
-            self._num_documents += len(rows)
+            self.__dict__["_num_documents"] = self._num_documents + len(rows)
 
     def finalize_state(self) -> None:
         """Turns the counts into the vocabulary (most frequent first, ties by the token, both descending)."""

@@ -65,11 +65,15 @@ def to_string_array(x: Any, layer: Any, encoding: str = "utf-8") -> np.ndarray:
         return arr.astype(object)
     if arr.dtype.kind in "SO":
         flat = arr.reshape(-1)
-        if arr.dtype.kind == "O" and not all(isinstance(v, (str, bytes, np.str_, np.bytes_)) for v in flat):
-            bad = next(v for v in flat if not isinstance(v, (str, bytes, np.str_, np.bytes_)))
+        kinds = set(map(type, flat))  # one C-speed pass; a batch of str (the common case) is returned as is
+        if kinds <= {str}:
+            return arr
+        bad = [k for k in kinds if not issubclass(k, (str, bytes))]
+        if bad:
+            value = next(v for v in flat if type(v) is bad[0])
             raise layer._error(
                 "string inputs",
-                f"an array holding a {type(bad).__name__} ({bad!r})",
+                f"an array holding a {bad[0].__name__} ({value!r})",
                 "Pass text as Python strings.",
                 TypeError,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -98,9 +99,8 @@ class StringLookup(IndexLookup):
         return utils.to_string_array(batch, self, self.encoding)
 
     def _lookup_keys(self, keys: np.ndarray) -> torch.Tensor:
-        table = self._table
-        flat = keys.reshape(-1)
-        found = np.fromiter((table.get(t, -1) for t in flat), dtype=np.int64, count=flat.size)
+        flat = keys.reshape(-1).tolist()
+        found = np.fromiter(map(self._table.get, flat, itertools.repeat(-1)), dtype=np.int64, count=len(flat))
         return torch.from_numpy(found.reshape(keys.shape))
 
     def _is_mask(self, keys: np.ndarray) -> np.ndarray:

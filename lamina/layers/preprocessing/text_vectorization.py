@@ -30,6 +30,12 @@ _PUNCTUATION = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'"
 _STRIP_PUNCTUATION = str.maketrans("", "", _PUNCTUATION)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _TOKEN = re.compile(r"[^ \t\n\v\f\r]+")  # a run of anything but ASCII whitespace
+_SEPARATORS = re.compile("[\x1c-\x1f]")  # str.split() also splits on these; TensorFlow does not
+
+
+def _split_whitespace(text: str) -> list[str]:
+    # str.split() is the same split for ASCII text without the \x1c-\x1f separators, and much faster
+    return text.split() if text.isascii() and not _SEPARATORS.search(text) else _TOKEN.findall(text)
 
 
 def _lower(text: str) -> str:
@@ -194,7 +200,7 @@ class TextVectorization(Layer):
 
     def _split_rows(self, texts: np.ndarray) -> list[list[str]]:
         if self._split == "whitespace":
-            return [_TOKEN.findall(t) for t in texts]
+            return [_split_whitespace(t) for t in texts]
         if self._split == "character":
             return [list(t) for t in texts]
         rows = self._split(texts)
