@@ -30,11 +30,21 @@ _DTYPE_ALIASES = {
 
 
 def standardize_dtype(dtype: object) -> str:
-    """Turns a torch dtype, numpy dtype or string into a Keras dtype name."""
+    """Turns a torch dtype, numpy dtype or string into a Keras dtype name.
+
+    Text is Keras's ``"string"`` (also from ``str`` and NumPy's unicode/bytes dtypes): it has no
+    torch dtype, and lives in NumPy arrays of Python strings (see :func:`torch_dtype`).
+    """
     if dtype is None:
         return floatx()
     if isinstance(dtype, torch.dtype):
         return str(dtype).removeprefix("torch.")
+    if dtype is str or dtype in ("string", "str"):
+        return "string"
+    if isinstance(dtype, str) and dtype.lstrip("<>|=")[:1] in ("U", "S") and dtype.lstrip("<>|=")[1:].isdigit():
+        return "string"  # NumPy's "<U5" / "|S3"
+    if isinstance(dtype, np.dtype) and dtype.kind in "US":
+        return "string"
     if isinstance(dtype, str):
         name = _DTYPE_ALIASES.get(dtype, dtype)
     elif hasattr(dtype, "name") and not callable(dtype.name):
@@ -54,7 +64,13 @@ def torch_dtype(dtype: object) -> torch.dtype:
     """The ``torch.dtype`` for a Keras dtype name (or anything :func:`standardize_dtype` takes)."""
     if isinstance(dtype, torch.dtype):
         return dtype
-    return getattr(torch, standardize_dtype(dtype))
+    name = standardize_dtype(dtype)
+    if name == "string":
+        raise ValueError(
+            "The dtype 'string' has no torch dtype: text stays in NumPy arrays of Python strings "
+            "and only text layers (TextVectorization, StringLookup, Hashing, ...) take it."
+        )
+    return getattr(torch, name)
 
 
 def _auto_device() -> torch.device:

@@ -260,4 +260,25 @@ __all__ = [
     "subtract",
 ]
 
+# structured and text preprocessing (keras.layers; TensorFlow-free)
+from lamina.layers.preprocessing import (  # noqa: E402
+    CategoryEncoding,
+    Discretization,
+    HashedCrossing,
+    Hashing,
+    IntegerLookup,
+    StringLookup,
+    TextVectorization,
+)
+
+__all__ += [
+    "CategoryEncoding",
+    "Discretization",
+    "HashedCrossing",
+    "Hashing",
+    "IntegerLookup",
+    "StringLookup",
+    "TextVectorization",
+]
+
 serialization.register_builtins("keras.layers", {name: globals()[name] for name in __all__})

@@ -86,6 +86,7 @@ class Layer(WeightTracking, Operation):
     _call_has_training = False
     _call_has_mask = False
     _autocast_inputs = True
+    _passes_strings = False  # models hand string arrays on to their (text) layers instead of refusing them
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -289,6 +290,8 @@ class Layer(WeightTracking, Operation):
             if arr.dtype == np.float64:
                 return backend.convert_to_tensor(arr, dtype=self.compute_dtype, device=device)
             if arr.dtype.kind in "US" or arr.dtype == object:
+                if self._passes_strings and (arr.dtype.kind in "US" or _all_strings(arr)):
+                    return arr  # text stays in NumPy for the text layers inside (models pass it through)
                 raise self._error(
                     "numeric inputs", f"an array of dtype {arr.dtype}", "Convert the data to numbers.", TypeError
                 )
@@ -490,6 +493,11 @@ def build_child(parent: Layer, child: Any, shape: Any) -> None:
     finally:
         if pushed:
             stack.pop()
+
+
+def _all_strings(arr: np.ndarray) -> bool:
+    flat = arr.reshape(-1)
+    return flat.size > 0 and all(isinstance(v, (str, bytes)) for v in flat)
 
 
 def _has_global_hooks() -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+import numpy as np
 import torch
 
 from lamina import tree
@@ -292,6 +293,19 @@ class Functional(Model):
             )
         return flat
 
+    def _adjust_input_rank(self, flat: list[Any]) -> list[Any]:
+        """Keras's one-axis leniency: ``(batch,)`` data feeds an ``Input(shape=(1,))`` and ``(batch, n, 1)``
+        data an ``Input(shape=(n,))`` (e.g. a batch of texts into a ``(None, 1)`` string input)."""
+        out = []
+        for sym, x in zip(self._inputs_list, flat):
+            shape = getattr(x, "shape", None)
+            if shape is not None and len(shape) == len(sym.shape) - 1 and sym.shape and sym.shape[-1] == 1:
+                x = x.unsqueeze(-1) if isinstance(x, torch.Tensor) else np.expand_dims(x, -1)
+            elif shape is not None and len(shape) == len(sym.shape) + 1 and shape[-1] == 1:
+                x = x.squeeze(-1) if isinstance(x, torch.Tensor) else np.squeeze(x, -1)
+            out.append(x)
+        return out
+
     def _check_input_shapes(self, flat: list[Any]) -> None:
         for sym, x in zip(self._inputs_list, flat):
             shape = tuple(getattr(x, "shape", ()))
@@ -304,7 +318,7 @@ class Functional(Model):
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         flat = self._flatten_call_inputs(inputs)
-        flat = [self._convert_inputs(x) for x in flat]
+        flat = self._adjust_input_rank([self._convert_inputs(x) for x in flat])
         self._check_input_shapes(flat)
         values: dict[int, Any] = {id(t): x for t, x in zip(self._inputs_list, flat)}
         if mask is not None:

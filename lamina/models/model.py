@@ -33,6 +33,9 @@ class Model(Trainer, Layer):
         ['dense', 'dense_1']
     """
 
+    _passes_strings = True  # string data reaches the model's text layers (TextVectorization, StringLookup, ...)
+    _keep_int_inputs = True  # as Keras: a model casts float inputs only; ids reach lookups/hashes/embeddings exact
+
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
         if cls is Model and _functional_init_arguments(args, kwargs):
             from lamina.models.functional import Functional

@@ -1,4 +1,4 @@
-"""The Keras 3 ``.keras`` file: a zip of ``metadata.json``, ``config.json`` and ``model.weights.h5``.
+"""The Keras 3 ``.keras`` file: a zip of ``metadata.json``, ``config.json``, ``model.weights.h5`` and ``assets/``.
 
 Written exactly as Keras 3.15 writes it (members stored uncompressed, in that order), so
 Keras loads Lamina's files and Lamina loads Keras's. Reading is defensive: zip members
@@ -21,7 +21,7 @@ from typing import Any
 
 from lamina import serialization
 from lamina.backend.atomic import atomic_write
-from lamina.saving import h5_reading, tf_keras_compat, weights_h5
+from lamina.saving import assets, h5_reading, tf_keras_compat, weights_h5
 from lamina.serialization import serialize_keras_object
 
 KERAS_FORMAT_VERSION = "3.15.1"  # the Keras release whose file format Lamina writes
@@ -69,6 +69,7 @@ def _write_zip(model: Any, target: Any, include_optimizer: bool, scratch_dir: st
         finally:
             with contextlib.suppress(OSError):
                 os.remove(scratch)
+        assets.write_assets_to_zip(model, zf)  # after the weights, as Keras (vocabularies of lookup layers)
 
 
 def save_model(model: Any, filepath: Any, include_optimizer: bool = True) -> None:
@@ -102,6 +103,7 @@ def save_model_to_dir(model: Any, dirpath: Any, include_optimizer: bool = True) 
 
         with h5py.File(tmp, "w") as f:
             weights_h5.save_state(model, f, include_optimizer=include_optimizer)
+    assets.write_assets_to_dir(model, dirpath)
 
 
 # ---------------------------------------------------------------------------- safe reading
@@ -255,8 +257,9 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
             metadata.get("keras_version") if isinstance(metadata, dict) else None,
         )
         weights = read_member(zf, WEIGHTS_FILENAME, what)
-    with h5_reading.open_h5_for_read(weights, f"the weights inside {what}") as f:
-        weights_h5.load_state(model, f, source=what, load_optimizer=compile)
+        with h5_reading.open_h5_for_read(weights, f"the weights inside {what}") as f:
+            weights_h5.load_state(model, f, source=what, load_optimizer=compile)
+        assets.load_assets_from_zip(model, zf, what, read_member)
     return model
 
 
@@ -287,6 +290,7 @@ def load_model_from_dir(
     )
     with h5_reading.open_h5_for_read(os.path.join(dirpath, WEIGHTS_FILENAME), f"the weights in {what}") as f:
         weights_h5.load_state(model, f, source=what, load_optimizer=compile)
+    assets.load_assets_from_dir(model, dirpath)
     return model
 
 

@@ -77,6 +77,16 @@ def _is_pandas(x: Any) -> bool:
     return type(x).__module__.startswith("pandas.")
 
 
+def _is_text(x: Any) -> bool:
+    """Text for a model that starts with a text layer: a string/bytes array, or a list of Python strings."""
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind in "US":
+            return True
+        flat = x.reshape(-1)
+        return x.dtype == object and flat.size > 0 and all(isinstance(v, (str, bytes)) for v in flat)
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(v, (str, bytes)) for v in x)
+
+
 def _to_tensor(x: Any) -> Any:
     if x is None:
         return None
@@ -84,6 +94,8 @@ def _to_tensor(x: Any) -> Any:
         return x
     if _is_pandas(x):
         x = x.to_numpy()
+    if _is_text(x):
+        return np.asarray(x, dtype=object)  # text stays on the host as NumPy; the text layers read it
     if isinstance(x, np.ndarray):
         if x.dtype == np.float64:
             x = x.astype(backend.floatx())
@@ -104,6 +116,8 @@ def _to_tensor(x: Any) -> Any:
 def _structure_to_tensors(x: Any) -> Any:
     if isinstance(x, (list, tuple)) and x and all(isinstance(v, (int, float)) for v in x):
         return _to_tensor(np.asarray(x))
+    if _is_text(x):
+        return _to_tensor(x)
     if _is_pandas(x):
         return _to_tensor(x)
     return map_structure(_to_tensor, x)
@@ -172,7 +186,7 @@ def _num_samples(x: Any, y: Any, sample_weight: Any) -> int:
     sizes = {}
     for name, part in (("x", x), ("y", y), ("sample_weight", sample_weight)):
         for t in flatten(part):
-            if isinstance(t, torch.Tensor):
+            if isinstance(t, (torch.Tensor, np.ndarray)):  # NumPy: text
                 if t.ndim == 0:
                     raise ValueError(f"Expected `{name}` to have a batch axis, but received a scalar.")
                 sizes.setdefault(name, set()).add(int(t.shape[0]))
@@ -280,16 +294,22 @@ class ArrayDataAdapter(DataAdapter):
             end = min(start + bs, n)
             if perm is None:
                 batch = map_structure(
-                    lambda t, s=start, e=end: t[s:e] if isinstance(t, torch.Tensor) else t, self.data
+                    lambda t, s=start, e=end: t[s:e] if isinstance(t, (torch.Tensor, np.ndarray)) else t, self.data
                 )  # slices: views, no copy
             else:
                 idx = perm[start:end]
-                batch = map_structure(
-                    lambda t, i=idx: t.index_select(0, i) if isinstance(t, torch.Tensor) else t, self.data
-                )
+                batch = map_structure(lambda t, i=idx: _take(t, i), self.data)
             if not self._resident:
                 batch = to_device(batch, self.device)
             yield batch
+
+
+def _take(t: Any, idx: torch.Tensor) -> Any:
+    if isinstance(t, torch.Tensor):
+        return t.index_select(0, idx)
+    if isinstance(t, np.ndarray):  # text on the host
+        return t[idx.cpu().numpy()]
+    return t
 
 
 class IterableAdapter(DataAdapter):
@@ -319,6 +339,11 @@ class IterableAdapter(DataAdapter):
     def _prepare(self, batch: Any) -> Any:
         if isinstance(batch, dict) and not isinstance(batch, tuple):
             batch = (batch,)
+        if _is_text(batch):  # a batch of texts alone
+            batch = _to_tensor(batch)
+        elif isinstance(batch, (tuple, list)) and any(_is_text(part) for part in batch):
+            # a DataLoader collates a batch of texts into a list of str: one array, not many leaves
+            batch = type(batch)(_to_tensor(part) if _is_text(part) else part for part in batch)
         batch = map_structure(lambda t: _to_tensor(t) if not isinstance(t, torch.Tensor) else t, batch)
         batch = to_device(batch, self.device)
         if self.class_weight is not None:

@@ -326,6 +326,7 @@ class TrainingLoops:
             and verbose != 1
             and steps is None
             and isinstance(x, np.ndarray)
+            and not (x.dtype.kind in "USO" and _takes_text(self))  # text goes through the adapter (kept in NumPy)
             and self.built
             and len(x) <= (batch_size or 32)
         ):
@@ -406,6 +407,14 @@ class TrainingLoops:
             adapter.batch_size = adapter.num_samples
             adapter.num_batches = 1
         return next(iter(adapter.epoch_iterator(0)))
+
+
+def _takes_text(model: Any) -> bool:
+    """False only when the model's inputs are known and none is a ``"string"`` input."""
+    inputs = model.__dict__.get("_inputs_list")
+    if not inputs:
+        return True
+    return any(getattr(t, "dtype", None) == "string" for t in inputs)
 
 
 def _resolve_verbose(verbose: Any) -> int:

@@ -7,6 +7,7 @@ from lamina.trainers.data_adapters import PyDataset
 from lamina.trainers.data_adapters import PyDataset as Sequence
 from lamina.utils.audio_dataset_utils import audio_dataset_from_directory
 from lamina.utils.dataset_utils import split_dataset
+from lamina.utils.feature_space import FeatureSpace
 from lamina.utils.file_utils import get_file
 from lamina.utils.image_dataset_utils import image_dataset_from_directory
 from lamina.utils.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -17,6 +18,7 @@ from lamina.utils.text_dataset_utils import text_dataset_from_directory
 from lamina.utils.timeseries_dataset_utils import timeseries_dataset_from_array
 
 __all__ = [
+    "FeatureSpace",
     "Progbar",
     "PyDataset",
     "model_to_dot",

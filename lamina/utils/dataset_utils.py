@@ -409,6 +409,25 @@ class BatchDataset(torch.utils.data.IterableDataset):
         """Returns the dataset itself: batches are already loaded one ahead."""
         return self
 
+    def cache(self, filename: str = "") -> _Derived:
+        """Keeps the batches of the first complete pass in memory and replays them after (``tf.data``'s
+        ``cache()``: e.g. text vectorized once, not once per epoch). ``filename`` is accepted and unused."""
+        stored: list[Any] = []
+        complete = [False]
+
+        def replay(it: Iterator[Any]) -> Iterator[Any]:
+            if complete[0]:
+                yield from stored
+                return
+            fresh = []
+            for b in it:
+                fresh.append(b)
+                yield b
+            stored[:] = fresh
+            complete[0] = True
+
+        return _Derived(self, replay, len(self))
+
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} batches={len(self)} batch_size={self.batch_size} "
@@ -437,6 +456,7 @@ class _Derived(torch.utils.data.IterableDataset):
     take = BatchDataset.take
     map = BatchDataset.map
     prefetch = BatchDataset.prefetch
+    cache = BatchDataset.cache
 
 
 # --- split_dataset ------------------------------------------------------------------------------

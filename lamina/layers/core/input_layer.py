@@ -43,7 +43,9 @@ class InputLayer(Layer):
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        # a string input has no dtype policy (as in Keras): its dtype is only the input's
+        is_string = dtype is not None and backend.standardize_dtype(dtype) == "string"
+        super().__init__(name=name, dtype=None if is_string else dtype, **kwargs)
         if shape is not None and batch_shape is not None:
             raise ValueError(
                 "InputLayer takes `shape` or `batch_shape`, not both. "

@@ -29,7 +29,6 @@ class Rescaling(Layer):
         self.scale = scale
         self.offset = offset
         self.supports_masking = True
-        self.built = True
 
     def _as_operand(self, value: Any, like: torch.Tensor) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
