@@ -369,13 +369,13 @@ def map_shape_structure(func: Callable[[Any], Any], structure: Any) -> Any:
 
     Example:
         >>> from lamina import tree
-        >>> tree.map_shape_structure(len, {"x": (None, 3), "y": [(2, 2), (4,)]})
+        >>> tree.map_shape_structure(len, {"y": [(2, 2), (4,)], "x": (None, 3)})
         {'x': 2, 'y': [2, 1]}
     """
 
     def walk(s: Any) -> Any:
         if _is_shape(s) or not is_nested(s):
             return func(s)
-        return _rebuild(s, [walk(c) for c in _children(s)], sort_keys=False)
+        return _rebuild(s, [walk(c) for c in _children(s)])  # dicts come back by sorted key, as in Keras
 
     return walk(structure)

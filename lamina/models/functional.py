@@ -71,8 +71,11 @@ def _history(t: KerasTensor) -> tuple[Any, int, int]:
     return t._keras_history
 
 
-def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> tuple[list[Node], list[Layer]]:
-    """Nodes in execution order and layers in Keras's order (deepest first, then first traversal).
+def map_graph(
+    inputs: list[KerasTensor], outputs: list[KerasTensor]
+) -> tuple[list[Node], list[Layer], dict[int, list[Node]]]:
+    """Nodes in execution order, layers in Keras's order (deepest first, then first traversal), and the nodes
+    by depth (what the summary reads to draw connections).
 
     Raises:
         ValueError: for a cycle, an output not reachable from ``inputs`` (graph disconnected), or
@@ -165,7 +168,7 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> tuple[li
             raise ValueError(
                 f'The name "{name}" is used {names.count(name)} times in the model. All layer names should be unique.'
             )
-    return [n for n in order if not n.is_input], layers
+    return [n for n in order if not n.is_input], layers, dict(nodes_by_depth)
 
 
 class Functional(Model):
@@ -201,9 +204,11 @@ class Functional(Model):
         d["_outputs_packed"] = pack_sequence_as(outputs, flat_out)  # dict keys sorted, as Keras packs them
         d["_inputs_list"] = list(flat_in)
         d["_outputs_list"] = list(flat_out)
-        nodes, layers = map_graph(flat_in, flat_out)
+        nodes, layers, nodes_by_depth = map_graph(flat_in, flat_out)
         d["_nodes"] = nodes
         d["_graph_layers"] = layers
+        d["_operations"] = layers  # Keras's name: layers and weightless operations, in Keras's order
+        d["_nodes_by_depth"] = nodes_by_depth
         d["_keys"] = {}
         for layer in layers:
             key = self._module_key(layer.name)

@@ -12,7 +12,9 @@ import pytest
 import torch
 
 import lamina
+from lamina.models import flops as lamina_flops
 from lamina.models import summary as lamina_summary
+from lamina.models import text_table
 
 keras = pytest.importorskip("keras")
 
@@ -408,14 +410,14 @@ def test_table_renderer_matches_rich_on_random_tables():
         console.print(table)
         expected = console.end_capture()
 
-        ours = lamina_summary._Console(capture=True)
+        ours = text_table._Console(capture=True)
         ours.width = console_width
-        lines = ours.text_lines(lamina_summary._Text.of(*title))
-        lines += lamina_summary._render_table(
-            [lamina_summary._Text.of(*h) for h in headers],
+        lines = ours.text_lines(text_table._Text.of(*title))
+        lines += text_table._render_table(
+            [text_table._Text.of(*h) for h in headers],
             justify,
             widths,
-            [[lamina_summary._Text.of(*c) for c in row] for row in rows],
+            [[text_table._Text.of(*c) for c in row] for row in rows],
             line_length,
         )
         assert ours.render(lines) == expected, f"seed {seed}"
@@ -453,9 +455,9 @@ def test_extra_columns_are_opt_in():
 def test_estimate_flops_dense_values():
     lamina.backend.clear_session()
     model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(4), lamina.layers.Dense(2)])
-    assert lamina_summary.estimate_flops(model) == {"dense": 12, "dense_1": 8}
-    assert lamina_summary.estimate_flops(model, input_shape=(5, 3)) == {"dense": 60, "dense_1": 40}
-    assert lamina_summary.estimate_flops(guide_three_layers(lamina)) == {"layer1": None, "layer2": None, "layer3": None}
+    assert lamina_flops.estimate_flops(model) == {"dense": 12, "dense_1": 8}
+    assert lamina_flops.estimate_flops(model, input_shape=(5, 3)) == {"dense": 60, "dense_1": 40}
+    assert lamina_flops.estimate_flops(guide_three_layers(lamina)) == {"layer1": None, "layer2": None, "layer3": None}
 
 
 def _measured_per_layer(model, batch_shape):
@@ -476,7 +478,7 @@ def test_estimate_flops_matches_torch_flop_counter_on_guide_convnet():
 
     lamina.backend.clear_session()
     model = guide_convnet(lamina, 2)
-    estimate = lamina_summary.estimate_flops(model)  # batch None counts as 1
+    estimate = lamina_flops.estimate_flops(model)  # batch None counts as 1
     measured = _measured_per_layer(model, (1, 250, 250, 3))
     for name, flops in measured.items():
         assert estimate[name] * 2 == flops, name
@@ -484,14 +486,14 @@ def test_estimate_flops_matches_torch_flop_counter_on_guide_convnet():
     with FlopCounterMode(display=False) as counter:
         model(torch.zeros(1, 250, 250, 3))
     assert 2 * sum(estimate.values()) == counter.get_total_flops()
-    assert lamina_summary.estimate_flops(model, input_shape=(None, 250, 250, 3)) == estimate
+    assert lamina_flops.estimate_flops(model, input_shape=(None, 250, 250, 3)) == estimate
 
 
 def test_estimate_flops_matches_torch_flop_counter_on_dense_stack():
     lamina.backend.clear_session()
     model = guide_three_layers(lamina, call=True)  # built on (3, 3): counts for a batch of 3
     measured = _measured_per_layer(model, (3, 3))
-    assert {k: 2 * v for k, v in lamina_summary.estimate_flops(model).items()} == measured
+    assert {k: 2 * v for k, v in lamina_flops.estimate_flops(model).items()} == measured
 
 
 def test_estimate_flops_conv_variants():
@@ -508,6 +510,6 @@ def test_estimate_flops_conv_variants():
             layers.Conv1D(2, 3, dilation_rate=2, padding="same"),
         ]
     )
-    estimate = lamina_summary.estimate_flops(model)
+    estimate = lamina_flops.estimate_flops(model)
     measured = _measured_per_layer(model, (1, 10, 4))
     assert {k: 2 * v for k, v in estimate.items()} == measured
