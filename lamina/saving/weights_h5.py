@@ -81,16 +81,24 @@ def _is_saveable(obj: Any) -> bool:
     return is_optimizer(obj)
 
 
+def _is_container(value: Any) -> bool:
+    """Keras's saving walks into lists, tuples and dicts (subclasses included, such as tracked lists)."""
+    return isinstance(value, (list, tuple, dict))
+
+
+def _container_items(container: Any) -> list[Any]:
+    """The items of a container in Keras's saving order: a dict's values as inserted, a sequence in order.
+    (Not ``lamina.tree``'s order: the file paths Keras writes follow insertion order.)"""
+    return list(container.values()) if isinstance(container, dict) else list(container)
+
+
 def _has_saveable(container: Any, depth: int = 0) -> bool:
     if depth > 8:
         return False
-    items = container.values() if isinstance(container, dict) else container
-    for item in items:
-        if _is_saveable(item):
-            return True
-        if isinstance(item, (list, tuple, dict)) and _has_saveable(item, depth + 1):
-            return True
-    return False
+    return any(
+        _is_saveable(item) or (_is_container(item) and _has_saveable(item, depth + 1))
+        for item in _container_items(container)
+    )
 
 
 _MODULE_INTERNALS: set[str] = set(nn.Module().__dict__)
@@ -146,7 +154,7 @@ def _children(obj: Any) -> Iterator[tuple[str, Any]]:
         for name, value in d.items():
             if name in _MODULE_INTERNALS or name in _INTERNAL_CONTAINERS or name.startswith("__"):
                 continue
-            if isinstance(value, (list, tuple, dict)) and not isinstance(value, str):
+            if _is_container(value):
                 if _has_saveable(value):
                     candidates[name] = value
                     container_attrs.add(name)
@@ -216,7 +224,7 @@ def walk(root: Any, objects_to_skip: Any = None) -> list[Node]:
             child_path = f"{path}/{attr}" if path else attr
             if _is_saveable(child):
                 visit(child, child_path)
-            elif isinstance(child, (list, tuple, dict)):
+            elif _is_container(child):
                 visit_container(child, child_path, set())
 
     def visit_container(container: Any, path: str, seen: set[int]) -> None:
@@ -224,11 +232,10 @@ def walk(root: Any, objects_to_skip: Any = None) -> list[Node]:
             return
         seen.add(id(container))
         used: dict[str, int] = {}
-        items = list(container.values()) if isinstance(container, dict) else list(container)
-        for item in items:
+        for item in _container_items(container):
             if _is_saveable(item):
                 visit(item, f"{path}/{_unique(to_snake_case(type(item).__name__), used)}")
-            elif isinstance(item, (list, tuple, dict)):
+            elif _is_container(item):
                 visit_container(item, f"{path}/{_unique('container', used)}", seen)
 
     visit(root, "")
