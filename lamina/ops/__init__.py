@@ -26,7 +26,8 @@ Example:
 
 from __future__ import annotations
 
-from lamina.ops import core, linalg, math, nn, numpy
+from lamina.ops import control_flow, core, linalg, math, nn, numpy
+from lamina.ops.symbolic_calls import symbolic_aware
 
 
 def _export(module: object) -> None:
@@ -34,7 +35,7 @@ def _export(module: object) -> None:
     for name in module.__all__:
         fn = getattr(module, name)
         if callable(fn) and not hasattr(fn, "_lamina_op") and name not in _PLAIN:
-            fn = core._symbolic_aware(fn)
+            fn = symbolic_aware(fn)
             setattr(module, name, fn)
         globals()[name] = fn
 
@@ -62,12 +63,13 @@ _PLAIN = frozenset(
     }
 )
 
-for _module in (core, numpy, math, linalg, nn):
+for _module in (core, control_flow, numpy, math, linalg, nn):
     _export(_module)
 
 # Keras's flat namespace has the numpy versions where names clash (none do today), and nn activations.
 __all__ = sorted(
-    {n for m in (core, numpy, math, linalg, nn) for n in m.__all__} | {"core", "linalg", "math", "nn", "numpy"}
+    {n for m in (core, control_flow, numpy, math, linalg, nn) for n in m.__all__}
+    | {"core", "linalg", "math", "nn", "numpy"}
 )
 
 del _module, annotations

@@ -30,26 +30,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina import backend, tree
-from lamina.backend.naming import auto_name
-from lamina.ops.operation import KerasTensor, Operation
+from lamina import backend
+from lamina.ops.dtypes import _torch_dtype, result_type, standardize_dtype
+from lamina.ops.operation import KerasTensor
 
 ArrayLike = Any  # a torch tensor, lamina Variable, NumPy array, Python scalar or (nested) list of those
 
 __all__ = [
-    "associative_scan",
     "cast",
-    "cond",
     "convert_to_numpy",
     "convert_to_tensor",
     "custom_gradient",
     "dtype",
-    "fori_loop",
     "is_tensor",
-    "map",
     "result_type",
     "saturate_cast",
-    "scan",
     "scatter",
     "scatter_update",
     "shape",
@@ -57,146 +52,8 @@ __all__ = [
     "slice_update",
     "standardize_dtype",
     "stop_gradient",
-    "switch",
     "unstack",
-    "vectorized_map",
-    "while_loop",
 ]
-
-# --------------------------------------------------------------------------- dtypes
-
-# Keras names some dtypes torch stores differently (torch has no usable uint16/uint32).
-_STORAGE = {"uint16": torch.int32, "uint32": torch.int64, "uint64": torch.int64}
-
-_PYTHON_TYPES = {bool: "bool", int: "int32", float: None, complex: "complex64", "int": "int32", "float": None}
-
-
-def standardize_dtype(dtype: Any) -> str:
-    """A Keras dtype name (``"float32"``, ``"int32"``...) for a name, torch/NumPy dtype or Python type.
-
-    ``None`` and Python ``float`` give ``floatx()``, Python ``int`` gives ``"int32"`` as in Keras.
-    """
-    if dtype is None:
-        return backend.floatx()
-    if isinstance(dtype, (type, str)) and dtype in _PYTHON_TYPES:
-        return _PYTHON_TYPES[dtype] or backend.floatx()
-    if isinstance(dtype, str) and dtype in _STORAGE:
-        return dtype
-    return backend.standardize_dtype(dtype)
-
-
-def _torch_dtype(dtype: Any) -> torch.dtype:
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    name = standardize_dtype(dtype)
-    return _STORAGE.get(name) or getattr(torch, name)
-
-
-# The type promotion lattice (the one JAX uses, which Keras adopts). "int" and "float" stand
-# for weakly typed Python scalars; each entry lists the types immediately above it.
-_LATTICE: dict[str, tuple[str, ...]] = {
-    "bool": ("int",),
-    "int": ("uint8", "int8", "complex64"),
-    "uint8": ("int16", "uint16"),
-    "uint16": ("int32", "uint32"),
-    "uint32": ("int64", "uint64"),
-    "uint64": ("float",),
-    "int8": ("int16",),
-    "int16": ("int32",),
-    "int32": ("int64",),
-    "int64": ("float",),
-    "float": ("bfloat16", "float16"),
-    "bfloat16": ("float32",),
-    "float16": ("float32",),
-    "float32": ("float64", "complex64"),
-    "float64": ("complex128",),
-    "complex64": ("complex128",),
-    "complex128": (),
-}
-
-
-def _closure(node: str) -> frozenset[str]:
-    seen = {node}
-    todo = [node]
-    while todo:
-        for up in _LATTICE[todo.pop()]:
-            if up not in seen:
-                seen.add(up)
-                todo.append(up)
-    return frozenset(seen)
-
-
-_ABOVE = {n: _closure(n) for n in _LATTICE}
-# Keras on torch keeps results 32-bit, as JAX does by default.
-_NARROW = {"int64": "int32", "uint64": "uint32", "float64": "float32", "complex128": "complex64"}
-
-
-@functools.lru_cache(maxsize=1024)
-def _join(nodes: frozenset[str]) -> str:
-    try:
-        common = frozenset.intersection(*(_ABOVE[n] for n in nodes))
-    except KeyError:
-        bad = next(n for n in nodes if n not in _ABOVE)
-        raise ValueError(f"dtype={bad!r} is not a valid dtype for Keras type promotion.") from None
-    least = [c for c in common if common <= _ABOVE[c]]
-    if len(least) != 1:
-        raise ValueError(
-            f"Input dtypes {tuple(sorted(nodes))} have no implicit dtype promotion path. "
-            "Cast the inputs to the dtype you want explicitly."
-        )
-    return least[0]
-
-
-def _weak_name(name: str) -> str:
-    if name == "bool":
-        return name
-    return "float" if ("float" in name) else ("complex" if "complex" in name else "int")
-
-
-def result_type(*dtypes: Any) -> str:
-    """The dtype Keras's promotion rules give for combining ``dtypes``.
-
-    Python types ``int`` and ``float`` (what ``type(3)`` gives) are weak: they adopt the other
-    operand's precision. 64-bit results are narrowed to 32 bits, as Keras does on torch.
-
-    Example:
-        >>> from lamina import ops
-        >>> ops.result_type("float16", float), ops.result_type("int32", "float16"), ops.result_type(int)
-        ('float16', 'float16', 'int32')
-    """
-    if not dtypes:
-        return backend.floatx()
-    parsed = []
-    for d in dtypes:
-        weak = d is int or d is float
-        parsed.append((standardize_dtype(d), weak))
-    names = {n for n, _ in parsed}
-    if len(parsed) == 1:
-        out, weak = parsed[0]
-    elif len(names) == 1 and not all(w for _, w in parsed):
-        out, weak = parsed[0][0], False
-    elif all(w for _, w in parsed):
-        out, weak = _join(frozenset(names)), True
-    else:
-        out = _join(frozenset(_weak_name(n) if w else n for n, w in parsed))
-        weak = out in ("int", "float", "complex")
-    if weak and out != "bool":
-        bits = backend.floatx()[-2:]
-        head = "f" if out == "bfloat16" else out[:1]
-        out = {"b": "bool", "i": f"int{bits}", "u": f"uint{bits}", "c": "complex64"}.get(head, f"float{bits}")
-    return _NARROW.get(out, out)
-
-
-def _dtype_or_type(x: Any) -> Any:
-    """What Keras feeds ``result_type`` for an operand: its dtype, or its Python type for scalars."""
-    if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
-        return type(x)
-    v = _unwrap(x)
-    if isinstance(v, (list, tuple)):
-        return _infer_list_dtype(v) if not _device_of(*v) else convert_to_tensor(v).dtype
-    d = getattr(v, "dtype", None)
-    return d if d is not None else type(x)
-
 
 # --------------------------------------------------------------------------- conversion
 
@@ -441,179 +298,7 @@ def saturate_cast(x: ArrayLike, dtype: Any) -> torch.Tensor:
     return _cast_tensor(x, name)
 
 
-# --------------------------------------------------------------------------- nested structures
-
-
 # --------------------------------------------------------------------------- control flow
-
-
-def cond(pred: ArrayLike, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
-    """``true_fn()`` if ``pred`` is true, else ``false_fn()`` (evaluated eagerly)."""
-    return true_fn() if bool(_unwrap(pred)) else false_fn()
-
-
-def switch(index: ArrayLike, branches: Sequence[Callable[..., Any]], *operands: Any) -> Any:
-    """Calls ``branches[index](*operands)``; ``index`` is clamped to the valid range.
-
-    Example:
-        >>> from lamina import ops
-        >>> ops.switch(5, [lambda x: x + 1, lambda x: x * 10], 2)
-        20
-    """
-    i = int(_unwrap(index))
-    i = builtins.min(builtins.max(i, 0), len(branches) - 1)
-    return branches[i](*operands)
-
-
-def while_loop(
-    cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any, maximum_iterations: int | None = None
-) -> Any:
-    """Runs ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)`` (at most ``maximum_iterations`` times).
-
-    A single (non-tuple) ``loop_vars`` is passed and returned as is.
-
-    Example:
-        >>> from lamina import ops
-        >>> int(ops.while_loop(lambda i: i < 10, lambda i: i + 3, 0))
-        12
-    """
-    is_seq = isinstance(loop_vars, (list, tuple))
-    state = tuple(loop_vars) if is_seq else (loop_vars,)
-    state = tuple(
-        tree.pack_sequence_as(s, [_t(v) for v in tree.flatten(s)]) if tree.is_nested(s) else _t(s) for s in state
-    )
-    n = 0
-    while (maximum_iterations is None or n < maximum_iterations) and bool(cond(*state)):
-        out = body(*state)
-        state = tuple(out) if isinstance(out, (list, tuple)) else (out,)
-        n += 1
-    return state if is_seq else state[0]
-
-
-def fori_loop(lower: int, upper: int, body_fun: Callable[[int, Any], Any], init_val: Any) -> Any:
-    """``val = body_fun(i, val)`` for ``i`` in ``range(lower, upper)``, starting from ``init_val``.
-
-    Example:
-        >>> from lamina import ops
-        >>> ops.fori_loop(0, 4, lambda i, v: v + i, 0)
-        6
-    """
-    val = init_val
-    for i in range(int(_unwrap(lower)), int(_unwrap(upper))):
-        val = body_fun(i, val)
-    return val
-
-
-def scan(
-    f: Callable[[Any, Any], tuple[Any, Any]],
-    init: Any,
-    xs: Any = None,
-    length: int | None = None,
-    reverse: bool = False,
-    unroll: int | bool = 1,
-) -> tuple[Any, Any]:
-    """Loops ``carry, y = f(carry, x)`` over the leading axis of ``xs``; returns ``(carry, stacked ys)``.
-
-    Example:
-        >>> from lamina import ops
-        >>> carry, ys = ops.scan(lambda c, x: (c + x, c * x), 0, ops.arange(1, 4))
-        >>> int(carry), ys.tolist()
-        (6, [0, 2, 9])
-    """
-    if not callable(f):
-        raise TypeError(f"`f` should be a callable. Received: f={f}")
-    if not isinstance(unroll, bool) and (not isinstance(unroll, int) or unroll < 1):
-        raise ValueError(f"`unroll` must be a positive integer or a boolean. Received: unroll={unroll}")
-    if xs is None and length is None:
-        raise ValueError("Got no `xs` to scan over and `length` not provided.")
-    xs_flat = [] if xs is None else [_t(v) for v in tree.flatten(xs)]
-    n = int(length) if length is not None else int(xs_flat[0].shape[0])
-    carry = tree.pack_sequence_as(init, [_t(v) for v in tree.flatten(init)]) if tree.is_nested(init) else _t(init)
-    ys: list[Any] = []
-    steps = range(n - 1, -1, -1) if reverse else range(n)
-    for i in steps:
-        if xs is None:
-            x = None
-        elif tree.is_nested(xs):
-            x = tree.pack_sequence_as(xs, [v[i] for v in xs_flat])
-        else:
-            x = xs_flat[0][i]
-        carry, y = f(carry, x)
-        ys.append(y)
-    if reverse:
-        ys.reverse()
-    if not ys or ys[0] is None:
-        zeros = [torch.zeros_like(_t(v)) for v in tree.flatten(carry)]
-        return carry, tree.pack_sequence_as(carry, [torch.stack([z] * n) for z in zeros]) if tree.is_nested(
-            carry
-        ) else (torch.stack([zeros[0]] * n) if n else zeros[0][None][:0])
-    flat_ys = [tree.flatten(y) for y in ys]
-    stacked = [torch.stack([_t(leaf[j]) for leaf in flat_ys]) for j in range(len(flat_ys[0]))]
-    return carry, (tree.pack_sequence_as(ys[0], stacked) if tree.is_nested(ys[0]) else stacked[0])
-
-
-def map(f: Callable[[Any], Any], xs: Any) -> Any:  # noqa: A001 - Keras's name
-    """Applies ``f`` to each slice of ``xs`` along axis 0 and stacks the results.
-
-    Example:
-        >>> from lamina import ops
-        >>> ops.map(lambda r: r.sum(), ops.ones((3, 2))).tolist()
-        [2.0, 2.0, 2.0]
-    """
-    _, ys = scan(lambda c, x: (c, f(x)), (), xs)
-    return ys
-
-
-def associative_scan(f: Callable[[Any, Any], Any], elems: Any, reverse: bool = False, axis: int = 0) -> Any:
-    """Inclusive scan of the associative ``f`` along ``axis`` (``cumsum`` for ``f=add``).
-
-    Example:
-        >>> from lamina import ops
-        >>> ops.associative_scan(lambda a, b: a + b, ops.arange(1, 5)).tolist()
-        [1, 3, 6, 10]
-    """
-    if not callable(f):
-        raise TypeError(f"`f` should be a callable. Received: f={f}")
-    leaves = [_t(v) for v in tree.flatten(elems)]
-    n = int(leaves[0].shape[axis])
-    if any(int(v.shape[axis]) != n for v in leaves[1:]):
-        raise ValueError(
-            "Array inputs to associative_scan must have the same size along `axis`. "
-            f"Received shapes: {[tuple(v.shape) for v in leaves]}"
-        )
-    nested = tree.is_nested(elems)
-    order = range(n - 1, -1, -1) if reverse else range(n)
-    outs: list[list[torch.Tensor]] = []
-    acc: list[torch.Tensor] | None = None
-    for i in order:
-        cur = [v.narrow(axis, i, 1) for v in leaves]
-        if acc is None:
-            acc = cur
-        else:
-            a = tree.pack_sequence_as(elems, acc) if nested else acc[0]
-            b = tree.pack_sequence_as(elems, cur) if nested else cur[0]
-            res = f(b, a) if reverse else f(a, b)
-            acc = [_t(r) for r in tree.flatten(res)]
-        outs.append(acc)
-    if reverse:
-        outs.reverse()
-    result = [torch.cat([o[j] for o in outs], dim=axis) for j in range(len(leaves))]
-    return tree.pack_sequence_as(elems, result) if nested else result[0]
-
-
-def vectorized_map(function: Callable[[Any], Any], elements: Any) -> Any:
-    """``function`` applied to each slice of ``elements`` along axis 0, vectorized with ``torch.vmap``.
-
-    Example:
-        >>> from lamina import ops
-        >>> ops.vectorized_map(lambda r: r * 2, ops.ones((2, 2))).tolist()
-        [[2.0, 2.0], [2.0, 2.0]]
-    """
-    if tree.is_nested(elements):
-        elements = tree.pack_sequence_as(elements, [_t(v) for v in tree.flatten(elements)])
-    else:
-        elements = _t(elements)
-    return torch.vmap(function)(elements)
 
 
 def stop_gradient(variable: ArrayLike) -> torch.Tensor:
@@ -797,65 +482,12 @@ def custom_gradient(f: Callable[..., tuple[Any, Callable[..., Any]]]) -> Callabl
     return wrapped
 
 
-# --------------------------------------------------------------------------- symbolic (functional API) calls
-
-
-class _Slot:
-    """Where the ``i``-th symbolic argument goes when an op recorded in a graph is replayed."""
-
-    __slots__ = ("i",)
-
-    def __init__(self, i: int) -> None:
-        self.i = i
-
-
-def _replace_symbolic(s: Any, found: list[Any]) -> Any:
-    """``s`` with each symbolic tensor replaced by a ``_Slot`` numbering it in ``found``."""
-
-    def slot(leaf: Any) -> Any:
-        if not _is_symbolic(leaf):
-            return leaf
-        found.append(leaf)
-        return _Slot(len(found) - 1)
-
-    return tree.map_structure(slot, s)
-
-
-def _fill(s: Any, values: Sequence[Any]) -> Any:
-    return tree.map_structure(lambda leaf: values[leaf.i] if isinstance(leaf, _Slot) else leaf, s)
-
-
-class OpLayer(Operation):
-    """One ``lamina.ops`` call on symbolic tensors, recorded as a node of a functional graph."""
-
-    def __init__(self, fn: Callable[..., Any], template: tuple, name: str | None = None) -> None:
-        super().__init__(name=name or auto_name(fn.__name__))
-        self.fn = fn
-        self.template = template
-
-    def call(self, *tensors: Any) -> Any:
-        args, kwargs = _fill(self.template, tensors)
-        return self.fn(*args, **kwargs)
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config["function"] = self.fn.__name__
-        return config
-
-
-def _symbolic_aware(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wraps an op so that symbolic ``KerasTensor`` arguments record a graph node instead of failing."""
-
-    @functools.wraps(fn)
-    def op(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SymbolicInputError:
-            found: list[Any] = []
-            template = _replace_symbolic((args, kwargs), found)
-            if not found:
-                raise
-            return OpLayer(fn, template)(*found)
-
-    op._lamina_op = fn  # type: ignore[attr-defined]
-    return op
+def _dtype_or_type(x: Any) -> Any:
+    """What Keras feeds ``result_type`` for an operand: its dtype, or its Python type for scalars."""
+    if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
+        return type(x)
+    v = _unwrap(x)
+    if isinstance(v, (list, tuple)):
+        return _infer_list_dtype(v) if not _device_of(*v) else convert_to_tensor(v).dtype
+    d = getattr(v, "dtype", None)
+    return d if d is not None else type(x)
