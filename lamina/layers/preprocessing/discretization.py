@@ -17,7 +17,7 @@ import torch
 from lamina import backend
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import preprocessing_utils as utils
-from lamina.layers.preprocessing.index_lookup import _validate_string_arg, iterate_adapt_batches
+from lamina.layers.preprocessing.preprocessing_utils import _validate_string_arg, iterate_adapt_batches
 from lamina.ops.operation import KerasTensor
 
 

@@ -11,7 +11,7 @@ from lamina import backend
 from lamina.layers.layer import Layer
 from lamina.layers.preprocessing import preprocessing_utils as utils
 from lamina.layers.preprocessing.hash_functions import CROSS_HASH_KEY, fingerprint64, fingerprint_cat64
-from lamina.layers.preprocessing.index_lookup import _validate_string_arg
+from lamina.layers.preprocessing.preprocessing_utils import _validate_string_arg
 from lamina.ops.operation import KerasTensor
 
 _MASK64 = (1 << 64) - 1

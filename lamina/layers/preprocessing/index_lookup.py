@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -34,38 +33,6 @@ from lamina.ops.operation import KerasTensor
 
 _INT64_MAX = (1 << 63) - 1
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
-
-
-def _validate_string_arg(value: Any, allowed: tuple, caller: str, arg: str) -> None:
-    if not (isinstance(value, str) and value in allowed):
-        raise ValueError(
-            f"Unknown value for `{arg}` argument of {caller}. Allowed values are: {allowed}. Received: {arg}={value}"
-        )
-
-
-def listify(x: Any) -> Any:
-    """Arrays and tensors -> lists, for configs."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    if isinstance(x, np.ndarray):
-        x = x.tolist()
-    return x
-
-
-def iterate_adapt_batches(data: Any, steps: int | None, single: type | tuple) -> Iterator[Any]:
-    """The batches ``adapt`` reads: ``data`` itself when it is an array (``single`` types), else its items."""
-    if isinstance(data, single):
-        yield data
-        return
-    if not hasattr(data, "__iter__") or isinstance(data, dict):
-        raise TypeError(
-            f"adapt() expects an array, a list, or an iterable of batches (a generator, a DataLoader, a "
-            f"dataset from lamina.utils). Received: data of type {type(data).__name__}"
-        )
-    for i, batch in enumerate(data):
-        if steps is not None and i >= steps:
-            return
-        yield batch
 
 
 def _check_arguments(
@@ -90,7 +57,7 @@ def _check_arguments(
         raise ValueError(
             f"`num_oov_indices` must be greater than or equal to 0. Received: num_oov_indices={num_oov_indices}"
         )
-    _validate_string_arg(oov_method, ("floormod", "farmhash"), caller, "oov_method")
+    utils._validate_string_arg(oov_method, ("floormod", "farmhash"), caller, "oov_method")
     if salt is not None:
         if vocabulary_dtype != "string" and oov_method != "farmhash":
             raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: oov_method={oov_method}")
@@ -103,7 +70,7 @@ def _check_arguments(
                 "The `salt` argument for `IndexLookup` can only be a tuple of 2 integers, or a single "
                 f"integer. Received: salt={salt}."
             )
-    _validate_string_arg(output_mode, _OUTPUT_MODES, caller, "output_mode")
+    utils._validate_string_arg(output_mode, _OUTPUT_MODES, caller, "output_mode")
     if invert and output_mode != "int":
         raise ValueError(f"`output_mode` must be `'int'` when `invert` is true. Received: output_mode={output_mode}")
     if sparse:
@@ -263,7 +230,7 @@ class IndexLookup(Layer):
             if self.output_mode == "tf_idf":
                 raise ValueError("output_mode `'tf_idf'` does not support loading a vocabulary from file.")
             vocabulary = self._read_vocabulary_file(path)
-        vocabulary = listify(vocabulary)
+        vocabulary = utils.listify(vocabulary)
         if isinstance(vocabulary, (tuple, np.ndarray)):
             vocabulary = list(vocabulary)
         if not isinstance(vocabulary, list):
@@ -316,7 +283,7 @@ class IndexLookup(Layer):
             self._set_idf_weights(idf_weights, len(vocabulary), found_special, token_start)
 
     def _set_idf_weights(self, idf_weights: Any, vocab_len: int, found_special: bool, token_start: int) -> None:
-        weights = np.asarray(listify(idf_weights))
+        weights = np.asarray(utils.listify(idf_weights))
         if len(weights) != vocab_len:
             raise ValueError(
                 "`idf_weights` must be the same length as vocabulary. "
@@ -398,7 +365,7 @@ class IndexLookup(Layer):
         """
         self.reset_state()
         single = (list, tuple, np.ndarray, torch.Tensor, str, bytes)
-        for batch in iterate_adapt_batches(data, steps, single):
+        for batch in utils.iterate_adapt_batches(data, steps, single):
             if batch is data and not isinstance(data, (str, bytes)):
                 keys = self._adapt_keys(batch)
                 if keys.ndim == 1:
@@ -600,8 +567,8 @@ class IndexLookup(Layer):
                 "sparse": self.sparse,
                 "pad_to_max_tokens": self.pad_to_max_tokens,
                 "vocabulary_dtype": self.vocabulary_dtype,
-                "idf_weights": listify(self.input_idf_weights),
-                "vocabulary": listify(self.input_vocabulary),
+                "idf_weights": utils.listify(self.input_idf_weights),
+                "vocabulary": utils.listify(self.input_vocabulary),
                 "vocabulary_size": self._frozen_vocab_size,
                 "oov_method": self.oov_method,
                 "salt": self.salt,

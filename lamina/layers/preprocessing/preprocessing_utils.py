@@ -9,6 +9,7 @@ axis 1 (axis 0 for a rank-1 input, which is one sample).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -158,3 +159,35 @@ def flat_counts(
         c = torch.as_tensor(indices[keep], dtype=torch.long, device=device)
         out.index_put_((r, c), torch.ones(r.shape[0], dtype=dtype, device=device), accumulate=True)
     return out
+
+
+def _validate_string_arg(value: Any, allowed: tuple, caller: str, arg: str) -> None:
+    if not (isinstance(value, str) and value in allowed):
+        raise ValueError(
+            f"Unknown value for `{arg}` argument of {caller}. Allowed values are: {allowed}. Received: {arg}={value}"
+        )
+
+
+def listify(x: Any) -> Any:
+    """Arrays and tensors -> lists, for configs."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+    return x
+
+
+def iterate_adapt_batches(data: Any, steps: int | None, single: type | tuple) -> Iterator[Any]:
+    """The batches ``adapt`` reads: ``data`` itself when it is an array (``single`` types), else its items."""
+    if isinstance(data, single):
+        yield data
+        return
+    if not hasattr(data, "__iter__") or isinstance(data, dict):
+        raise TypeError(
+            f"adapt() expects an array, a list, or an iterable of batches (a generator, a DataLoader, a "
+            f"dataset from lamina.utils). Received: data of type {type(data).__name__}"
+        )
+    for i, batch in enumerate(data):
+        if steps is not None and i >= steps:
+            return
+        yield batch
