@@ -207,11 +207,31 @@ def update_confusion_matrix_variables(
         raise ValueError(f'Invalid keys: "{invalid}". Valid variable key options are: "{list(ConfusionMatrix)}"')
     first = next(iter(variables_to_update.values()))
     dtype, device = first.value.dtype, first.value.device
+    thresholds_list = to_list(thresholds)
+    y_true, y_pred, sample_weight, label_weights = _confusion_inputs(
+        y_true, y_pred, sample_weight, label_weights, top_k, class_id, dtype, device
+    )
+    if thresholds_distributed_evenly:
+        with_epsilon = thresholds_list[0] < 0.0 or thresholds_list[-1] > 1.0
+        _update_optimized(
+            variables_to_update, y_true, y_pred, len(thresholds_list), multi_label, sample_weight, label_weights,
+            with_epsilon,
+        )  # fmt: skip
+        return
+    if thresholds_tensor is None:
+        thresholds_tensor = torch.tensor(thresholds_list, dtype=dtype, device=device)
+    _update_thresholded(
+        variables_to_update, y_true, y_pred, thresholds_tensor.to(dtype), multi_label, sample_weight, label_weights
+    )
+
+
+def _confusion_inputs(
+    y_true: Any, y_pred: Any, sample_weight: Any, label_weights: Any, top_k: Any, class_id: Any, dtype: Any, device: Any
+) -> tuple[torch.Tensor, torch.Tensor, Any, Any]:
+    """Labels, scores and weights as tensors of the state's dtype and device, with ``top_k`` and ``class_id``
+    applied and ranks matched, as Keras prepares them."""
     y_true = to_tensor(y_true, device=device).to(dtype)
     y_pred = to_tensor(y_pred, device=device).to(dtype)
-    thresholds_list = to_list(thresholds)
-    num_thresholds = len(thresholds_list)
-
     y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
     if sample_weight is not None:
         sample_weight = to_tensor(sample_weight, dtype=dtype, device=device).unsqueeze(-1)
@@ -228,25 +248,28 @@ def update_confusion_matrix_variables(
         y_pred = y_pred[..., class_id, None]
     if label_weights is not None:
         label_weights = to_tensor(label_weights, dtype=dtype, device=device)
+    return y_true, y_pred, sample_weight, label_weights
 
-    if thresholds_distributed_evenly:
-        with_epsilon = thresholds_list[0] < 0.0 or thresholds_list[-1] > 1.0
-        _update_optimized(
-            variables_to_update, y_true, y_pred, num_thresholds, multi_label, sample_weight, label_weights, with_epsilon
-        )
-        return
 
-    if thresholds_tensor is None:
-        thresholds_tensor = torch.tensor(thresholds_list, dtype=dtype, device=device)
-    thresholds_tensor = thresholds_tensor.to(dtype)
+def _update_thresholded(
+    variables_to_update: dict,
+    y_true: torch.Tensor,
+    y_pred: torch.Tensor,
+    thresholds: torch.Tensor,
+    multi_label: bool,
+    sample_weight: Any,
+    label_weights: Any,
+) -> None:
+    """Adds the counts at every threshold (a ``(T, N)`` comparison), weighted by sample and label weights."""
+    num_thresholds = thresholds.shape[0]
     if multi_label:
         preds = y_pred.unsqueeze(0)  # (1, N, L)
         labels = y_true.bool().unsqueeze(0)
-        thresh = thresholds_tensor.reshape(num_thresholds, 1, 1)
+        thresh = thresholds.reshape(num_thresholds, 1, 1)
     else:
         preds = y_pred.reshape(1, -1)  # (1, N * L)
         labels = y_true.bool().reshape(1, -1)
-        thresh = thresholds_tensor.reshape(num_thresholds, 1)
+        thresh = thresholds.reshape(num_thresholds, 1)
     pred_is_pos = preds > thresh  # (T, N*L) or (T, N, L)
     weights = None
     if sample_weight is not None:

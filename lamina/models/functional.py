@@ -144,12 +144,18 @@ def map_graph(
     for depth in sorted(by_depth, reverse=True):
         layers.extend(sorted(by_depth[depth], key=lambda la: op_index.get(id(la), 0)))
 
-    # every node's inputs must be computable from the given inputs
-    computable = set(input_ids)
-    done_names: list[str] = []
     nodes_by_depth: dict[int, list[Node]] = collections.defaultdict(list)
     for node in order:
         nodes_by_depth[node_depth[id(node)]].append(node)
+    _check_connected(nodes_by_depth, inputs)
+    _check_unique_names(layers)
+    return [n for n in order if not n.is_input], layers, dict(nodes_by_depth)
+
+
+def _check_connected(nodes_by_depth: dict[int, list[Node]], inputs: list[KerasTensor]) -> None:
+    """Every node's inputs must be computable from the given inputs (deepest nodes first)."""
+    computable = {id(t) for t in inputs}
+    done_names: list[str] = []
     for depth in sorted(nodes_by_depth, reverse=True):
         for node in nodes_by_depth[depth]:
             for t in node.input_tensors:
@@ -162,13 +168,15 @@ def map_graph(
             done_names.append(node.operation.name)
             for t in node.outputs:
                 computable.add(id(t))
+
+
+def _check_unique_names(layers: list[Layer]) -> None:
     names = [la.name for la in layers]
     for name in names:
         if names.count(name) != 1:
             raise ValueError(
                 f'The name "{name}" is used {names.count(name)} times in the model. All layer names should be unique.'
             )
-    return [n for n in order if not n.is_input], layers, dict(nodes_by_depth)
 
 
 class Functional(Model):
