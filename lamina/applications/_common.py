@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from lamina import layers
+from lamina import backend, layers
 from lamina.applications import _weights
-from lamina.applications.imagenet_utils import image_data_format, validate_activation
+from lamina.applications.imagenet_utils import validate_activation
 from lamina.layers import KerasTensor
 from lamina.models import Model
 
@@ -49,7 +49,7 @@ def doc(summary: str, reference: str, preprocessing: str, extra_args: str = "") 
 
 def check_weights(weights: Any, include_top: bool, classes: int) -> None:
     """Keras's checks of ``weights`` and ``classes``, before anything is built."""
-    if image_data_format() == "channels_first":
+    if backend.image_data_format() == "channels_first":
         raise ValueError(
             "lamina.applications builds channels-last models only. Received: image_data_format=channels_first"
         )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-try:
-    from lamina.utils import get_file
-except ImportError:  # TEMPORARY (dev only): get_file lands with the utils-data branch
-    get_file = None
+from lamina.utils import get_file
 
 
 def fetch(fname: str, origin: str, file_hash: str | None = None) -> str:

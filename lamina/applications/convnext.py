@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina import initializers, layers
+from lamina import initializers, layers, serialization
 from lamina.applications import _common, imagenet_utils
 from lamina.layers import KerasTensor, Layer
 from lamina.models import Model, Sequential
@@ -437,3 +437,10 @@ _DOC = _common.doc(
 )
 for _fn in (ConvNeXtTiny, ConvNeXtSmall, ConvNeXtBase, ConvNeXtLarge, ConvNeXtXLarge):
     _fn.__doc__ = _DOC.format(_fn.__name__)
+
+# Keras writes these classes under its application module (with their class name as registered name).
+serialization.register_builtins(
+    "keras.src.applications.convnext",
+    {"LayerScale": LayerScale, "StochasticDepth": StochasticDepth},
+    self_registered=True,
+)

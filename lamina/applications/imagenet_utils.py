@@ -35,12 +35,6 @@ _TORCH_MEAN = (0.485, 0.456, 0.406)
 _TORCH_STD = (0.229, 0.224, 0.225)
 
 
-def image_data_format() -> str:
-    """The global image layout (``"channels_last"`` unless the backend offers another setting)."""
-    getter = getattr(backend, "image_data_format", None)
-    return getter() if callable(getter) else "channels_last"
-
-
 def preprocess_input(x: Any, data_format: str | None = None, mode: str = "caffe") -> Any:
     """Preprocesses a NumPy array or tensor encoding a batch of images (values in ``[0, 255]``).
 
@@ -63,7 +57,7 @@ def preprocess_input(x: Any, data_format: str | None = None, mode: str = "caffe"
     if mode not in _MODES:
         raise ValueError(f"Expected mode to be one of `caffe`, `tf` or `torch`. Received: mode={mode}")
     if data_format is None:
-        data_format = image_data_format()
+        data_format = backend.image_data_format()
     elif data_format not in ("channels_first", "channels_last"):
         raise ValueError(
             "Expected data_format to be one of `channels_first` or `channels_last`. "
@@ -239,7 +233,7 @@ def correct_pad(inputs: Any, kernel_size: int | tuple[int, int]) -> tuple[tuple[
     Returns:
         ``((top, bottom), (left, right))`` for ``ZeroPadding2D``.
     """
-    first = image_data_format() == "channels_first"
+    first = backend.image_data_format() == "channels_first"
     size = tuple(inputs.shape[2:4] if first else inputs.shape[1:3])
     if isinstance(kernel_size, int):
         kernel_size = (kernel_size, kernel_size)

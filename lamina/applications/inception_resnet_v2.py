@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamina import layers
+from lamina import layers, serialization
 from lamina.applications import _common, imagenet_utils
 from lamina.layers import KerasTensor, Layer
 from lamina.models import Model
@@ -186,4 +186,9 @@ InceptionResNetV2.__doc__ = _common.doc(
     "(https://arxiv.org/abs/1602.07261) (AAAI 2017)",
     "Inputs go through `lamina.applications.inception_resnet_v2.preprocess_input` (scaled to [-1, 1]) first. "
     "Default input 299x299; at least 75x75.",
+)
+
+# Keras writes these classes under its application module (with their class name as registered name).
+serialization.register_builtins(
+    "keras.src.applications.inception_resnet_v2", {"CustomScaleLayer": CustomScaleLayer}, self_registered=True
 )
