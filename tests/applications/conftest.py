@@ -15,3 +15,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords and item.nodeid.startswith("tests/applications/"):
             item.add_marker(skip)
+
+
+from tests.utils.http_server import http_server  # noqa: E402, F401 -- the loopback server fixture, found by name
