@@ -47,12 +47,36 @@ def doc(summary: str, reference: str, preprocessing: str, extra_args: str = "") 
     return f"{summary}\n\nReference: {reference}\n\n{preprocessing}\n\nArgs:{ARGS_DOC}{extra_args}\n{RETURNS_DOC}\n"
 
 
+def data_format() -> str:
+    """The global image layout the model is built for (``lamina.backend.image_data_format()``)."""
+    return backend.image_data_format()
+
+
+def channels_first() -> bool:
+    return backend.image_data_format() == "channels_first"
+
+
+def bn_axis(last: int = 3) -> int:
+    """The channel axis as the family writes it in its configs: ``3`` (or ``-1``) channels-last, ``1`` first."""
+    return 1 if channels_first() else last
+
+
+def spatial(shape: tuple) -> tuple:
+    """(height, width) of a per-sample image shape, in the global layout."""
+    return tuple(shape[1:3]) if channels_first() else tuple(shape[0:2])
+
+
+def require_channels_last(family: str) -> None:
+    """DenseNet, NASNet and ConvNeXt refuse channels-first data, as in Keras."""
+    if channels_first():
+        raise ValueError(
+            f"{family} does not support the `channels_first` image data format. Switch to `channels_last` "
+            "(`lamina.backend.set_image_data_format('channels_last')`)."
+        )
+
+
 def check_weights(weights: Any, include_top: bool, classes: int) -> None:
     """Keras's checks of ``weights`` and ``classes``, before anything is built."""
-    if backend.image_data_format() == "channels_first":
-        raise ValueError(
-            "lamina.applications builds channels-last models only. Received: image_data_format=channels_first"
-        )
     is_path = isinstance(weights, (str, os.PathLike)) and weights != "imagenet" and os.path.exists(weights)
     if not (weights is None or (isinstance(weights, str) and weights == "imagenet") or is_path):
         raise ValueError(

@@ -234,11 +234,12 @@ def ConvNeXt(
     weights_name: str | None = None,
 ) -> Model:
     """A ConvNeXt with ``depths[i]`` blocks of width ``projection_dims[i]`` in each of its four stages."""
+    _common.require_channels_last("ConvNeXt")
     _common.check_weights(weights, include_top, classes)
     if weights == "imagenet" and weights_name:
         _check_imagenet_config(weights_name, depths, projection_dims)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size, 32, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, default_size, 32, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     if input_tensor is not None:

@@ -74,9 +74,10 @@ def DenseNet(
     name: str = "densenet",
 ) -> Model:
     """A DenseNet with ``blocks`` conv blocks in each of its four dense blocks."""
+    _common.require_channels_last("DenseNet")
     _common.check_weights(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, 224, 32, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, 224, 32, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)

@@ -76,7 +76,8 @@ def weights_file(weights_name: str, include_top: bool) -> _common.WeightsFile:
 def squeeze_excite(x: KerasTensor, filters: int, filters_se: int, activation: Any, name: str) -> KerasTensor:
     """Channel attention: global pool -> 1x1 reduce (``activation``) -> 1x1 expand (sigmoid) -> rescale ``x``."""
     se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
-    se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
+    se_shape = (filters, 1, 1) if _common.channels_first() else (1, 1, filters)
+    se = layers.Reshape(se_shape, name=f"{name}se_reshape")(se)
     se = layers.Conv2D(
         filters_se,
         1,
@@ -100,7 +101,7 @@ def _conv_bn(x: KerasTensor, filters: int, name: str, activation: Any = None) ->
     x = layers.Conv2D(
         filters, 1, padding="same", use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER, name=f"{name}_conv"
     )(x)
-    x = layers.BatchNormalization(axis=3, name=f"{name}_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(), name=f"{name}_bn")(x)
     return x if activation is None else layers.Activation(activation, name=f"{name}_activation")(x)
 
 
@@ -130,7 +131,7 @@ def block(
         depthwise_initializer=CONV_KERNEL_INITIALIZER,
         name=f"{name}dwconv",
     )(x)
-    x = layers.BatchNormalization(axis=3, name=f"{name}bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(), name=f"{name}bn")(x)
     x = layers.Activation(activation, name=f"{name}activation")(x)
     if 0 < se_ratio <= 1:
         x = squeeze_excite(x, filters, max(1, int(filters_in * se_ratio)), activation, name)
@@ -171,11 +172,11 @@ def EfficientNet(
     blocks_args = copy.deepcopy(DEFAULT_BLOCKS_ARGS if blocks_args == "default" else blocks_args)
     _common.check_weights(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size, 32, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, default_size, 32, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     x = layers.Rescaling(1.0 / 255.0)(img_input)
-    x = layers.Normalization(axis=3)(x)
+    x = layers.Normalization(axis=_common.bn_axis())(x)
     if weights == "imagenet":
         # Keras's ImageNet files hold a normalization *variance* of the std values; this completes it.
         x = layers.Rescaling([1.0 / math.sqrt(stddev) for stddev in IMAGENET_STDDEV_RGB])(x)
@@ -189,7 +190,7 @@ def EfficientNet(
         kernel_initializer=CONV_KERNEL_INITIALIZER,
         name="stem_conv",
     )(x)
-    x = layers.BatchNormalization(axis=3, name="stem_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(), name="stem_bn")(x)
     x = layers.Activation(activation, name="stem_activation")(x)
     repeats = [int(math.ceil(depth_coefficient * args["repeats"])) for args in blocks_args]
     b, total = 0, float(sum(repeats))

@@ -143,7 +143,7 @@ def MBConvBlock(
         x = inputs
         if expand_ratio != 1:
             x = _conv(filters, 1, 1, f"{name}expand_conv")(x)
-            x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=f"{name}expand_bn")(x)
+            x = layers.BatchNormalization(axis=_common.bn_axis(), momentum=bn_momentum, name=f"{name}expand_bn")(x)
             x = layers.Activation(activation, name=f"{name}expand_activation")(x)
         x = layers.DepthwiseConv2D(
             kernel_size=kernel_size,
@@ -153,12 +153,12 @@ def MBConvBlock(
             use_bias=False,
             name=f"{name}dwconv2",
         )(x)
-        x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=f"{name}bn")(x)
+        x = layers.BatchNormalization(axis=_common.bn_axis(), momentum=bn_momentum, name=f"{name}bn")(x)
         x = layers.Activation(activation, name=f"{name}activation")(x)
         if 0 < se_ratio <= 1:
             x = squeeze_excite(x, filters, max(1, int(input_filters * se_ratio)), activation, name)
         x = _conv(output_filters, 1, 1, f"{name}project_conv")(x)
-        x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=f"{name}project_bn")(x)
+        x = layers.BatchNormalization(axis=_common.bn_axis(), momentum=bn_momentum, name=f"{name}project_bn")(x)
         if strides == 1 and input_filters == output_filters:
             x = _residual(x, inputs, survival_probability, name)
         return x
@@ -185,13 +185,13 @@ def FusedMBConvBlock(
         x = inputs
         if expand_ratio != 1:
             x = _conv(filters, kernel_size, strides, f"{name}expand_conv")(x)
-            x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=f"{name}expand_bn")(x)
+            x = layers.BatchNormalization(axis=_common.bn_axis(), momentum=bn_momentum, name=f"{name}expand_bn")(x)
             x = layers.Activation(activation=activation, name=f"{name}expand_activation")(x)
         if 0 < se_ratio <= 1:
             x = squeeze_excite(x, filters, max(1, int(input_filters * se_ratio)), activation, name)
         fused = expand_ratio == 1  # no expansion: the projection is the kxk (strided) convolution itself
         x = _conv(output_filters, kernel_size if fused else 1, strides if fused else 1, f"{name}project_conv")(x)
-        x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=f"{name}project_bn")(x)
+        x = layers.BatchNormalization(axis=_common.bn_axis(), momentum=bn_momentum, name=f"{name}project_bn")(x)
         if fused:
             x = layers.Activation(activation=activation, name=f"{name}project_activation")(x)
         if strides == 1 and input_filters == output_filters:
@@ -207,7 +207,9 @@ def _stem(x: KerasTensor, include_preprocessing: bool, variant: str, channels: i
         return x
     if variant.startswith("b") and channels == 3:
         x = layers.Rescaling(scale=1.0 / 255)(x)
-        return layers.Normalization(mean=[0.485, 0.456, 0.406], variance=[0.229**2, 0.224**2, 0.225**2], axis=3)(x)
+        return layers.Normalization(
+            mean=[0.485, 0.456, 0.406], variance=[0.229**2, 0.224**2, 0.225**2], axis=_common.bn_axis()
+        )(x)
     return layers.Rescaling(scale=1.0 / 128.0, offset=-1)(x)
 
 
@@ -237,17 +239,17 @@ def EfficientNetV2(
     blocks_args = copy.deepcopy(DEFAULT_BLOCKS_ARGS[name] if blocks_args == "default" else blocks_args)
     _common.check_weights(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size, 32, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, default_size, 32, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     variant = weights_name.lstrip("-") if weights_name else name.split("-")[-1]
-    x = _stem(img_input, include_preprocessing, variant, input_shape[2])
+    x = _stem(img_input, include_preprocessing, variant, input_shape[_common.bn_axis() - 1])
 
     def filters(n: int) -> int:
         return round_filters(n, width_coefficient, min_depth, depth_divisor)
 
     x = _conv(filters(blocks_args[0]["input_filters"]), 3, 2, "stem_conv")(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name="stem_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(), momentum=bn_momentum, name="stem_bn")(x)
     x = layers.Activation(activation, name="stem_activation")(x)
     b, total = 0, float(sum(args["num_repeat"] for args in blocks_args))
     for i, args in enumerate(blocks_args):
@@ -271,7 +273,7 @@ def EfficientNetV2(
             )(x)
             b += 1
     x = _conv(filters(1280), 1, 1, "top_conv")(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name="top_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(), momentum=bn_momentum, name="top_bn")(x)
     x = layers.Activation(activation=activation, name="top_activation")(x)
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)

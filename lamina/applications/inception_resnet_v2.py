@@ -70,7 +70,9 @@ def conv2d_bn(
     """Conv2D -> BatchNormalization (no scale; only without bias) -> activation, named ``name``, ``_bn``, ``_ac``."""
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias, name=name)(x)
     if not use_bias:
-        x = layers.BatchNormalization(axis=3, scale=False, name=None if name is None else f"{name}_bn")(x)
+        x = layers.BatchNormalization(axis=_common.bn_axis(), scale=False, name=None if name is None else f"{name}_bn")(
+            x
+        )
     if activation is not None:
         x = layers.Activation(activation, name=None if name is None else f"{name}_ac")(x)
     return x
@@ -100,8 +102,8 @@ def inception_resnet_block(
         )
     block_name = f"{block_type}_{block_idx}"
     branches = [_chain(x, specs) for specs in _BLOCK_BRANCHES[block_type]]
-    mixed = layers.Concatenate(axis=3, name=f"{block_name}_mixed")(branches)
-    up = conv2d_bn(mixed, x.shape[3], 1, activation=None, use_bias=True, name=f"{block_name}_conv")
+    mixed = layers.Concatenate(axis=_common.bn_axis(), name=f"{block_name}_mixed")(branches)
+    up = conv2d_bn(mixed, x.shape[_common.bn_axis()], 1, activation=None, use_bias=True, name=f"{block_name}_conv")
     x = CustomScaleLayer(scale)([x, up])
     if activation is not None:
         x = layers.Activation(activation, name=f"{block_name}_ac")(x)
@@ -111,7 +113,7 @@ def inception_resnet_block(
 def _reduction(x: KerasTensor, chains: list[list[_Spec]], name: str) -> KerasTensor:
     branches = [_chain(x, specs) for specs in chains]
     branches.append(layers.MaxPooling2D(3, strides=2, padding="valid")(x))
-    return layers.Concatenate(axis=3, name=name)(branches)
+    return layers.Concatenate(axis=_common.bn_axis(), name=name)(branches)
 
 
 def InceptionResNetV2(
@@ -126,7 +128,7 @@ def InceptionResNetV2(
 ) -> Model:
     _common.check_weights(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, 299, 75, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, 299, 75, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     x = _chain(img_input, [(32, 3, 2, "valid"), (32, 3, 1, "valid"), (64, 3)])
@@ -135,7 +137,7 @@ def InceptionResNetV2(
     x = layers.MaxPooling2D(3, strides=2)(x)
     branches = [_chain(x, specs) for specs in ([(96, 1)], [(48, 1), (64, 5)], [(64, 1), (96, 3), (96, 3)])]
     branches.append(conv2d_bn(layers.AveragePooling2D(3, strides=1, padding="same")(x), 64, 1))
-    x = layers.Concatenate(axis=3, name="mixed_5b")(branches)
+    x = layers.Concatenate(axis=_common.bn_axis(), name="mixed_5b")(branches)
     for block_idx in range(1, 11):  # 10x block35 (35 x 35)
         x = inception_resnet_block(x, scale=0.17, block_type="block35", block_idx=block_idx)
     x = _reduction(x, [[(384, 3, 2, "valid")], [(256, 1), (256, 3), (384, 3, 2, "valid")]], "mixed_6a")

@@ -46,7 +46,7 @@ def conv2d_bn(
         use_bias=False,
         name=None if name is None else f"{name}_conv",
     )(x)
-    x = layers.BatchNormalization(axis=3, scale=False, name=None if name is None else f"{name}_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(), scale=False, name=None if name is None else f"{name}_bn")(x)
     return layers.Activation("relu", name=name)(x)
 
 
@@ -69,7 +69,7 @@ def _block_35(x: KerasTensor, pool_filters: int, name: str) -> KerasTensor:
         _chain(x, [(64, 1, 1), (96, 3, 3), (96, 3, 3)]),
         _avg_branch(x, pool_filters),
     ]
-    return layers.concatenate(branches, axis=3, name=name)
+    return layers.concatenate(branches, axis=_common.bn_axis(), name=name)
 
 
 def _block_17(x: KerasTensor, c: int, name: str) -> KerasTensor:
@@ -79,25 +79,29 @@ def _block_17(x: KerasTensor, c: int, name: str) -> KerasTensor:
         _chain(x, [(c, 1, 1), (c, 7, 1), (c, 1, 7), (c, 7, 1), (192, 1, 7)]),
         _avg_branch(x, 192),
     ]
-    return layers.concatenate(branches, axis=3, name=name)
+    return layers.concatenate(branches, axis=_common.bn_axis(), name=name)
 
 
 def _reduction(x: KerasTensor, chains: list[list[_Spec]], name: str) -> KerasTensor:
     branches = [_chain(x, specs) for specs in chains]
     branches.append(layers.MaxPooling2D((3, 3), strides=(2, 2))(x))
-    return layers.concatenate(branches, axis=3, name=name)
+    return layers.concatenate(branches, axis=_common.bn_axis(), name=name)
 
 
 def _block_8(x: KerasTensor, i: int) -> KerasTensor:
     branch1x1 = conv2d_bn(x, 320, 1, 1)
     branch3x3 = conv2d_bn(x, 384, 1, 1)
     branch3x3 = layers.concatenate(
-        [conv2d_bn(branch3x3, 384, 1, 3), conv2d_bn(branch3x3, 384, 3, 1)], axis=3, name=f"mixed9_{i}"
+        [conv2d_bn(branch3x3, 384, 1, 3), conv2d_bn(branch3x3, 384, 3, 1)], axis=_common.bn_axis(), name=f"mixed9_{i}"
     )
     branch3x3dbl = _chain(x, [(448, 1, 1), (384, 3, 3)])
-    branch3x3dbl = layers.concatenate([conv2d_bn(branch3x3dbl, 384, 1, 3), conv2d_bn(branch3x3dbl, 384, 3, 1)], axis=3)
+    branch3x3dbl = layers.concatenate(
+        [conv2d_bn(branch3x3dbl, 384, 1, 3), conv2d_bn(branch3x3dbl, 384, 3, 1)], axis=_common.bn_axis()
+    )
     branch_pool = _avg_branch(x, 192)
-    return layers.concatenate([branch1x1, branch3x3, branch3x3dbl, branch_pool], axis=3, name=f"mixed{9 + i}")
+    return layers.concatenate(
+        [branch1x1, branch3x3, branch3x3dbl, branch_pool], axis=_common.bn_axis(), name=f"mixed{9 + i}"
+    )
 
 
 def InceptionV3(
@@ -112,7 +116,7 @@ def InceptionV3(
 ) -> Model:
     _common.check_weights(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, 299, 75, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, 299, 75, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     x = _chain(img_input, [(32, 3, 3, 2, "valid"), (32, 3, 3, 1, "valid"), (64, 3, 3)])

@@ -34,7 +34,7 @@ def _conv_block(inputs: KerasTensor, filters: int, alpha: float, strides: tuple[
     x = layers.Conv2D(int(filters * alpha), (3, 3), padding="same", use_bias=False, strides=strides, name="conv1")(
         inputs
     )
-    x = layers.BatchNormalization(axis=-1, name="conv1_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(-1), name="conv1_bn")(x)
     return layers.ReLU(6.0, name="conv1_relu")(x)
 
 
@@ -53,7 +53,7 @@ def _depthwise_conv_block(
         use_bias=False,
         name=f"conv_dw_{block_id}",
     )(x)
-    x = layers.BatchNormalization(axis=-1, name=f"conv_dw_{block_id}_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(-1), name=f"conv_dw_{block_id}_bn")(x)
     x = layers.ReLU(6.0, name=f"conv_dw_{block_id}_relu")(x)
     x = layers.Conv2D(
         int(pointwise_filters * alpha),
@@ -63,7 +63,7 @@ def _depthwise_conv_block(
         strides=(1, 1),
         name=f"conv_pw_{block_id}",
     )(x)
-    x = layers.BatchNormalization(axis=-1, name=f"conv_pw_{block_id}_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(-1), name=f"conv_pw_{block_id}_bn")(x)
     return layers.ReLU(6.0, name=f"conv_pw_{block_id}_relu")(x)
 
 
@@ -71,7 +71,7 @@ def _default_size(input_shape: tuple | None, sizes: tuple[int, ...]) -> int:
     """The size the ImageNet weights are looked up for: a square ``input_shape`` of a published size, else 224."""
     if input_shape is None:
         return 224
-    rows, cols = input_shape[0], input_shape[1]
+    rows, cols = _common.spatial(input_shape)
     return rows if rows == cols and rows in sizes else 224
 
 
@@ -105,11 +105,11 @@ def MobileNet(
         input_shape,
         _default_size(input_shape, _SIZES),
         32,
-        "channels_last",
+        _common.data_format(),
         require_flatten=include_top,
         weights=weights,
     )
-    rows, cols = input_shape[0], input_shape[1]
+    rows, cols = _common.spatial(input_shape)
     if weights == "imagenet":
         if depth_multiplier != 1:
             raise ValueError(

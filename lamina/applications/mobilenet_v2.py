@@ -44,14 +44,14 @@ def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int
 
 
 def _bn(x: KerasTensor, name: str) -> KerasTensor:
-    return layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=name)(x)
+    return layers.BatchNormalization(axis=_common.bn_axis(-1), epsilon=1e-3, momentum=0.999, name=name)(x)
 
 
 def _inverted_res_block(
     inputs: KerasTensor, expansion: int, stride: int, alpha: float, filters: int, block_id: int
 ) -> KerasTensor:
     """1x1 expand (not in block 0) -> 3x3 depthwise -> 1x1 linear projection, residual when shapes allow."""
-    in_channels = inputs.shape[-1]
+    in_channels = inputs.shape[_common.bn_axis(-1)]
     pointwise_filters = _make_divisible(int(filters * alpha), 8)
     x = inputs
     if block_id:
@@ -92,18 +92,19 @@ def _check_input_tensor(input_tensor: Any, input_shape: tuple | None) -> None:
         return
     if not _common.is_keras_tensor(input_tensor):
         raise ValueError(f"input_tensor is not a Keras tensor; Received `input_tensor={input_tensor}`")
-    if input_tensor.shape[2] != input_shape[1]:
+    axis = 1 if _common.channels_first() else 2  # the axes Keras compares
+    if input_tensor.shape[axis] != input_shape[1]:
         raise ValueError(
-            "input_tensor.shape[2] must equal input_shape[1]; "
+            f"input_tensor.shape[{axis}] must equal input_shape[1]; "
             f"Received `input_tensor.shape={input_tensor.shape}`, `input_shape={input_shape}`"
         )
 
 
 def _default_size(input_tensor: Any, input_shape: tuple | None) -> int:
     if input_shape is not None:
-        rows, cols = input_shape[0], input_shape[1]
+        rows, cols = _common.spatial(input_shape)
     elif input_tensor is not None and _common.is_keras_tensor(input_tensor):
-        rows, cols = input_tensor.shape[1], input_tensor.shape[2]
+        rows, cols = _common.spatial(input_tensor.shape[1:])
     else:
         return 224
     return rows if rows == cols and rows in _SIZES else 224
@@ -126,18 +127,18 @@ def MobileNetV2(
         input_shape,
         _default_size(input_tensor, input_shape),
         32,
-        "channels_last",
+        _common.data_format(),
         require_flatten=include_top,
         weights=weights,
     )
-    rows = input_shape[0]
+    rows, cols = _common.spatial(input_shape)
     if weights == "imagenet":
         if alpha not in _ALPHAS:
             raise ValueError(
                 "If imagenet weights are being loaded, alpha must be one of `0.35`, `0.50`, `0.75`, "
                 f"`1.0`, `1.3` or `1.4` only; Received `alpha={alpha}`"
             )
-        rows = weights_rows(weights, rows, input_shape[1], _SIZES)
+        rows = weights_rows(weights, rows, cols, _SIZES)
     img_input = _common.image_input(input_tensor, input_shape)
     x = layers.Conv2D(
         _make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same", use_bias=False, name="Conv1"

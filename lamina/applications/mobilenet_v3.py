@@ -91,7 +91,7 @@ def hard_swish(x: KerasTensor) -> KerasTensor:
 
 
 def _bn(x: KerasTensor, name: str) -> KerasTensor:
-    return layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=name)(x)
+    return layers.BatchNormalization(axis=_common.bn_axis(-1), epsilon=1e-3, momentum=0.999, name=name)(x)
 
 
 def _se_block(inputs: KerasTensor, filters: int, se_ratio: float, prefix: str) -> KerasTensor:
@@ -115,7 +115,7 @@ def _inverted_res_block(
 ) -> KerasTensor:
     shortcut = x
     prefix = "expanded_conv_"
-    infilters = x.shape[-1]
+    infilters = x.shape[_common.bn_axis(-1)]
     if block_id:
         prefix = f"expanded_conv_{block_id}_"
         x = layers.Conv2D(
@@ -146,16 +146,18 @@ def _input_shape(input_shape: tuple | None, input_tensor: Any) -> tuple:
     if input_shape is not None and input_tensor is not None:
         if not _common.is_keras_tensor(input_tensor):
             raise ValueError(f"input_tensor specified: {input_tensor} is not a keras tensor")
-        if input_tensor.shape[2] != input_shape[1]:
+        axis = 1 if _common.channels_first() else 2  # the axes Keras compares
+        if input_tensor.shape[axis] != input_shape[1]:
             raise ValueError(
-                f"input_shape[1] must equal input_tensor.shape[2].  Received input_shape={input_shape}, "
+                f"input_shape[1] must equal input_tensor.shape[{axis}].  Received input_shape={input_shape}, "
                 f"input_tensor.shape={input_tensor.shape}"
             )
     if input_shape is None and input_tensor is not None and _common.is_keras_tensor(input_tensor):
-        input_shape = (input_tensor.shape[2], input_tensor.shape[1], 3)
+        rows, cols = _common.spatial(input_tensor.shape[1:])
+        input_shape = (3, cols, rows) if _common.channels_first() else (cols, rows, 3)
     if input_shape is None:
-        input_shape = (None, None, 3)
-    rows, cols = input_shape[0], input_shape[1]
+        input_shape = (3, None, None) if _common.channels_first() else (None, None, 3)
+    rows, cols = _common.spatial(input_shape)
     if rows and cols and (rows < 32 or cols < 32):
         raise ValueError(f"Input size must be at least 32x32; Received `input_shape={input_shape}`")
     return tuple(input_shape)
@@ -181,7 +183,7 @@ def MobileNetV3(
     """The MobileNetV3 body for a table of ``blocks``; ``last_point_ch`` is the width of the ``conv_2`` head."""
     _common.check_weights(weights, include_top, classes)
     input_shape = _input_shape(input_shape, input_tensor)
-    rows, cols = input_shape[0], input_shape[1]
+    rows, cols = _common.spatial(input_shape)
     if weights == "imagenet":
         if (not minimalistic and alpha not in (0.75, 1.0)) or (minimalistic and alpha != 1.0):
             raise ValueError(
@@ -212,7 +214,7 @@ def MobileNetV3(
             relu if act == "relu" else activation,
             block_id,
         )
-    last_conv_ch = _depth(x.shape[-1] * 6)
+    last_conv_ch = _depth(x.shape[_common.bn_axis(-1)] * 6)
     if alpha > 1.0:
         last_point_ch = _depth(last_point_ch * alpha)
     x = layers.Conv2D(last_conv_ch, kernel_size=1, padding="same", use_bias=False, name="conv_1")(x)

@@ -223,6 +223,7 @@ def NASNet(
     ``penultimate_filters`` (a multiple of ``24 * filter_multiplier**2``) sets the width of the last
     cells; ``skip_reduction`` feeds each reduction's input, not its output, to the next cell.
     """
+    _common.require_channels_last("NASNet")
     _common.check_weights(weights, include_top, classes)
     if isinstance(input_shape, tuple) and None in input_shape and weights == "imagenet":
         raise ValueError(
@@ -231,7 +232,7 @@ def NASNet(
         )
     default_size = 331 if default_size is None else default_size
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, default_size, 32, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, default_size, 32, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     if penultimate_filters % (24 * (filter_multiplier**2)) != 0:

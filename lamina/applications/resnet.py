@@ -40,7 +40,7 @@ def weights_file(weights_name: str, include_top: bool) -> _common.WeightsFile:
 
 
 def _bn(x: KerasTensor, name: str) -> KerasTensor:
-    return layers.BatchNormalization(axis=3, epsilon=_EPS, name=name)(x)
+    return layers.BatchNormalization(axis=_common.bn_axis(), epsilon=_EPS, name=name)(x)
 
 
 def ResNet(
@@ -63,7 +63,7 @@ def ResNet(
     """
     _common.check_weights(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, 224, 32, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, 224, 32, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)

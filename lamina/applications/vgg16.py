@@ -43,7 +43,7 @@ def build_vgg(
     """Five blocks of 3x3 "same" convolutions (64, 128, 256, 512, 512 filters), each closed by a 2x2 max pool."""
     _common.check_weights(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, 224, 32, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, 224, 32, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     x = img_input

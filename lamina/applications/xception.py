@@ -27,13 +27,13 @@ def weights_file(include_top: bool) -> _common.WeightsFile:
 
 def _sepconv_bn(x: KerasTensor, filters: int, name: str) -> KerasTensor:
     x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=name)(x)
-    return layers.BatchNormalization(axis=-1, name=f"{name}_bn")(x)
+    return layers.BatchNormalization(axis=_common.bn_axis(-1), name=f"{name}_bn")(x)
 
 
 def _projection(x: KerasTensor, filters: int) -> KerasTensor:
     """The strided 1x1 shortcut of a downsampling block (Keras leaves these layers unnamed)."""
     shortcut = layers.Conv2D(filters, (1, 1), strides=(2, 2), padding="same", use_bias=False)(x)
-    return layers.BatchNormalization(axis=-1)(shortcut)
+    return layers.BatchNormalization(axis=_common.bn_axis(-1))(shortcut)
 
 
 def _down_block(x: KerasTensor, filters: tuple[int, int], block: int, first_act: bool = True) -> KerasTensor:
@@ -68,14 +68,14 @@ def Xception(
 ) -> Model:
     _common.check_weights(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
-        input_shape, 299, 71, "channels_last", require_flatten=include_top, weights=weights
+        input_shape, 299, 71, _common.data_format(), require_flatten=include_top, weights=weights
     )
     img_input = _common.image_input(input_tensor, input_shape)
     x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(img_input)
-    x = layers.BatchNormalization(axis=-1, name="block1_conv1_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(-1), name="block1_conv1_bn")(x)
     x = layers.Activation("relu", name="block1_conv1_act")(x)
     x = layers.Conv2D(64, (3, 3), use_bias=False, name="block1_conv2")(x)
-    x = layers.BatchNormalization(axis=-1, name="block1_conv2_bn")(x)
+    x = layers.BatchNormalization(axis=_common.bn_axis(-1), name="block1_conv2_bn")(x)
     x = layers.Activation("relu", name="block1_conv2_act")(x)
     # entry flow: block 2 starts on the stem's relu, so it has no activation of its own
     x = _down_block(x, (128, 128), 2, first_act=False)

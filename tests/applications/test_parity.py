@@ -17,6 +17,11 @@ from tests.applications.parity import Side
 S32 = (32, 32, 3)
 
 
+def _s32(side: Side) -> tuple:
+    """32x32 RGB in the library's current image layout."""
+    return (3, 32, 32) if side.lib.backend.image_data_format() == "channels_first" else S32
+
+
 def _resnet_v1_tiny(side: Side, weights):
     resnet = side.app("resnet")
 
@@ -25,7 +30,7 @@ def _resnet_v1_tiny(side: Side, weights):
         return resnet.stack_residual_blocks_v1(x, 16, 2, name="conv3")
 
     return resnet.ResNet(
-        stack_fn, False, True, weights=weights, input_shape=S32, classes=10, classifier_activation=None
+        stack_fn, False, True, weights=weights, input_shape=_s32(side), classes=10, classifier_activation=None
     )
 
 
@@ -36,7 +41,9 @@ def _resnet_v2_tiny(side: Side, weights):
         x = resnet.stack_residual_blocks_v2(x, 8, 2, name="conv2")  # the last block strides: 1x1 max-pool shortcut
         return resnet.stack_residual_blocks_v2(x, 16, 2, stride1=1, name="conv3")
 
-    return resnet.ResNet(stack_fn, True, True, weights=weights, input_shape=S32, include_top=False, pooling="avg")
+    return resnet.ResNet(
+        stack_fn, True, True, weights=weights, input_shape=_s32(side), include_top=False, pooling="avg"
+    )
 
 
 def _efficientnet_v2_tiny(side: Side, weights):
@@ -48,14 +55,15 @@ def _efficientnet_v2_tiny(side: Side, weights):
          "se_ratio": 0.25},
     ]  # fmt: skip
     return side.app("efficientnet_v2").EfficientNetV2(
-        0.5, 1.0, 32, blocks_args=blocks, name="efficientnetv2-b0", input_shape=S32, weights=weights, classes=10
+        0.5, 1.0, 32, blocks_args=blocks, name="efficientnetv2-b0", input_shape=_s32(side), weights=weights, classes=10
     )
 
 
 def _inception_blocks(side: Side, weights):
     """Inception v3's conv2d_bn and the three Inception-ResNet blocks (with CustomScaleLayer) in one small graph."""
     v3, irv2 = side.app("inception_v3"), side.app("inception_resnet_v2")
-    inputs = side.lib.Input(shape=(9, 9, 3))
+    first = side.lib.backend.image_data_format() == "channels_first"
+    inputs = side.lib.Input(shape=(3, 9, 9) if first else (9, 9, 3))
     x = v3.conv2d_bn(inputs, 16, 3, 3, name="stem")
     x = v3.conv2d_bn(x, 24, 1, 3)
     for i, block in enumerate(("block35", "block17", "block8")):
@@ -86,27 +94,27 @@ FAST_CASES = {
     "ResNetV2-tiny": (_resnet_v2_tiny, "weights.h5"),
     "MobileNet": (
         lambda s, w: s.app("mobilenet").MobileNet(
-            S32, alpha=0.25, depth_multiplier=2, weights=w, classifier_activation=None
+            _s32(s), alpha=0.25, depth_multiplier=2, weights=w, classifier_activation=None
         ),
         "h5",
     ),
     "MobileNetV2": (
-        lambda s, w: s.app("mobilenet_v2").MobileNetV2(S32, alpha=0.35, weights=w, classes=10),
+        lambda s, w: s.app("mobilenet_v2").MobileNetV2(_s32(s), alpha=0.35, weights=w, classes=10),
         "keras",
     ),
     "MobileNetV3Small": (
-        lambda s, w: s.lib.applications.MobileNetV3Small(S32, weights=w, classifier_activation=None),
+        lambda s, w: s.lib.applications.MobileNetV3Small(_s32(s), weights=w, classifier_activation=None),
         "h5",
     ),
     "MobileNetV3Large-minimalistic": (
         lambda s, w: s.lib.applications.MobileNetV3Large(
-            S32, alpha=0.75, minimalistic=True, weights=w, include_top=False, pooling="max"
+            _s32(s), alpha=0.75, minimalistic=True, weights=w, include_top=False, pooling="max"
         ),
         "weights.h5",
     ),
     "EfficientNet-tiny": (
         lambda s, w: s.app("efficientnet").EfficientNet(
-            0.25, 0.5, 32, name="efficientnet_tiny", input_shape=S32, weights=w, classifier_activation=None
+            0.25, 0.5, 32, name="efficientnet_tiny", input_shape=_s32(s), weights=w, classifier_activation=None
         ),
         "h5",
     ),
@@ -117,7 +125,7 @@ FAST_CASES = {
             projection_dims=[8, 16, 24, 32],
             drop_path_rate=0.1,
             name="convnext_mini",
-            input_shape=S32,
+            input_shape=_s32(s),
             weights=w,
             classifier_activation=None,
         ),
@@ -125,7 +133,7 @@ FAST_CASES = {
     ),
     "DenseNet-tiny": (
         lambda s, w: s.app("densenet").DenseNet(
-            [1, 1, 2, 1], weights=w, input_shape=S32, include_top=False, pooling="max"
+            [1, 1, 2, 1], weights=w, input_shape=_s32(s), include_top=False, pooling="max"
         ),
         "h5",
     ),
@@ -138,6 +146,51 @@ FAST_CASES = {
 def test_keras_weights_give_keras_predictions(case, tmp_path):
     build, fmt = FAST_CASES[case]
     parity.check_case(build, tmp_path, fmt)
+
+
+@pytest.fixture
+def channels_first():
+    import keras
+
+    import lamina
+
+    keras.backend.set_image_data_format("channels_first")
+    lamina.backend.set_image_data_format("channels_first")
+    yield
+    keras.backend.set_image_data_format("channels_last")
+    lamina.backend.set_image_data_format("channels_last")
+
+
+CHANNELS_FIRST_CASES = {
+    **{name: FAST_CASES[name] for name in ("ResNetV2-tiny", "MobileNetV2", "MobileNetV3Small", "Inception-blocks")},
+    **{name: FAST_CASES[name] for name in ("MobileNet", "EfficientNet-tiny", "EfficientNetV2-tiny")},
+    "VGG16": (lambda s, w: s.lib.applications.VGG16(weights=w, input_shape=(3, 32, 32), classes=10), "h5"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHANNELS_FIRST_CASES))
+def test_channels_first_models_equal_keras(case, tmp_path, channels_first):
+    build, fmt = CHANNELS_FIRST_CASES[case]
+    model = parity.check_case(build, tmp_path, fmt)
+    assert model.input_shape[1] == 3
+
+
+@pytest.mark.parametrize(
+    "build, family",
+    [
+        (lambda a: a.DenseNet121(weights=None), "DenseNet"),
+        (lambda a: a.NASNetLarge(weights=None), "NASNet"),
+        (lambda a: a.ConvNeXtTiny(weights=None), "ConvNeXt"),
+    ],
+)
+def test_families_without_channels_first_refuse_it(build, family, channels_first):
+    import keras
+
+    import lamina
+
+    for lib in (keras, lamina):
+        with pytest.raises(ValueError, match=f"{family} does not support the `channels_first` image data format"):
+            build(lib.applications)
 
 
 SLOW_CASES = {
