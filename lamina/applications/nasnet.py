@@ -16,7 +16,7 @@ from typing import Any
 from lamina import layers
 from lamina.applications import _common, imagenet_utils
 from lamina.layers import KerasTensor
-from lamina.layers.layer import _scope_stack
+from lamina.layers.call_context import _scope_stack
 from lamina.models import Model
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/nasnet/"
