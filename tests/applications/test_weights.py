@@ -190,6 +190,7 @@ def test_every_imagenet_file_is_keras(name, include_top, monkeypatch):
     _check_fetch(name, include_top, monkeypatch)
 
 
+@pytest.mark.slow
 def test_nasnet_mobile_imagenet_file_is_keras(monkeypatch):
     """Keras's torch backend refuses NASNetMobile, so its builder is asked with NASNetMobile's arguments."""
     from keras.src.utils import file_utils
