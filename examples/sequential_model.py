@@ -3,7 +3,8 @@
 The code is the guide's, with only the imports changed (``import lamina as keras``); it replays the
 notebook the guide was followed in: the 3-layer model called on ``ones((3, 3))``, ``layers``, ``pop``,
 ``add``, ``weights``, ``summary()``, ``Input`` / ``input_shape=``, the add() + summary() debugging
-workflow on a convnet, and feature extraction with a functional ``Model``. Bare expressions the
+workflow on a convnet, feature extraction with a functional ``Model``, and transfer learning (frozen
+layers, then a frozen ``keras.applications.Xception`` base under a new head). Bare expressions the
 notebook displayed are printed.
 
 Run: ``python examples/sequential_model.py``
@@ -196,4 +197,16 @@ model = keras.Sequential(
 for layer in model.layers[:-1]:
     layer.trainable = False
 
+model.summary(show_trainable=True)
+
+# A common blueprint: a pre-trained convolutional base under a new classifier. The guide loads
+# weights="imagenet" (Keras's file, downloaded once into ~/.keras/models; a weights file path works too);
+# weights=None keeps this replay offline.
+base_model = keras.applications.Xception(weights=None, include_top=False, pooling="avg")
+
+# Freeze the base model
+base_model.trainable = False
+
+# Use a Sequential model to add a trainable layer on top
+model = keras.Sequential([base_model, layers.Dense(1000)])
 model.summary(show_trainable=True)

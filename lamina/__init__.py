@@ -13,6 +13,7 @@ Example:
 
 from lamina import (
     activations,
+    applications,
     backend,
     callbacks,
     constraints,
@@ -45,6 +46,7 @@ __all__ = [
     "Sequential",
     "Variable",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "constraints",

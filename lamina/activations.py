@@ -24,8 +24,9 @@ def relu(
     x: torch.Tensor, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0
 ) -> torch.Tensor:
     """Keras's relu with optional ``negative_slope``, ``max_value`` and ``threshold``."""
-    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
-        return F.relu(x)
+    if negative_slope == 0.0 and threshold == 0.0:
+        # relu6 and friends in one pass: clamp to [0, max_value] (NaN stays NaN, as with relu then clamp)
+        return F.relu(x) if max_value is None else torch.clamp(x, min=0.0, max=max_value)
     if threshold != 0.0:
         y = torch.where(x > threshold, x, torch.zeros_like(x))
         if negative_slope != 0.0:

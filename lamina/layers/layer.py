@@ -138,7 +138,6 @@ class Layer(WeightTracking, Operation):
         d["input_spec"] = None
         d["supports_masking"] = d.get("supports_masking", False)
         d["_initial_weights"] = initial_weights
-        d["_n_unnamed"] = 0
         self.activity_regularizer = regularizers.get(activity_regularizer)
         if batch_input_shape is not None:
             shape = tuple(batch_input_shape)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from lamina import backend, constraints, initializers, regularizers
+from lamina.backend.naming import auto_name
 from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack
 from lamina.variable import Variable
 
@@ -124,11 +125,8 @@ class WeightTracking:
         if initializer is None:
             initializer = "glorot_uniform" if tdtype.is_floating_point else "zeros"
         device = getattr(_ctx, "build_device", None) or backend.default_device()
-        if name is None:
-            vname = "variable" if self._n_unnamed == 0 else f"variable_{self._n_unnamed}"
-            self.__dict__["_n_unnamed"] += 1
-        else:
-            vname = name
+        # an unnamed weight takes a process-wide unique name (variable, variable_1, ...), as in Keras
+        vname = auto_name("variable") if name is None else name
         attr = vname
         if attr in self._parameters or attr in self._buffers or hasattr(type(self), attr) or attr in self.__dict__:
             attr = f"_w_{vname}_{len(self._trainable_vars) + len(self._non_trainable_vars)}"

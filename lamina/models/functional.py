@@ -222,7 +222,7 @@ class Functional(Model):
             key = self._module_key(layer.name)
             d["_keys"][layer.name] = key
             self.add_module(key, layer)
-        d["_plan"] = self._make_plan(nodes)
+        d["_plan"] = self._make_plan(nodes, keep={id(t) for t in flat_out})
         d["output_names"] = [t._keras_history[0].name for t in flat_out]
         if isinstance(outputs, dict):
             d["output_names"] = sorted(outputs)
@@ -231,16 +231,25 @@ class Functional(Model):
         self.__dict__["_build_shapes"] = map_structure(lambda t: t.shape, inputs)
 
     @staticmethod
-    def _make_plan(nodes: list[Node]) -> list[tuple]:
+    def _make_plan(nodes: list[Node], keep: set[int]) -> list[tuple]:
+        """One step per node; each step also lists the values no later step reads (graph outputs kept), so a
+        call drops them at once instead of holding every activation of the graph until it returns."""
         plan = []
-        for node in nodes:
+        last_read: dict[int, int] = {}
+        for step, node in enumerate(nodes):
             args, kwargs = node.arguments
             out_ids = [id(t) for t in node.outputs]
             if len(args) == 1 and not kwargs and isinstance(args[0], KerasTensor):
-                plan.append((node.operation, id(args[0]), None, None, out_ids))
+                plan.append([node.operation, id(args[0]), None, None, out_ids])
             else:
-                plan.append((node.operation, None, args, kwargs, out_ids))
-        return plan
+                plan.append([node.operation, None, args, kwargs, out_ids])
+            for t in node.input_tensors:
+                last_read[id(t)] = step
+        frees: list[list[int]] = [[] for _ in plan]
+        for value, step in last_read.items():
+            if value not in keep:
+                frees[step].append(value)
+        return [(*step, tuple(free)) for step, free in zip(plan, frees)]
 
     @property
     def layers(self) -> list[Layer]:
@@ -338,13 +347,15 @@ class Functional(Model):
             for x, m in zip(flat, flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
                 if isinstance(x, torch.Tensor) and m is not None:
                     x._keras_mask = m
-        for layer, arg_id, args, kwargs, out_ids in self._plan:
+        for layer, arg_id, args, kwargs, out_ids, frees in self._plan:
             if arg_id is not None:
                 out = layer(values[arg_id])
             else:
                 a = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, args)
                 k = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, kwargs)
                 out = layer(*a, **k)
+            for value in frees:  # last read: under no_grad the activation's memory is released here
+                del values[value]
             if len(out_ids) == 1:
                 values[out_ids[0]] = (
                     out if not isinstance(out, (list, tuple)) or len(flatten(out)) != 1 else flatten(out)[0]

@@ -181,3 +181,12 @@ def test_mixed_precision_outputs_compute_dtype(cls, kwargs):
     y = layer(torch.randn(2, 3, 4))
     assert y.dtype == torch.bfloat16
     assert all(w.dtype == torch.float32 for w in layer.weights)
+
+
+def test_relu_with_max_value_on_special_values_equals_keras():
+    import keras
+
+    x = np.array([[-np.inf, -2.0, -0.0, 0.0, 3.0, 6.0, 7.5, np.inf, np.nan]], "float32")
+    for max_value in (6.0, 1.0):
+        expected = keras.ops.convert_to_numpy(keras.layers.ReLU(max_value=max_value)(x))
+        np.testing.assert_array_equal(layers.ReLU(max_value=max_value)(x).numpy(), expected)

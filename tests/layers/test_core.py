@@ -40,6 +40,26 @@ def test_dense_weights_lazy_and_paths():
     assert [n for n, _ in layer.named_parameters()] == ["kernel", "bias"]
 
 
+def test_unnamed_weights_take_process_wide_names_as_in_keras():
+    import keras
+
+    def build_two(base):
+        class TwoWeights(base.layers.Layer):
+            def build(self, input_shape):
+                self.a = self.add_weight(shape=(1,))
+                self.b = self.add_weight(shape=(1,))
+
+        first, second = TwoWeights(name="first"), TwoWeights(name="second")
+        first.build((1,))
+        second.build((1,))
+        return [w.path for w in first.weights + second.weights]
+
+    keras.backend.clear_session()
+    expected = build_two(keras)
+    assert expected == ["first/variable", "first/variable_1", "second/variable_2", "second/variable_3"]
+    assert build_two(lamina) == expected
+
+
 def test_identity_and_activation():
     run_layer_test(layers.Identity, {}, (2, 3))
     run_layer_test(layers.Activation, {"activation": "softmax"}, (2, 3))

@@ -275,3 +275,29 @@ def test_upsampling2d_mixed_precision_keeps_compute_dtype(interpolation):
     assert y.dtype == torch.bfloat16
     ref = layers.UpSampling2D(2, interpolation=interpolation)(x.bfloat16().float())
     torch.testing.assert_close(y.float(), ref, atol=0.05, rtol=0.02)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("ZeroPadding2D", {"padding": ((1, 0), (0, 2))}),
+        ("Cropping2D", {"cropping": ((1, 0), (0, 1))}),
+        ("UpSampling2D", {"size": 2}),
+        ("Flatten", {}),
+        ("SpatialDropout2D", {"rate": 0.5}),
+    ],
+)
+def test_default_data_format_follows_the_global_setting_as_in_keras(name, kwargs):
+    import keras
+
+    x = np.arange(2 * 3 * 4 * 5, dtype="float32").reshape(2, 3, 4, 5)
+    keras.backend.set_image_data_format("channels_first")
+    lamina.backend.set_image_data_format("channels_first")
+    try:
+        theirs, ours = getattr(keras.layers, name)(**kwargs), getattr(layers, name)(**kwargs)
+        assert ours.data_format == theirs.data_format == "channels_first"
+        expected = keras.ops.convert_to_numpy(theirs(x))
+        np.testing.assert_array_equal(ours(x).numpy(), expected)
+    finally:
+        keras.backend.set_image_data_format("channels_last")
+        lamina.backend.set_image_data_format("channels_last")

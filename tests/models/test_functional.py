@@ -170,3 +170,35 @@ def test_functional_config_round_trip_and_keras_reads_it():
     assert ker.count_params() == lam.count_params()
     back = lamina.Model.from_config(ker.get_config())
     assert back.count_params() == lam.count_params()
+
+
+def test_activations_are_released_after_their_last_use():
+    """Under no_grad an intermediate value is dropped once its last reader ran, not when the call returns."""
+    import weakref
+
+    import torch
+
+    seen: dict[str, weakref.ref] = {}
+    alive_at_probe: list[list[str]] = []
+
+    class Keep(layers.Layer):
+        def call(self, x):
+            y = x + 1.0
+            seen[self.name] = weakref.ref(y)  # this layer's output
+            return y
+
+    class Probe(layers.Layer):
+        def call(self, x):
+            alive_at_probe.append([name for name, ref in seen.items() if ref() is not None])
+            return x
+
+    inputs = lamina.Input(shape=(4,))
+    a = Keep(name="a")(inputs)  # read once, by b
+    b = Keep(name="b")(a)  # read by c and by the output add
+    c = Probe()(Keep(name="c")(b))
+    model = lamina.Model(inputs, layers.Add()([b, c]))
+    with torch.no_grad():
+        out = model(np.zeros((2, 4), "float32"))
+    # a's output was read only by b: gone; b's output (read again by the Add) and c's output are alive
+    assert alive_at_probe[-1] == ["b", "c"]
+    np.testing.assert_allclose(out.numpy(), np.full((2, 4), 5.0))

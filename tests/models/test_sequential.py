@@ -315,7 +315,7 @@ def test_guide_example_script_prints_what_keras_prints(capsys):
             exec(compile(code, "sequential_model.py", "exec"), {"__name__": "__main__"})
         outputs.append(capsys.readouterr().out)
     expected, got = (_summary_blocks(out) for out in outputs)
-    assert len(got) == 8
+    assert len(got) == 9
     assert got == expected
     shapes = [line for line in outputs[1].splitlines() if line.startswith(("[(1, 123", "(1, 121", "Number of"))]
     assert shapes == [line for line in outputs[0].splitlines() if line.startswith(("[(1, 123", "(1, 121", "Number of"))]
