@@ -51,7 +51,9 @@ def make_input(shape: tuple, dtype: str = "float32", seed: int = 0, low: int = 0
 
 def keras_layer_from_config(class_name: str, config: dict[str, Any]) -> Any:
     keras = _keras()
-    cls = getattr(keras.layers, class_name)
+    cls = getattr(keras.layers, class_name, None)
+    if cls is None:  # exported under another name (class GroupedQueryAttention is keras.layers.GroupQueryAttention)
+        cls = next(v for v in vars(keras.layers).values() if getattr(v, "__name__", None) == class_name)
     return cls.from_config(config)
 
 
