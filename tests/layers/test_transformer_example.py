@@ -151,7 +151,7 @@ def test_transformer_text_classification_example_matches_keras():
 def test_transformer_example_training_steps_equal_keras_without_randomness():
     # the same model, compile and fit with the two random parts held still (dropout rates 0, batches in order):
     # attention, its backward pass, Adam and the metrics then give Keras's curve number for number
-    x_train, y_train, x_val, y_val = _data()
+    x_train, y_train, x_val, y_val = _data(n_train=96)
     data = {"x_train": x_train, "y_train": y_train, "x_val": x_val, "y_val": y_val}
     ours, theirs = _pair(data)
     for namespace in (ours, theirs):
