@@ -6,17 +6,26 @@ epochs after one warm-up epoch). Predict latency of one sample is measured for t
 
     python benchmarks/bench_fit.py                    # all workloads, all peers
     python benchmarks/bench_fit.py --workloads mlp --peers lamina,torch
+    python benchmarks/bench_fit.py --workloads transformer --jax-python /path/to/venv-with-jax/bin/python
+
+The keras-jax peer runs in an interpreter that has jax: ``--jax-python`` (or ``$LAMINA_BENCH_JAX_PYTHON``), else
+this one if it can import jax, else the project's reference venv ``/work/venvs/tfref`` if present; without
+any, its cells read n/a and the error says jax is missing.
 
 Workloads (float32, Adam, sparse categorical cross-entropy from logits, accuracy metric):
   mlp        Input(784) -> Dense(256, relu) -> Dense(256, relu) -> Dense(10); 20,000 samples; batch 128
   mnist_cnn  Input(28,28,1) -> Conv2D(32,3,relu) -> MaxPool(2) -> Conv2D(64,3,relu) -> MaxPool(2) -> Flatten
              -> Dropout(0.5) -> Dense(10); 6,000 samples; batch 128
   seed_cnn   the Sequential guide's convnet on (250,250,3) -> GlobalMaxPooling2D -> Dense(10); 256 samples; batch 32
+  transformer  Input((64,), int64) -> Embedding(5000, 64) -> MultiHeadAttention(num_heads=4, key_dim=16) self-attention,
+             residual, LayerNormalization -> Dense(128, relu) -> Dense(64), residual, LayerNormalization
+             -> GlobalAveragePooling1D -> Dense(10); 4,096 samples; batch 64 (torch loop: nn.MultiheadAttention)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -28,7 +37,10 @@ WORKLOADS = {
     "mlp": {"n": 20000, "batch": 128, "epochs": 3},
     "mnist_cnn": {"n": 6000, "batch": 128, "epochs": 3},
     "seed_cnn": {"n": 256, "batch": 32, "epochs": 2},
+    "transformer": {"n": 4096, "batch": 64, "epochs": 3},
 }
+SEQ_LEN, VOCAB = 64, 5000
+_REFERENCE_JAX_PYTHON = "/work/venvs/tfref/bin/python"  # this project's throwaway venv with jax (not a requirement)
 PEERS = ["lamina", "keras-torch", "keras-jax", "torch"]
 
 
@@ -36,6 +48,8 @@ def _data(name: str, n: int):
     import numpy as np
 
     rng = np.random.default_rng(0)
+    if name == "transformer":
+        return rng.integers(0, VOCAB, (n, SEQ_LEN)).astype("int64"), rng.integers(0, 10, n)
     shape = {"mlp": (784,), "mnist_cnn": (28, 28, 1), "seed_cnn": (250, 250, 3)}[name]
     x = rng.random((n, *shape), dtype=np.float32)
     y = rng.integers(0, 10, n)
@@ -44,6 +58,15 @@ def _data(name: str, n: int):
 
 def _keras_like_model(keras, name: str):
     layers = keras.layers
+    if name == "transformer":
+        inputs = keras.Input((SEQ_LEN,), dtype="int64")
+        x = layers.Embedding(VOCAB, 64)(inputs)
+        attention = layers.MultiHeadAttention(num_heads=4, key_dim=16)(x, x)
+        x = layers.LayerNormalization()(layers.Add()([x, attention]))
+        h = layers.Dense(64)(layers.Dense(128, activation="relu")(x))
+        x = layers.LayerNormalization()(layers.Add()([x, h]))
+        outputs = layers.Dense(10)(layers.GlobalAveragePooling1D()(x))
+        return keras.Model(inputs, outputs)
     if name == "mlp":
         return keras.Sequential(
             [
@@ -98,6 +121,7 @@ class _EpochTimer:
 
 def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
     if peer == "lamina":
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's Lamina
         import lamina as keras
     else:
         import keras
@@ -151,12 +175,39 @@ def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
     return result
 
 
+def _torch_transformer():
+    import torch
+    from torch import nn
+
+    class Transformer(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(VOCAB, 64)
+            self.attention = nn.MultiheadAttention(64, num_heads=4, batch_first=True)
+            self.norm1 = nn.LayerNorm(64, eps=1e-3)  # Keras's LayerNormalization epsilon
+            self.ff1, self.ff2 = nn.Linear(64, 128), nn.Linear(128, 64)
+            self.norm2 = nn.LayerNorm(64, eps=1e-3)
+            self.head = nn.Linear(64, 10)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            x = self.embedding(ids)
+            attended, _ = self.attention(x, x, x, need_weights=False)
+            x = self.norm1(x + attended)
+            x = self.norm2(x + self.ff2(torch.relu(self.ff1(x))))
+            return self.head(x.mean(1))
+
+    return Transformer()
+
+
 def run_torch(name: str, cfg: dict) -> dict:
     import torch
     from torch import nn
 
     x, y = _data(name, cfg["n"])
-    if name == "mlp":
+    if name == "transformer":
+        model = _torch_transformer()
+        xt = torch.from_numpy(x)
+    elif name == "mlp":
         model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
         xt = torch.from_numpy(x)
     elif name == "mnist_cnn":
@@ -226,12 +277,24 @@ def child(peer: str, name: str) -> None:
     print("RESULT " + json.dumps(result))
 
 
+def _jax_python(explicit: str | None) -> str | None:
+    """The interpreter for the keras-jax child: explicit, else $LAMINA_BENCH_JAX_PYTHON, else this one if it has
+    jax, else the project's reference venv if present."""
+    for candidate in (explicit, os.environ.get("LAMINA_BENCH_JAX_PYTHON")):
+        if candidate:
+            return candidate
+    if importlib.util.find_spec("jax") is not None:
+        return sys.executable
+    return _REFERENCE_JAX_PYTHON if os.path.exists(_REFERENCE_JAX_PYTHON) else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--peers", default=",".join(PEERS))
     parser.add_argument("--child", nargs=2, metavar=("PEER", "WORKLOAD"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--jax-python", help="interpreter with jax for the keras-jax peer (see above)")
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -246,9 +309,12 @@ def main() -> None:
             if peer.startswith("keras-"):
                 env["KERAS_BACKEND"] = peer.split("-", 1)[1]
             env.setdefault("KERAS_BACKEND", "torch")
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", peer, name], env=env, capture_output=True, text=True
-            )
+            python = _jax_python(args.jax_python) if peer == "keras-jax" else sys.executable
+            if python is None:
+                results[name][peer] = {"error": ["jax is missing: pass --jax-python with an interpreter that has it"]}
+                print(f"{name:10s} {peer:12s} {results[name][peer]}", flush=True)
+                continue
+            proc = subprocess.run([python, __file__, "--child", peer, name], env=env, capture_output=True, text=True)
             line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
             if proc.returncode != 0 or not line:
                 results[name][peer] = {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:]}

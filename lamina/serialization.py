@@ -274,7 +274,9 @@ def serialize_keras_object(obj: Any) -> Any:
     registered = _GLOBAL_CUSTOM_NAMES.get(cls) or (cls.__name__ if cls in _SELF_REGISTERED else None)
     if registered is None and not cls.__module__.startswith("lamina"):
         registered = cls.__name__  # an unregistered custom class: Keras finds it by this name in custom_objects
-    out = {"module": _module_of(obj), "class_name": cls.__name__, "config": config, "registered_name": registered}
+    home = builtin_home(cls)  # Keras writes the exported name (GroupQueryAttention for GroupedQueryAttention)
+    class_name = home[1] if home is not None else cls.__name__
+    out = {"module": _module_of(obj), "class_name": class_name, "config": config, "registered_name": registered}
     if getattr(obj, "built", False) and hasattr(obj, "get_build_config"):
         build_config = obj.get_build_config()
         if build_config is not None:

@@ -13,9 +13,12 @@ Example:
 """
 
 from lamina.backend.config import (
+    disable_flash_attention,
+    enable_flash_attention,
     epsilon,
     floatx,
     image_data_format,
+    is_flash_attention_enabled,
     set_epsilon,
     set_floatx,
     set_image_data_format,
@@ -40,9 +43,12 @@ __all__ = [
     "convert_to_tensor",
     "default_device",
     "device_scope",
+    "disable_flash_attention",
+    "enable_flash_attention",
     "epsilon",
     "floatx",
     "image_data_format",
+    "is_flash_attention_enabled",
     "is_float_dtype",
     "set_default_device",
     "set_epsilon",

@@ -77,3 +77,27 @@ def standardize_data_format(data_format: str | None) -> str:
             f"Received: data_format={value}"
         )
     return value
+
+
+# Keras's three states: ``None`` (the default, "use a flash kernel where one applies"), ``False`` (never).
+# ``enable_flash_attention()`` goes back to ``None``, as in Keras, so layers built with ``flash_attention=None``
+# keep choosing per call; only a layer's own ``flash_attention=True`` insists on the flash kernel.
+_FLASH_ATTENTION: bool | None = None
+
+
+def enable_flash_attention() -> None:
+    """Lets attention layers use a flash kernel when the inputs allow one (the default)."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = None
+
+
+def disable_flash_attention() -> None:
+    """Keeps attention layers built from now on away from flash kernels (``scaled_dot_product_attention``
+    then runs its other kernels)."""
+    global _FLASH_ATTENTION
+    _FLASH_ATTENTION = False
+
+
+def is_flash_attention_enabled() -> bool | None:
+    """``False`` after :func:`disable_flash_attention`; otherwise ``None``, meaning enabled where possible."""
+    return _FLASH_ATTENTION

@@ -8,6 +8,12 @@ from lamina.layers.activations import (
     ReLU,
     Softmax,
 )
+from lamina.layers.attention import (
+    AdditiveAttention,
+    Attention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
 from lamina.layers.convolutional import (
     Conv1D,
     Conv1DTranspose,
@@ -29,7 +35,10 @@ from lamina.layers.convolutional import (
     SeparableConvolution2D,
 )
 from lamina.layers.core import Activation, Dense, EinsumDense, Embedding, Identity, Lambda, Masking
+from lamina.layers.core.framework_bound import FlaxLayer, JaxLayer, TFSMLayer
 from lamina.layers.core.input_layer import Input, InputLayer
+from lamina.layers.core.reversible_embedding import ReversibleEmbedding
+from lamina.layers.core.torch_module_wrapper import TorchModuleWrapper
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.merging import (
@@ -107,6 +116,7 @@ from lamina.layers.recurrent import (
     TimeDistributed,
     Wrapper,
 )
+from lamina.layers.recurrent.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from lamina.layers.regularization import (
     ActivityRegularization,
     AlphaDropout,
@@ -258,6 +268,19 @@ __all__ = [
     "minimum",
     "multiply",
     "subtract",
+    # attention, convolutional LSTMs, reversible embedding, wrapped torch modules, framework-bound stubs
+    "AdditiveAttention",
+    "Attention",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
+    "FlaxLayer",
+    "GroupQueryAttention",
+    "JaxLayer",
+    "MultiHeadAttention",
+    "ReversibleEmbedding",
+    "TFSMLayer",
+    "TorchModuleWrapper",
 ]
 
 # structured and text preprocessing (keras.layers; TensorFlow-free)

@@ -150,9 +150,11 @@ def _children(obj: Any) -> Iterator[tuple[str, Any]]:
     candidates: dict[str, Any] = {}
     d = obj.__dict__
     container_attrs = set()
+    # a layer saving a child's state as its own variables (TorchModuleWrapper's module) names it here
+    unsaved = set(getattr(obj, "_unsaved_children", ()))
     if isinstance(obj, nn.Module):
         for name, value in d.items():
-            if name in _MODULE_INTERNALS or name in _INTERNAL_CONTAINERS or name.startswith("__"):
+            if name in _MODULE_INTERNALS or name in _INTERNAL_CONTAINERS or name.startswith("__") or name in unsaved:
                 continue
             if _is_container(value):
                 if _has_saveable(value):
@@ -162,7 +164,7 @@ def _children(obj: Any) -> Iterator[tuple[str, Any]]:
                 candidates[name] = value
         prefixes = tuple(f"{a}__" for a in container_attrs)
         for name, module in obj._modules.items():
-            if module is None or (prefixes and name.startswith(prefixes)):
+            if module is None or name in unsaved or (prefixes and name.startswith(prefixes)):
                 continue
             candidates.setdefault(name, module)
 

@@ -56,7 +56,9 @@ def make_input(shape: tuple, dtype: str = "float32", seed: int = 0, low: int = 0
 
 def keras_layer_from_config(class_name: str, config: dict[str, Any]) -> Any:
     keras = _keras()
-    cls = getattr(keras.layers, class_name)
+    cls = getattr(keras.layers, class_name, None)
+    if cls is None:  # exported under another name (class GroupedQueryAttention is keras.layers.GroupQueryAttention)
+        cls = next(v for v in vars(keras.layers).values() if getattr(v, "__name__", None) == class_name)
     return cls.from_config(config)
 
 
@@ -99,19 +101,24 @@ def run_layer_test(
     run_training_check: bool = True,
     run_saving_check: bool = True,
     run_mixed_precision_check: bool = True,
+    extra_inputs: dict[str, Any] | None = None,
 ) -> Any:
     """Runs the checks above; returns the built Lamina layer.
 
     ``config_normalizer(config) -> config``, if given, is applied to both configs before the
     round-trip comparison (e.g. to compare a Lambda's bytecode by meaning, not marshal bytes).
+    ``extra_inputs`` (``{"value": array, ...}``) are further tensor arguments of the call, for layers called
+    as ``layer(query, value=...)``: passed by keyword, and model inputs in the symbolic, saving and
+    mixed-precision checks.
     """
     call_kwargs = call_kwargs or {}
+    extra = dict(extra_inputs or {})
     layer = layer_cls(**init_kwargs)
     if not layer.built:
         assert layer.weights == [], f"{layer_cls.__name__}: unbuilt layer should have no weights"
 
     x = input_data if input_data is not None else make_input(input_shape, input_dtype, seed)
-    out = layer(x, **call_kwargs)
+    out = layer(x, **extra, **call_kwargs)
     outs = out if isinstance(out, (list, tuple)) else [out]
     assert layer.built
     for o in outs:
@@ -119,7 +126,7 @@ def run_layer_test(
 
     # compute_output_shape agrees with the real output
     shape_in = tuple(np.shape(x)) if not isinstance(x, (list, tuple)) else [tuple(np.shape(v)) for v in x]
-    computed = layer.compute_output_shape(shape_in)
+    computed = layer.compute_output_shape(shape_in, **{f"{k}_shape": tuple(np.shape(v)) for k, v in extra.items()})
     if isinstance(out, (list, tuple)):
         assert [tuple(c) for c in computed] == [tuple(o.shape) for o in out], (computed, [o.shape for o in out])
     else:
@@ -135,7 +142,7 @@ def run_layer_test(
     if check_symbolic and not isinstance(x, (list, tuple)):
         sym_layer = layer_cls(**init_kwargs)
         inp = lamina.Input(batch_shape=(None, *np.shape(x)[1:]), dtype=input_dtype)
-        sym_out = sym_layer(inp, **call_kwargs)
+        sym_out = sym_layer(inp, **_symbolic_inputs(extra), **call_kwargs)
         sym_outs = sym_out if isinstance(sym_out, (list, tuple)) else [sym_out]
         assert len(sym_outs) == len(outs), f"{layer_cls.__name__}: {len(sym_outs)} symbolic outputs, {len(outs)} real"
         for so, o in zip(sym_outs, outs, strict=True):
@@ -158,17 +165,18 @@ def run_layer_test(
                     v.assign(rng.uniform(0.5, 1.5, size=v.shape).astype(dtype_name(v)))
                 else:
                     v.assign((base + rng.standard_normal(v.shape) * 0.1).astype(dtype_name(v)))
-        out = layer(x, **call_kwargs)
+        out = layer(x, **extra, **call_kwargs)
 
     if keras_parity:
         klayer = keras_layer_from_config(layer_cls.__name__, config)
         kx = x
-        keras_forward(klayer, kx, **call_kwargs)  # builds it
+        kextra = {k: _keras().ops.convert_to_tensor(v) for k, v in extra.items()}
+        keras_forward(klayer, kx, **kextra, **call_kwargs)  # builds it
         kshapes = [tuple(w.shape) for w in klayer.weights]
         lshapes = [tuple(w.shape) for w in layer.weights]
         assert kshapes == lshapes, f"{layer_cls.__name__}: Keras weights {kshapes} vs Lamina {lshapes}"
         klayer.set_weights(layer.get_weights())
-        expected = keras_forward(klayer, kx, **call_kwargs)
+        expected = keras_forward(klayer, kx, **kextra, **call_kwargs)
         got = to_numpy(out)
         if isinstance(expected, list):
             assert len(expected) == len(got), f"{layer_cls.__name__}: {len(got)} outputs, Keras gives {len(expected)}"
@@ -178,11 +186,11 @@ def run_layer_test(
             np.testing.assert_allclose(got, expected, atol=atol, rtol=rtol)
         assert klayer.count_params() == layer.count_params()
     if run_training_check:
-        _check_training_step(layer_cls, init_kwargs, x, call_kwargs, seed)
+        _check_training_step(layer_cls, init_kwargs, x, call_kwargs, seed, extra)
     if run_saving_check and not _has_array(call_kwargs):
-        _check_save_reload(layer, x, call_kwargs)
+        _check_save_reload(layer, x, call_kwargs, extra)
     if run_mixed_precision_check:
-        _check_mixed_precision(layer_cls, init_kwargs, x, call_kwargs)
+        _check_mixed_precision(layer_cls, init_kwargs, x, call_kwargs, extra)
     return layer
 
 
@@ -211,15 +219,18 @@ class _Holder(lamina.Model):
         return self.inner(inputs, training=training, **self.call_kwargs)
 
 
-def _check_training_step(layer_cls: type, init_kwargs: dict, x: Any, call_kwargs: dict, seed: int) -> None:
+def _check_training_step(
+    layer_cls: type, init_kwargs: dict, x: Any, call_kwargs: dict, seed: int, extra: dict | None = None
+) -> None:
+    extra = extra or {}
     lamina.utils.set_random_seed(seed)
     layer = layer_cls(**init_kwargs)
-    probe = layer(x, **call_kwargs)
+    probe = layer(x, **extra, **call_kwargs)
     outs = _float_leaves(probe)
     before = [w.numpy() for w in layer.trainable_weights]
     if not outs:
         return  # integer/boolean outputs (lookups, masks): nothing to differentiate
-    single = len(tree.flatten(probe)) == 1 and not _has_array(call_kwargs)
+    single = len(tree.flatten(probe)) == 1 and not _has_array(call_kwargs) and not extra
     if single:
         model = _Holder(layer, call_kwargs)
         model.compile(optimizer=lamina.optimizers.SGD(0.01), loss=_SumLoss())
@@ -228,7 +239,7 @@ def _check_training_step(layer_cls: type, init_kwargs: dict, x: Any, call_kwargs
         loss = history.history["loss"][0]
         assert np.isfinite(loss), f"{layer_cls.__name__}: training loss {loss}"
     else:
-        out = layer(x, training=True, **call_kwargs)
+        out = layer(x, training=True, **extra, **call_kwargs)
         loss = sum(o.float().sum() for o in _float_leaves(out))
         params = [w.value for w in layer.trainable_weights]
         if not loss.requires_grad:
@@ -254,12 +265,16 @@ def _symbolic_inputs(x: Any) -> Any:
     )
 
 
-def _check_save_reload(layer: Any, x: Any, call_kwargs: dict) -> None:
+def _check_save_reload(layer: Any, x: Any, call_kwargs: dict, extra: dict | None = None) -> None:
     import tempfile
 
+    extra = extra or {}
     inputs = _symbolic_inputs(x if isinstance(x, (list, tuple)) else x)
+    extra_inputs = _symbolic_inputs(extra)
     clone = type(layer).from_config(layer.get_config())
-    outputs = clone(inputs, **call_kwargs)
+    outputs = clone(inputs, **extra_inputs, **call_kwargs)
+    if extra:
+        inputs, x = [inputs, *extra_inputs.values()], [x, *extra.values()]
     model = lamina.Model(inputs, outputs)
     model.set_weights(_matching_weights(model, layer))
     expected = to_numpy(model(x))
@@ -280,11 +295,15 @@ def _matching_weights(model: Any, layer: Any) -> list[np.ndarray]:
     return weights
 
 
-def _check_mixed_precision(layer_cls: type, init_kwargs: dict, x: Any, call_kwargs: dict) -> None:
+def _check_mixed_precision(
+    layer_cls: type, init_kwargs: dict, x: Any, call_kwargs: dict, extra: dict | None = None
+) -> None:
+    extra = extra or {}
     layer = layer_cls(**{**init_kwargs, "dtype": "mixed_bfloat16"})
-    out = layer(x, **call_kwargs)
+    out = layer(x, **extra, **call_kwargs)
     symbolic_layer = layer_cls(**{**init_kwargs, "dtype": "mixed_bfloat16"})
-    spec = symbolic_layer(_symbolic_inputs(x), **{k: v for k, v in call_kwargs.items() if not _has_array(v)})
+    plain_kwargs = {k: v for k, v in call_kwargs.items() if not _has_array(v)}
+    spec = symbolic_layer(_symbolic_inputs(x), **_symbolic_inputs(extra), **plain_kwargs)
     outs, specs = tree.flatten(out), tree.flatten(spec)
     assert len(outs) == len(specs), f"{layer_cls.__name__}: {len(outs)} outputs vs {len(specs)} symbolic"
     for o, sp in zip(outs, specs, strict=True):

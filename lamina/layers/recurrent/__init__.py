@@ -1,7 +1,9 @@
-"""Recurrent layers: ``RNN`` and its cells, ``SimpleRNN``, ``LSTM``, ``GRU``, ``Bidirectional``, ``TimeDistributed``."""
+"""Recurrent layers: ``RNN`` and its cells, ``SimpleRNN``, ``LSTM``, ``GRU``, ``ConvLSTM1D/2D/3D``, ``Bidirectional``,
+``TimeDistributed``."""
 
 from lamina.layers.core.wrapper import Wrapper
 from lamina.layers.recurrent.bidirectional import Bidirectional
+from lamina.layers.recurrent.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from lamina.layers.recurrent.gru import GRU, GRUCell
 from lamina.layers.recurrent.lstm import LSTM, LSTMCell
 from lamina.layers.recurrent.rnn import RNN
@@ -14,6 +16,9 @@ __all__ = [
     "LSTM",
     "RNN",
     "Bidirectional",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "GRUCell",
     "LSTMCell",
     "SimpleRNN",
