@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from lamina.ops import core, linalg, math, nn, numpy
+from lamina.ops import core, image, linalg, math, nn, numpy
 
 
 def _export(module: object) -> None:
@@ -67,7 +67,7 @@ for _module in (core, numpy, math, linalg, nn):
 
 # Keras's flat namespace has the numpy versions where names clash (none do today), and nn activations.
 __all__ = sorted(
-    {n for m in (core, numpy, math, linalg, nn) for n in m.__all__} | {"core", "linalg", "math", "nn", "numpy"}
+    {n for m in (core, numpy, math, linalg, nn) for n in m.__all__} | {"core", "image", "linalg", "math", "nn", "numpy"}
 )
 
 del _module, annotations
