@@ -26,7 +26,8 @@ Example:
 
 from __future__ import annotations
 
-from lamina.ops import core, image, linalg, math, nn, numpy
+from lamina.ops import core, linalg, math, nn, numpy
+from lamina.ops import image as image  # keras.ops.image: a submodule, not flattened into ops
 
 
 def _export(module: object) -> None:

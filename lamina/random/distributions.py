@@ -239,6 +239,8 @@ def _tensor_device(x: Any) -> torch.device:
 def _seeded_sample(seed: Any, device: torch.device, sample: Any) -> torch.Tensor:
     """Runs ``sample()`` on torch's global generator seeded as Keras seeds it, then restores that generator."""
     value = combined_seed(seed)
+    if device.type == "meta":  # shape inference: these samplers have no meta kernels, and nothing is drawn
+        return torch.empty(sample.__self__.batch_shape, device=device)
     devices = []
     if device.type == "cuda":
         devices = [device.index if device.index is not None else torch.cuda.current_device()]
@@ -263,7 +265,7 @@ def _gamma(shape: Shape, alpha: Any, dtype: Any, seed: Any, device: Any) -> torc
     shape = _shape(shape)
     alpha = torch.broadcast_to(_as_tensor(alpha, device), shape)
     rate = torch.ones(shape, device=device)
-    dist = torch.distributions.gamma.Gamma(alpha, rate)
+    dist = torch.distributions.gamma.Gamma(alpha, rate, validate_args=False)  # validation reads values back
     return _seeded_sample(seed, device, dist.sample).to(_float_dtype(dtype))
 
 
@@ -281,7 +283,7 @@ def binomial(
     shape = _shape(shape)
     counts = torch.broadcast_to(_as_tensor(counts, device), shape)
     probabilities = torch.broadcast_to(_as_tensor(probabilities, device), shape)
-    dist = torch.distributions.binomial.Binomial(total_count=counts, probs=probabilities)
+    dist = torch.distributions.binomial.Binomial(total_count=counts, probs=probabilities, validate_args=False)
     return _seeded_sample(seed, device, dist.sample).to(_float_dtype(dtype))
 
 
@@ -302,5 +304,5 @@ def _beta(shape: Shape, alpha: Any, beta: Any, dtype: Any, seed: Any, device: An
     shape = _shape(shape)
     alpha = torch.broadcast_to(_as_tensor(alpha, device), shape)
     beta = torch.broadcast_to(_as_tensor(beta, device), shape)
-    dist = torch.distributions.beta.Beta(concentration1=alpha, concentration0=beta)
+    dist = torch.distributions.beta.Beta(concentration1=alpha, concentration0=beta, validate_args=False)
     return _seeded_sample(seed, device, dist.sample).to(_float_dtype(dtype))
