@@ -54,9 +54,9 @@ def _mirror(index: torch.Tensor, size: int) -> torch.Tensor:
 
 def _reflect(index: torch.Tensor, size: int) -> torch.Tensor:
     # Keras writes this as floor((mirror(2 i + 1, 2 size + 1) - 1) / 2); this is the same integer map
-    # (d c b a | a b c d | d c b a) in four elementwise steps instead of seven.
+    # (d c b a | a b c d | d c b a) in three elementwise steps instead of seven.
     m = torch.remainder(index, 2 * size)
-    return torch.where(m < size, m, (2 * size - 1) - m)
+    return torch.minimum(m, (2 * size - 1) - m)
 
 
 _INDEX_FIXERS: dict[str, Callable[[torch.Tensor, int], torch.Tensor]] = {
