@@ -11,7 +11,9 @@ import torch
 from lamina.utils import bounding_boxes as B
 
 KB = keras.utils.bounding_boxes
-BOXES = np.array([[[2.0, 3.0, 10.0, 12.0], [5.0, 1.0, 15.0, 8.0]], [[0.0, 0.0, 6.0, 6.0], [4.0, 9.0, 14.0, 19.0]]], "float32")
+BOXES = np.array(
+    [[[2.0, 3.0, 10.0, 12.0], [5.0, 1.0, 15.0, 8.0]], [[0.0, 0.0, 6.0, 6.0], [4.0, 9.0, 14.0, 19.0]]], "float32"
+)
 FORMATS = ["xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw", "rel_xyxy", "rel_yxyx", "rel_xywh", "rel_center_xywh"]
 
 
@@ -74,7 +76,9 @@ def test_compute_iou_equals_keras(fmt):
 def test_compute_ciou_equals_keras():
     other = BOXES + np.array([1.0, -1.0, 2.0, 0.5], "float32")
     for fmt in ("xyxy", "center_xywh"):
-        np.testing.assert_allclose(_np(B.compute_ciou(BOXES, other, fmt)), _np(KB.compute_ciou(BOXES, other, fmt)), atol=1e-5)
+        np.testing.assert_allclose(
+            _np(B.compute_ciou(BOXES, other, fmt)), _np(KB.compute_ciou(BOXES, other, fmt)), atol=1e-5
+        )
 
 
 @pytest.mark.parametrize("encoding", ["center_yxhw", "center_xywh"])
@@ -86,7 +90,9 @@ def test_box_deltas_equal_keras_and_invert(encoding):
     expected = KB.encode_box_to_deltas(anchors, boxes, "xyxy", "xyxy", encoding, variance)
     np.testing.assert_allclose(_np(deltas), _np(expected), atol=1e-5)
     decoded = B.decode_deltas_to_boxes(anchors, deltas, "xyxy", "xyxy", encoding, variance)
-    np.testing.assert_allclose(_np(decoded), _np(KB.decode_deltas_to_boxes(anchors, expected, "xyxy", "xyxy", encoding, variance)), atol=1e-4)
+    np.testing.assert_allclose(
+        _np(decoded), _np(KB.decode_deltas_to_boxes(anchors, expected, "xyxy", "xyxy", encoding, variance)), atol=1e-4
+    )
     np.testing.assert_allclose(_np(decoded), boxes, atol=1e-4)
     levels = B.decode_deltas_to_boxes({"p3": anchors}, {"p3": deltas}, "xyxy", "xyxy", encoding, variance)
     assert list(levels) == ["p3"]

@@ -18,7 +18,14 @@ AUDIO = RNG.normal(size=(3, 2000)).astype("float32")
         {},
         {"fft_length": 256, "sequence_stride": 100, "num_mel_bins": 40, "sampling_rate": 8000},
         {"fft_length": 512, "sequence_length": 300, "window": "hamming", "power_to_db": False, "mag_exp": 1.0},
-        {"fft_length": 128, "sequence_stride": 64, "num_mel_bins": 16, "window": None, "top_db": 20.0, "ref_power": 2.0},
+        {
+            "fft_length": 128,
+            "sequence_stride": 64,
+            "num_mel_bins": 16,
+            "window": None,
+            "top_db": 20.0,
+            "ref_power": 2.0,
+        },
         {"fft_length": 256, "min_freq": 100.0, "max_freq": 3000.0, "num_mel_bins": 32},
     ],
 )
@@ -36,7 +43,12 @@ def test_mel_spectrogram_shape_and_config():
     assert layer.compute_output_shape((None, 1023)) == (None, 20, 8)
     assert tuple(layer(np.zeros((2, 1023), "float32")).shape) == (2, 20, 8)
     config = layer.get_config()
-    assert config == keras.layers.MelSpectrogram(fft_length=256, sequence_stride=128, num_mel_bins=20, name=layer.name).get_config()
+    assert (
+        config
+        == keras.layers.MelSpectrogram(
+            fft_length=256, sequence_stride=128, num_mel_bins=20, name=layer.name
+        ).get_config()
+    )
     assert layers.MelSpectrogram.from_config(config).get_config() == config
 
 
