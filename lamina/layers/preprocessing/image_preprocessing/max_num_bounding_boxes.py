@@ -40,7 +40,7 @@ class MaxNumBoundingBoxes(BaseImagePreprocessingLayer):
         self.fill_value = int(fill_value)
 
     def transform_images(self, images: torch.Tensor, transformation: Any = None, training: bool = True) -> Any:
-        return images
+        return self._cast(images)  # in the compute dtype, as the symbolic output says (Keras returns them as given)
 
     def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any = None, training: bool = True) -> Any:
         boxes, labels = bounding_boxes["boxes"], bounding_boxes["labels"]

@@ -13,10 +13,22 @@ from tests.layers.preprocessing.image_preprocessing.cases import HARNESS_CASES
 NO_PARITY = {
     "RandomGrayscale": "Keras's get_config drops `seed`, so its layer rebuilt from the config draws unseeded",
     "AugMix": "the chain steps come from Python's global `random`, which the two layers advance in turn",
+    "RandAugment": "Keras's RandomBrightness adds in place, so Keras's unpicked brightness op still changes its images"
+    " (test_parity composes Keras's picked ops instead)",
+    "RandomElasticTransform": "Keras's torch backend draws the displacement noise unseeded",
 }
+EXTRA_CASES = [
+    ("RandAugment", {"seed": 1, "num_ops": 3}, (2, 6, 5, 3)),
+    ("RandomElasticTransform", {"factor": 1.0, "scale": 0.5, "seed": 4}, (2, 12, 10, 3)),
+    ("MaxNumBoundingBoxes", {"max_number": 3}, (2, 5, 4, 3)),
+]
 
 
-@pytest.mark.parametrize("name,kwargs,shape", HARNESS_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(HARNESS_CASES)])
+@pytest.mark.parametrize(
+    "name,kwargs,shape",
+    HARNESS_CASES + EXTRA_CASES,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(HARNESS_CASES + EXTRA_CASES)],
+)
 def test_layer_harness(name, kwargs, shape):
     random.seed(0)
     run_layer_test(getattr(layers, name), kwargs, shape, atol=1e-4, keras_parity=name not in NO_PARITY)
