@@ -81,6 +81,10 @@ def _auto_device() -> torch.device:
 
 _DEFAULT_DEVICE: torch.device | None = None
 
+# The process-wide ``SeedGenerator`` that ``lamina.random`` uses for unseeded draws; it is created there on
+# first use and held here so that ``set_random_seed`` can drop it (Keras recreates it from the new seed).
+GLOBAL_SEED_GENERATOR: list = [None]
+
 
 def default_device() -> torch.device:
     """Where new weights and batches go: the innermost :func:`device_scope`, else the GPU if any."""
@@ -127,6 +131,7 @@ def set_random_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
+    GLOBAL_SEED_GENERATOR[0] = None
 
 
 def backend() -> str:

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 from lamina.ops import control_flow, core, linalg, math, nn, numpy
+from lamina.ops import image as image  # keras.ops.image: a submodule, not flattened into ops
 from lamina.ops.symbolic_calls import symbolic_aware
 
 
@@ -69,7 +70,7 @@ for _module in (core, control_flow, numpy, math, linalg, nn):
 # Keras's flat namespace has the numpy versions where names clash (none do today), and nn activations.
 __all__ = sorted(
     {n for m in (core, control_flow, numpy, math, linalg, nn) for n in m.__all__}
-    | {"core", "linalg", "math", "nn", "numpy"}
+    | {"core", "image", "linalg", "math", "nn", "numpy"}
 )
 
 del _module, annotations

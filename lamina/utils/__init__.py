@@ -5,6 +5,7 @@ from lamina.callbacks.history import plot_history
 from lamina.callbacks.progbar import Progbar
 from lamina.trainers.data_adapters import PyDataset
 from lamina.trainers.data_adapters import PyDataset as Sequence
+from lamina.utils import bounding_boxes
 from lamina.utils.audio_dataset_utils import audio_dataset_from_directory
 from lamina.utils.dataset_utils import split_dataset
 from lamina.utils.feature_space import FeatureSpace
@@ -28,6 +29,7 @@ __all__ = [
     "Sequence",
     "array_to_img",
     "audio_dataset_from_directory",
+    "bounding_boxes",
     "get_file",
     "image_dataset_from_directory",
     "img_to_array",
