@@ -40,7 +40,7 @@ def test_seed_generator_sequence_equals_keras():
         assert torch.equal(a, b.cpu())
     assert not torch.equal(draws[0], draws[1])
     assert ours.state.numpy().tolist() == [5, 3] == theirs.state.numpy().tolist()
-    assert ours.state.path == f"{ours.name}/seed_generator_state" and ours.state.dtype == "int32"
+    assert ours.state.path == f"{ours.name}/seed_generator_state" and ours.state.dtype == torch.int32
 
 
 def test_shuffle_categorical_dropout_equal_keras():
