@@ -29,8 +29,8 @@ class History(Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         self.epoch.append(epoch)
-        for k, v in logs.items():
-            self.history.setdefault(k, []).append(float(v))
+        for k, v in logs.items():  # already Python floats (or arrays) from the CallbackList, as in Keras
+            self.history.setdefault(k, []).append(v)
         if self.model is not None:
             self.model.history = self
 
