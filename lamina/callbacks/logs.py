@@ -31,6 +31,15 @@ def _python_value(value: Any) -> Any:
     return value
 
 
+def check_logs(logs: Any) -> None:
+    """Raises a clear ``TypeError`` unless ``logs`` is a mapping (what a train/test step must return)."""
+    if not isinstance(logs, Mapping):
+        raise TypeError(
+            "Logs must be a dict of names to values, as `compute_metrics` returns (a custom `train_step` or "
+            f"`test_step` returns one). Received: {type(logs).__name__} {logs!r:.80}"
+        )
+
+
 def pythonify_logs(logs: Mapping[str, Any] | None) -> dict[str, Any]:
     """``logs`` as Keras passes them to callbacks: keys sorted, nested dicts flattened, scalars as floats.
 
@@ -53,11 +62,7 @@ def pythonify_logs(logs: Mapping[str, Any] | None) -> dict[str, Any]:
         return result
     if isinstance(logs, LazyLogs):
         return dict(logs.materialize())
-    if not isinstance(logs, Mapping):
-        raise TypeError(
-            "Logs must be a dict of names to values, as `compute_metrics` returns (a custom `train_step` or "
-            f"`test_step` returns one). Received: {type(logs).__name__} {logs!r:.80}"
-        )
+    check_logs(logs)
     for key, value in sorted(logs.items()):
         if isinstance(value, Mapping):
             result.update(pythonify_logs(value))

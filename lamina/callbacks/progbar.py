@@ -15,6 +15,16 @@ from typing import TextIO
 from lamina.callbacks.logs import display_value
 
 
+def in_notebook() -> bool:
+    """Whether output goes to a Jupyter/IPython kernel (a notebook, Colab, VS Code), which redraws ``\\r`` lines."""
+    return "ipykernel" in sys.modules and type(sys.stdout).__module__.startswith("ipykernel")
+
+
+def interactive_output() -> bool:
+    """Whether a live progress bar can redraw in place: a terminal or a notebook (``verbose="auto"`` -> 1)."""
+    return bool(getattr(sys.stdout, "isatty", lambda: False)()) or in_notebook()
+
+
 def format_value(value: float) -> str:
     return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
 

@@ -18,7 +18,8 @@ from lamina.callbacks import CallbackList
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileMetrics, _flat_outputs
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
-from lamina.callbacks.logs import pythonify_logs
+from lamina.callbacks.logs import check_logs, pythonify_logs
+from lamina.callbacks.progbar import interactive_output
 from lamina.trainers.logs import _LazyLogs
 from lamina.tree import map_structure
 
@@ -228,10 +229,11 @@ class TrainingLoops:
     def _logs_or_metrics(self, logs: Any) -> Mapping[str, Any]:
         """The model's metric results, unless a custom step returned other keys (Keras's
         ``_get_metrics_result_or_logs``): then the step's own logs, flattened later as Keras does."""
-        if isinstance(logs, _LazyLogs) or not logs:
+        if isinstance(logs, _LazyLogs):
             return self.get_metrics_result()
+        check_logs(logs)
         metric_logs = self.get_metrics_result()
-        return metric_logs if isinstance(logs, Mapping) and set(logs) == set(metric_logs) else logs
+        return metric_logs if not logs or set(logs) == set(metric_logs) else logs
 
     @staticmethod
     def _should_eval(epoch: int, validation_freq: int | list) -> bool:
@@ -418,8 +420,8 @@ class TrainingLoops:
 
 
 def _resolve_verbose(verbose: Any) -> int:
-    if verbose == "auto":
-        return 1 if (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) else 2
+    if verbose == "auto":  # the live bar where it redraws in place (terminal, notebook), else a line per epoch
+        return 1 if interactive_output() else 2
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
     if _dist_lib._ACTIVE is not None and not _dist_lib._ACTIVE.is_chief:  # [distribution] rank 0 alone prints
