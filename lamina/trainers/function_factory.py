@@ -18,9 +18,20 @@ import torch
 
 
 def _reason(error: BaseException) -> str:
-    """The first line of what went wrong, e.g. ``TypeError: expected Tensor() for op: ...``."""
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".strip().rstrip(":")
+    """The first line of what went wrong, e.g. ``TypeError: expected Tensor() for op: ...``, followed by the first
+    line of its root cause when the compiler wrapped one (that line names the op or the user's code)."""
+
+    def first_line(e: BaseException) -> str:
+        text = str(e).strip().splitlines()
+        return f"{type(e).__name__}: {text[0] if text else ''}".strip().rstrip(":")
+
+    root, seen = error, {id(error)}
+    while (nxt := root.__cause__ or root.__context__) is not None and id(nxt) not in seen:
+        seen.add(id(nxt))
+        root = nxt
+    if root is error:
+        return first_line(error)
+    return f"{first_line(error)} (caused by {first_line(root)})"
 
 
 def _own_copy(method: Any, tag: str) -> Any:

@@ -348,8 +348,7 @@ class TrainingLoops:
             xt = torch.from_numpy(np.ascontiguousarray(x))
             if xt.device != device:
                 xt = xt.to(device)
-            with torch.inference_mode():
-                out = self.predict_step((xt,))
+            out = self.make_predict_function()((xt,))  # compiles under jit_compile, as the batched path does
             if verbose == 2:
                 sys.stdout.write("1/1 - 0s\n")
             return map_structure(backend.to_numpy, out)
