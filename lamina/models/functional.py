@@ -167,7 +167,6 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> tuple[li
     return [n for n in order if not n.is_input], layers
 
 
-
 def adjust_input_rank(x: Any, ref_shape: tuple) -> Any:
     """Keras's input rank adjustment: data one rank short of the ``Input`` whose last axis is 1 gets that
     axis (``(N, 28, 28)`` for ``Input((28, 28, 1))``); data one rank over with a last axis of 1 loses it.

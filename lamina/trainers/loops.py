@@ -15,11 +15,11 @@ from lamina import backend
 from lamina import losses as losses_module
 from lamina.backend import distribution_lib as _dist_lib
 from lamina.callbacks import CallbackList
+from lamina.callbacks.logs import check_logs, pythonify_logs
+from lamina.callbacks.progbar import interactive_output
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileMetrics, _flat_outputs
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
-from lamina.callbacks.logs import check_logs, pythonify_logs
-from lamina.callbacks.progbar import interactive_output
 from lamina.trainers.logs import _LazyLogs
 from lamina.tree import map_structure
 

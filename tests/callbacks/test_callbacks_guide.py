@@ -1,3 +1,4 @@
+# ruff: noqa: UP032  (the guide's callbacks are kept verbatim, str.format included)
 """The Keras guide "Writing your own callbacks", replayed with ``import lamina as keras``.
 
 The guide's callbacks are written once as functions of the ``keras`` module they receive and run on Lamina and
@@ -149,8 +150,9 @@ def loss_and_error_printing_callback(keras):
 
         def on_epoch_end(self, epoch, logs=None):
             print(
-                "The average loss for epoch {} is {:7.2f} "
-                "and mean absolute error is {:7.2f}.".format(epoch, logs["loss"], logs["mean_absolute_error"])
+                "The average loss for epoch {} is {:7.2f} and mean absolute error is {:7.2f}.".format(
+                    epoch, logs["loss"], logs["mean_absolute_error"]
+                )
             )
 
     return LossAndErrorPrintingCallback()
@@ -234,7 +236,8 @@ def test_early_stopping_at_min_loss(capsys):
     losses = history.history["loss"]
     assert stopper.stopped_epoch == len(losses) - 1 > 0
     assert losses[-1] >= min(losses[:-1])  # it stopped at the first epoch that did not improve
-    assert out.endswith(f"Restoring model weights from the end of the best epoch.\nEpoch {len(losses)}: early stopping\n")
+    restored = "Restoring model weights from the end of the best epoch.\n"
+    assert out.endswith(f"{restored}Epoch {len(losses)}: early stopping\n")
     best = get_model(lamina)
     best.build((None, 784))
     best.set_weights(stopper.best_weights)

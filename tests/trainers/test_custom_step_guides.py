@@ -106,7 +106,8 @@ def first_example_model(keras):
 
 
 def test_first_simple_example_nested_logs_match_keras(capsys):
-    """The step returns ``{"loss": ..., "compile_metrics": {"mae": ...}}``: Keras flattens it for the bar and History."""
+    """The step returns ``{"loss": ..., "compile_metrics": {"mae": ...}}``: Keras flattens it for the bar and
+    History."""
     x, y, _ = _data()
     (lam, h_lam, lam_lines), (ker, h_ker, ker_lines) = _fit_both(
         capsys, first_example_model, lambda m: m.fit(x, y, epochs=3, shuffle=False, verbose=2)
@@ -491,7 +492,7 @@ def test_end_to_end_gan_trains_from_a_dataloader_of_pairs():
     assert any(not np.array_equal(a, b) for a, b in zip(before, generator.get_weights(), strict=True))
 
 
-# ---------------------------------------------------------------------------------------------- training loop from scratch
+# ------------------------------------------------------------------------------------ training loop from scratch
 def get_model(keras):
     inputs = keras.Input(shape=(784,), name="digits")
     x1 = keras.layers.Dense(64, activation="relu")(inputs)

@@ -205,12 +205,25 @@ def test_layer_families_compile_or_fall_back_once(family):
     builds = {
         "bidirectional_lstm": ([lamina.Input((5, 3)), layers.Bidirectional(layers.LSTM(4)), layers.Dense(1)], seq),
         "gru": ([lamina.Input((5, 3)), layers.GRU(4), layers.Dense(1)], seq),
-        "simple_rnn": ([lamina.Input((5, 3)), layers.SimpleRNN(4, return_sequences=True), layers.Flatten(),
-                        layers.Dense(1)], seq),  # fmt: skip
-        "embedding_lstm": ([lamina.Input((5,), dtype="int32"), layers.Embedding(10, 4), layers.LSTM(4),
-                            layers.Dense(1)], rng.integers(0, 10, (32, 5))),  # fmt: skip
-        "conv1d_bn": ([lamina.Input((5, 3)), layers.Conv1D(4, 3), layers.BatchNormalization(), layers.Dropout(0.2),
-                       layers.GlobalAveragePooling1D(), layers.Dense(1)], seq),  # fmt: skip
+        "simple_rnn": (
+            [lamina.Input((5, 3)), layers.SimpleRNN(4, return_sequences=True), layers.Flatten(), layers.Dense(1)],
+            seq,
+        ),  # fmt: skip
+        "embedding_lstm": (
+            [lamina.Input((5,), dtype="int32"), layers.Embedding(10, 4), layers.LSTM(4), layers.Dense(1)],
+            rng.integers(0, 10, (32, 5)),
+        ),  # fmt: skip
+        "conv1d_bn": (
+            [
+                lamina.Input((5, 3)),
+                layers.Conv1D(4, 3),
+                layers.BatchNormalization(),
+                layers.Dropout(0.2),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(1),
+            ],
+            seq,
+        ),  # fmt: skip
     }
     stack, x = builds[family]
     model = lamina.Sequential(stack)
