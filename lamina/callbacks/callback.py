@@ -20,8 +20,9 @@ class Callback:
     """Base class for callbacks: override the hooks you need.
 
     ``self.model`` is the model being trained and ``self.params`` holds ``epochs``,
-    ``steps`` and ``verbose``. Hooks receive ``logs``: a mapping of metric names to values
-    (device tensors or floats; convert with ``float()``).
+    ``steps`` and ``verbose``. Every hook receives ``logs`` as a dict, as in Keras: ``{}`` at the
+    beginnings, the loss and metrics as Python floats (keys sorted) at batch and epoch ends, and
+    ``{"outputs": ...}`` (NumPy) at the end of a predict batch.
 
     Example:
         >>> import lamina
@@ -34,6 +35,9 @@ class Callback:
         >>> CountEpochs().epochs
         0
     """
+
+    # The progress bar reads batch logs only when it draws a line; every other callback gets a dict.
+    _reads_lazy_logs = False
 
     def __init__(self) -> None:
         self.params: dict[str, Any] = {}

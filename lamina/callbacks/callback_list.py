@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.history import History
+from lamina.callbacks.logs import LazyLogs, pythonify_logs
 from lamina.callbacks.progbar_logger import ProgbarLogger
-
-
-def _pythonify(logs: Any) -> Any:
-    """Epoch-level logs as Keras passes them: keys sorted, scalar tensors as Python floats.
-
-    Batch logs are left as they come (the trainer's lazy logs already read as sorted floats).
-    """
-    if not isinstance(logs, dict):
-        return logs
-    out = {}
-    for k, v in sorted(logs.items()):
-        if not isinstance(v, (float, str)):
-            with contextlib.suppress(TypeError, ValueError, RuntimeError):
-                v = float(v)  # a scalar tensor or Variable: host sync, once per logging point
-        out[k] = v
-    return out
 
 
 class CallbackList(Callback):
     """A container that fans each hook out to its callbacks, in order.
 
-    Adds ``History`` and ``ProgbarLogger`` as Keras does. ``needs(hook)`` tells the
-    training loop whether any callback implements a batch hook, so that the loop can
-    skip building per-batch logs (and their host sync) when nobody reads them.
+    Adds ``History`` and ``ProgbarLogger`` as Keras does. Every hook receives a dict for ``logs``
+    (``{}`` where Keras passes nothing), pythonified as Keras does: keys sorted, nested dicts
+    flattened, scalar tensors as Python floats.
+
+    ``needs(hook)`` tells the training loop whether any callback implements a batch hook, so that
+    the loop can skip building per-batch logs (and their host sync) when nobody reads them. A batch's
+    logs are converted once, and only if a callback other than the progress bar (which reads them
+    lazily, when it draws) implements the hook.
     """
 
     def __init__(
@@ -82,44 +71,53 @@ class CallbackList(Callback):
         for cb in self.needs(hook):
             getattr(cb, hook)(*args)
 
+    def _call_batch(self, hook: str, batch: int, logs: Any) -> None:
+        callbacks = self.needs(hook)
+        if not callbacks:
+            return
+        lazy = LazyLogs.of(logs)
+        for cb in callbacks:
+            # One dict for every callback (as in Keras); the progress bar gets the lazy view of it.
+            getattr(cb, hook)(batch, lazy if cb._reads_lazy_logs else lazy.materialize())
+
     def on_epoch_begin(self, epoch, logs=None):
-        self._call("on_epoch_begin", epoch, _pythonify(logs))
+        self._call("on_epoch_begin", epoch, pythonify_logs(logs))
 
     def on_epoch_end(self, epoch, logs=None):
-        self._call("on_epoch_end", epoch, _pythonify(logs))
+        self._call("on_epoch_end", epoch, pythonify_logs(logs))
 
     def on_train_batch_begin(self, batch, logs=None):
-        self._call("on_train_batch_begin", batch, logs)
+        self._call_batch("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._call("on_train_batch_end", batch, logs)
+        self._call_batch("on_train_batch_end", batch, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        self._call("on_test_batch_begin", batch, logs)
+        self._call_batch("on_test_batch_begin", batch, logs)
 
     def on_test_batch_end(self, batch, logs=None):
-        self._call("on_test_batch_end", batch, logs)
+        self._call_batch("on_test_batch_end", batch, logs)
 
     def on_predict_batch_begin(self, batch, logs=None):
-        self._call("on_predict_batch_begin", batch, logs)
+        self._call_batch("on_predict_batch_begin", batch, logs)
 
     def on_predict_batch_end(self, batch, logs=None):
-        self._call("on_predict_batch_end", batch, logs)
+        self._call_batch("on_predict_batch_end", batch, logs)
 
     def on_train_begin(self, logs=None):
-        self._call("on_train_begin", _pythonify(logs))
+        self._call("on_train_begin", pythonify_logs(logs))
 
     def on_train_end(self, logs=None):
-        self._call("on_train_end", _pythonify(logs))
+        self._call("on_train_end", pythonify_logs(logs))
 
     def on_test_begin(self, logs=None):
-        self._call("on_test_begin", _pythonify(logs))
+        self._call("on_test_begin", pythonify_logs(logs))
 
     def on_test_end(self, logs=None):
-        self._call("on_test_end", _pythonify(logs))
+        self._call("on_test_end", pythonify_logs(logs))
 
     def on_predict_begin(self, logs=None):
-        self._call("on_predict_begin", _pythonify(logs))
+        self._call("on_predict_begin", pythonify_logs(logs))
 
     def on_predict_end(self, logs=None):
-        self._call("on_predict_end", _pythonify(logs))
+        self._call("on_predict_end", pythonify_logs(logs))

@@ -12,9 +12,26 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
+from lamina.callbacks.logs import display_value
+
+
+def in_notebook() -> bool:
+    """Whether output goes to a Jupyter/IPython kernel (a notebook, Colab, VS Code), which redraws ``\\r`` lines."""
+    return "ipykernel" in sys.modules and type(sys.stdout).__module__.startswith("ipykernel")
+
+
+def interactive_output() -> bool:
+    """Whether a live progress bar can redraw in place: a terminal or a notebook (``verbose="auto"`` -> 1)."""
+    return bool(getattr(sys.stdout, "isatty", lambda: False)()) or in_notebook()
+
 
 def format_value(value: float) -> str:
     return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
+
+
+def _shown(value: object) -> str:
+    value = display_value(value)
+    return format_value(value) if isinstance(value, float) else value
 
 
 def format_time(seconds_per_unit: float, unit: str) -> str:
@@ -132,9 +149,9 @@ class Progbar:
         if isinstance(values, dict):
             for k, v in values.items():
                 self._values[k] = [v, 1]
-        values = {k: total / max(1, count) for k, (total, count) in self._values.items()}
+        values = {k: total if count <= 1 else total / count for k, (total, count) in self._values.items()}
         per_step = self._step_time(current, now)
-        metrics = "".join(f" - {k}: {format_value(float(v))}" for k, v in values.items())
+        metrics = "".join(f" - {k}: {_shown(v)}" for k, v in values.items())
         if self.verbose == 1:
             if self.target is not None and self.target > 0:
                 digits = int(math.log10(self.target)) + 1

@@ -6,19 +6,24 @@ import sys
 from typing import Any
 
 from lamina.callbacks.callback import Callback
+from lamina.callbacks.logs import LazyLogs
 from lamina.callbacks.progbar import Progbar
 
 
-def _floats(logs: Any) -> dict[str, float]:
-    return {k: float(v) for k, v in (logs or {}).items()}
+def _floats(logs: Any) -> dict[str, Any]:
+    if isinstance(logs, LazyLogs):
+        return logs.materialize()  # a batch's logs are converted here, only when a line is drawn
+    return dict(logs or {})  # the CallbackList's dict: already converted, in Keras's order
 
 
 class ProgbarLogger(Callback):
     """Prints ``Epoch 1/2`` and the progress bar; values are read only when a line is drawn.
 
-    ``verbose="auto"`` in ``fit`` becomes 1 on a terminal and 2 otherwise (logs, notebooks
-    captured to files), so logs get one line per epoch instead of a flood.
+    ``verbose="auto"`` in ``fit`` becomes 1 (the live bar) on a terminal and in a Jupyter/IPython
+    kernel, and 2 otherwise (output captured to files), so logs get one line per epoch instead of a flood.
     """
+
+    _reads_lazy_logs = True
 
     def __init__(self, stream: Any = None) -> None:
         super().__init__()
@@ -74,12 +79,12 @@ class ProgbarLogger(Callback):
         self._new_bar(self.params.get("steps"))
 
     def on_predict_batch_end(self, batch, logs=None):
-        if self.progbar is not None:
-            self.progbar.update(batch + 1, None)
+        self._batch_update(batch, None)  # predictions are not shown
 
     def on_predict_end(self, logs=None):
-        if self.progbar is not None:
-            self.progbar.update(self.progbar._seen, None, finalize=True)
+        bar = self.progbar
+        if bar is not None:
+            bar.update(bar.target if bar.target is not None else bar._seen, None, finalize=True)
 
     def _batch_update(self, batch: int, logs: Any) -> None:
         bar = self.progbar

@@ -8,6 +8,7 @@ import torch
 
 from lamina import backend
 from lamina.losses.loss import squeeze_or_expand_to_same_rank, to_tensor
+from lamina.metrics.metrics_utils import argmax_labels
 from lamina.metrics.reduction_metrics import MeanMetricWrapper
 
 
@@ -41,13 +42,13 @@ def binary_accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> torch.T
 def categorical_accuracy(y_true: Any, y_pred: Any) -> torch.Tensor:
     """1.0 where ``argmax(y_true) == argmax(y_pred)`` (one-hot labels) else 0.0."""
     y_pred = to_tensor(y_pred)
-    y_true = torch.argmax(to_tensor(y_true, device=y_pred.device), dim=-1).to(y_pred.dtype)
+    y_true = argmax_labels(to_tensor(y_true, device=y_pred.device)).to(y_pred.dtype)
     org_shape = y_true.shape
     reshape_matches = False
     if y_true.ndim == y_pred.ndim:
         y_true = y_true.squeeze(-1)
         reshape_matches = True
-    y_pred = torch.argmax(y_pred, dim=-1).to(y_true.dtype)
+    y_pred = argmax_labels(y_pred).to(y_true.dtype)
     matches = (y_true == y_pred).to(_floatx())
     return matches.reshape(org_shape) if reshape_matches else matches
 

@@ -14,7 +14,7 @@ import torch
 from lamina import backend
 from lamina.losses.loss import EPSILON, to_tensor
 from lamina.metrics.metric import Metric
-from lamina.metrics.metrics_utils import confusion_matrix
+from lamina.metrics.metrics_utils import argmax_labels, confusion_matrix
 
 
 class _IoUBase(Metric):
@@ -47,9 +47,9 @@ class _IoUBase(Metric):
         device = self.device
         tdtype = backend.torch_dtype(self.dtype)
         if not self.sparse_y_true:
-            y_true = torch.argmax(to_tensor(y_true, device=device), dim=self.axis)
+            y_true = argmax_labels(to_tensor(y_true, device=device), dim=self.axis)
         if not self.sparse_y_pred:
-            y_pred = torch.argmax(to_tensor(y_pred, device=device), dim=self.axis)
+            y_pred = argmax_labels(to_tensor(y_pred, device=device), dim=self.axis)
         y_true = to_tensor(y_true, device=device).to(tdtype).reshape(-1)
         y_pred = to_tensor(y_pred, device=device).to(tdtype).reshape(-1)
         if sample_weight is None:

@@ -316,3 +316,8 @@ def confusion_matrix(
     out = torch.zeros(num_classes * num_classes, dtype=dtype, device=flat.device)
     out.scatter_add_(0, flat.reshape(-1), values.reshape(-1))
     return out.reshape(num_classes, num_classes)
+
+
+def argmax_labels(y: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """``argmax`` that also takes boolean one-hot labels (torch's argmax refuses bool; Keras's does not)."""
+    return torch.argmax(y.to(torch.uint8) if y.dtype == torch.bool else y, dim=dim)

@@ -179,6 +179,32 @@ def _check_unique_names(layers: list[Layer]) -> None:
             )
 
 
+def adjust_input_rank(x: Any, ref_shape: tuple) -> Any:
+    """Keras's input rank adjustment: data one rank short of the ``Input`` whose last axis is 1 gets that
+    axis (``(N, 28, 28)`` for ``Input((28, 28, 1))``); data one rank over with a last axis of 1 loses it.
+    Anything else is returned as it is (the shape check that follows names the mismatch). NumPy arrays (a batch
+    of texts for a ``(None, 1)`` string input) are adjusted the same way."""
+    if isinstance(x, np.ndarray):
+        if x.ndim == len(ref_shape) - 1 and ref_shape and ref_shape[-1] == 1:
+            return np.expand_dims(x, -1)
+        if x.ndim == len(ref_shape) + 1 and x.ndim and x.shape[-1] == 1:
+            return np.squeeze(x, -1)
+        return x
+    if not isinstance(x, torch.Tensor):
+        return x
+    rank, ref_rank = x.ndim, len(ref_shape)
+    if rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:
+        adjusted = x.unsqueeze(-1)
+    elif rank == ref_rank + 1 and rank and x.shape[-1] == 1:
+        adjusted = x.squeeze(-1)
+    else:
+        return x
+    mask = getattr(x, "_keras_mask", None)
+    if mask is not None:
+        adjusted._keras_mask = mask
+    return adjusted
+
+
 class Functional(Model):
     """A model defined by its symbolic ``inputs`` and ``outputs`` (lists, dicts or single tensors).
 
@@ -315,21 +341,12 @@ class Functional(Model):
             )
         return flat
 
-    def _adjust_input_rank(self, flat: list[Any]) -> list[Any]:
-        """Keras's one-axis leniency: ``(batch,)`` data feeds an ``Input(shape=(1,))`` and ``(batch, n, 1)``
-        data an ``Input(shape=(n,))`` (e.g. a batch of texts into a ``(None, 1)`` string input)."""
-        out = []
+    def _check_input_shapes(self, flat: list[Any]) -> list[Any]:
+        """The inputs with Keras's rank adjustment (one trailing axis of size 1 added or dropped), checked
+        against the ``Input`` shapes."""
+        checked = []
         for sym, x in zip(self._inputs_list, flat):
-            shape = getattr(x, "shape", None)
-            if shape is not None and len(shape) == len(sym.shape) - 1 and sym.shape and sym.shape[-1] == 1:
-                x = x.unsqueeze(-1) if isinstance(x, torch.Tensor) else np.expand_dims(x, -1)
-            elif shape is not None and len(shape) == len(sym.shape) + 1 and shape[-1] == 1:
-                x = x.squeeze(-1) if isinstance(x, torch.Tensor) else np.squeeze(x, -1)
-            out.append(x)
-        return out
-
-    def _check_input_shapes(self, flat: list[Any]) -> None:
-        for sym, x in zip(self._inputs_list, flat):
+            x = adjust_input_rank(x, sym.shape)
             shape = tuple(getattr(x, "shape", ()))
             want = sym.shape
             if len(shape) != len(want) or any(w is not None and w != s for w, s in zip(want, shape)):
@@ -337,11 +354,12 @@ class Functional(Model):
                 raise ValueError(
                     f'Model "{self.name}" input "{layer.name}" expects shape {want}, but received shape {shape}.'
                 )
+            checked.append(x)
+        return checked
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         flat = self._flatten_call_inputs(inputs)
-        flat = self._adjust_input_rank([self._convert_inputs(x) for x in flat])
-        self._check_input_shapes(flat)
+        flat = self._check_input_shapes([self._convert_inputs(x) for x in flat])
         values: dict[int, Any] = {id(t): x for t, x in zip(self._inputs_list, flat)}
         if mask is not None:
             for x, m in zip(flat, flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from typing import Any
 
 import torch
@@ -11,6 +14,7 @@ from lamina.layers.call_context import _scope_stack
 from lamina.layers.core.input_layer import InputLayer
 from lamina.layers.layer import Layer
 from lamina.layers.weights import standardize_shape
+from lamina.models.functional import adjust_input_rank
 from lamina.models.model import Model
 from lamina.ops.operation import KerasTensor
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
@@ -61,6 +65,13 @@ class Sequential(Model):
     # ------------------------------------------------------------------ stack editing
     def add(self, layer: Any, rebuild: bool = True) -> None:
         """Adds a layer on top of the stack (an ``Input(...)`` tensor is accepted as the first element)."""
+        if (
+            isinstance(layer, Layer)
+            and not isinstance(layer, InputLayer)
+            and getattr(layer, "_batch_input_shape", None) is not None
+            and not self.__dict__.get("_from_config")
+        ):
+            _warn_input_shape_argument()
         if (
             not self._seq
             and getattr(layer, "_batch_input_shape", None) is not None
@@ -181,6 +192,8 @@ class Sequential(Model):
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         x = inputs
+        if self._seq and isinstance(self._seq[0], InputLayer):  # as Keras's functional stack: (N, 28, 28) data
+            x = adjust_input_rank(x, self._seq[0].batch_shape)  # for Input((28, 28, 1)) gets its last axis
         if mask is not None and isinstance(x, torch.Tensor):
             x._keras_mask = mask
         for layer in self.layers:
@@ -212,8 +225,12 @@ class Sequential(Model):
         build_input_shape = config.pop("build_input_shape", None)
         config.pop("dtype", None)
         model = cls(**{k: v for k, v in config.items() if k in ("name", "trainable")})
-        for layer_config in layer_configs:
-            model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects), rebuild=False)
+        model.__dict__["_from_config"] = True  # a saved input shape is not the user's `input_shape=`: no warning
+        try:
+            for layer_config in layer_configs:
+                model.add(deserialize_keras_object(layer_config, custom_objects=custom_objects), rebuild=False)
+        finally:
+            model.__dict__.pop("_from_config")
         model._maybe_rebuild()
         if model.built:
             for _ in range(len(model._seq) - 2):  # Keras rebuilds after each add, each time a "functional" name
@@ -221,3 +238,19 @@ class Sequential(Model):
         elif build_input_shape is not None:
             model._maybe_build(tuple(build_input_shape))
         return model
+
+
+_LAMINA_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _warn_input_shape_argument() -> None:
+    """Keras's ``UserWarning`` for a layer given ``input_shape=``/``input_dim=``, pointed at the user's line."""
+    level, frame = 2, sys._getframe(1)  # level 2 is the caller of this function
+    while frame is not None and frame.f_code.co_filename.startswith(_LAMINA_DIR):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(
+        "Do not pass an `input_shape`/`input_dim` argument to a layer. When using Sequential models, "
+        "prefer using an `Input(shape)` object as the first layer in the model instead.",
+        UserWarning,
+        stacklevel=level,
+    )

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from lamina import backend
+from lamina.metrics.metrics_utils import argmax_labels
 from lamina.tree import flatten, map_structure
 
 # Arrays up to this size are moved to the accelerator once per fit instead of per batch.
@@ -105,10 +106,14 @@ def _to_tensor(x: Any) -> Any:
             )
         if x.dtype.kind in "US":
             raise TypeError(f"String data cannot be fed to a model directly (shape {x.shape}, dtype {x.dtype}).")
+        if x.dtype.name == "bfloat16":  # ml_dtypes' bfloat16 (JAX, TensorFlow): no NumPy equivalent in torch
+            return torch.from_numpy(x.astype(np.float32)).to(torch.bfloat16)
+        if not x.flags.writeable:  # JAX arrays, tf.data's NumPy batches, pandas views: torch needs its own copy
+            return torch.from_numpy(np.array(x, order="C"))
         return torch.from_numpy(np.ascontiguousarray(x))
     if isinstance(x, (int, float)):
         return torch.as_tensor(x)
-    if hasattr(x, "__array__"):
+    if hasattr(x, "__array__"):  # JAX and TensorFlow arrays, anything NumPy can read
         return _to_tensor(np.asarray(x))
     return x
 
@@ -171,7 +176,7 @@ def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> 
 def class_weight_to_sample_weights(y: torch.Tensor, class_weight: dict[int, float]) -> torch.Tensor:
     """Per-sample weights from per-class weights (labels sparse, or one-hot/probabilities via argmax)."""
     if y.ndim > 1 and y.shape[-1] > 1:
-        labels = y.argmax(dim=-1)
+        labels = argmax_labels(y)  # one-hot labels, boolean ones included
     else:
         labels = y.reshape(y.shape[0], -1)[:, 0]
     labels = labels.long()
@@ -341,9 +346,10 @@ class IterableAdapter(DataAdapter):
             batch = (batch,)
         if _is_text(batch):  # a batch of texts alone
             batch = _to_tensor(batch)
-        elif isinstance(batch, (tuple, list)) and any(_is_text(part) for part in batch):
-            # a DataLoader collates a batch of texts into a list of str: one array, not many leaves
-            batch = type(batch)(_to_tensor(part) if _is_text(part) else part for part in batch)
+        elif isinstance(batch, (tuple, list)):
+            # a DataLoader's [x, y] is the (x, y) tuple a custom train_step unpacks; it collates a batch of texts
+            # into a list of str: one array, not many leaves
+            batch = tuple(_to_tensor(part) if _is_text(part) else part for part in batch)
         batch = map_structure(lambda t: _to_tensor(t) if not isinstance(t, torch.Tensor) else t, batch)
         batch = to_device(batch, self.device)
         if self.class_weight is not None:
@@ -464,6 +470,34 @@ class PyDatasetAdapter(DataAdapter):
         self.dataset.on_epoch_end()
 
 
+def _is_tf_dataset(x: Any) -> bool:
+    """A ``tf.data.Dataset``, recognized without importing TensorFlow (only a program that has it makes one)."""
+    return type(x).__module__.startswith("tensorflow.") and hasattr(x, "as_numpy_iterator")
+
+
+def _is_iterable_of_batches(x: Any) -> bool:
+    """Any other iterable that is not itself array data (lists, tuples and dicts are structures of arrays)."""
+    return (
+        hasattr(x, "__iter__")
+        and not isinstance(x, (str, bytes, list, tuple, dict, np.ndarray, torch.Tensor))
+        and not hasattr(x, "__array__")
+        and not _is_pandas(x)
+    )
+
+
+class _NumpyIterable:
+    """A ``tf.data.Dataset`` seen through its NumPy iterator: re-iterable, with the dataset's length when known."""
+
+    def __init__(self, dataset: Any) -> None:
+        self.dataset = dataset
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.dataset.as_numpy_iterator())
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # TypeError for an infinite or unknown cardinality: the adapter then counts
+
+
 def get_data_adapter(
     x: Any,
     y: Any = None,
@@ -481,10 +515,13 @@ def get_data_adapter(
     """
     if isinstance(x, DataAdapter):
         return x
+    if _is_tf_dataset(x):
+        x = _NumpyIterable(x)  # as Keras reads a tf.data.Dataset: NumPy batches, TensorFlow never imported here
     is_iterable_source = (
-        isinstance(x, (torch.utils.data.DataLoader, PyDataset))
+        isinstance(x, (torch.utils.data.DataLoader, PyDataset, _NumpyIterable))
         or (isinstance(x, torch.utils.data.Dataset) and not isinstance(x, torch.Tensor))
         or (hasattr(x, "__next__") and hasattr(x, "__iter__"))
+        or _is_iterable_of_batches(x)
     )
     if is_iterable_source:
         if y is not None:
@@ -516,6 +553,10 @@ def get_data_adapter(
     )
 
 
+def _is_foreign_array(t: Any) -> bool:
+    return hasattr(t, "__array__") and not isinstance(t, (np.ndarray, torch.Tensor)) and not _is_pandas(t)
+
+
 def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tuple, tuple]:
     """Splits arrays into train and validation, taking the LAST fraction (before shuffling), as Keras does."""
     if not 0.0 < validation_split < 1.0:
@@ -523,6 +564,8 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
     flat = [t for t in flatten(arrays) if t is not None]
     if not flat:
         return arrays, arrays
+    arrays = map_structure(lambda t: np.asarray(t) if _is_foreign_array(t) else t, arrays)  # JAX, TF arrays
+    flat = [t for t in flatten(arrays) if t is not None]
     for t in flat:
         if not isinstance(t, (np.ndarray, torch.Tensor)) and not _is_pandas(t):
             raise ValueError(

@@ -15,10 +15,12 @@ from lamina import backend
 from lamina import losses as losses_module
 from lamina.backend import distribution_lib as _dist_lib
 from lamina.callbacks import CallbackList
+from lamina.callbacks.logs import check_logs, pythonify_logs
+from lamina.callbacks.progbar import interactive_output
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileMetrics, _flat_outputs
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
-from lamina.trainers.logs import _LazyLogs, _to_python
+from lamina.trainers.logs import _LazyLogs
 from lamina.tree import map_structure
 
 
@@ -128,7 +130,7 @@ class TrainingLoops:
             train_fn = dist._wrap_train_function(self, train_fn, adapter)
         self.__dict__["_cached_train_vars"] = None
         self.__dict__["_fit_adapter"] = adapter
-        epoch_logs: dict[str, float] = {}
+        epoch_logs: dict[str, Any] = {}
         cbs.on_train_begin()
         initial_epoch = int(getattr(self, "_initial_epoch_override", None) or initial_epoch)
         self.__dict__.pop("_initial_epoch_override", None)
@@ -139,7 +141,9 @@ class TrainingLoops:
                 logs = self._train_epoch(adapter, train_fn, cbs, epoch, first=epoch == initial_epoch)
                 if dist is not None:  # [distribution] global metrics; rank 0's BatchNorm statistics
                     logs = dist._global_logs(self, logs, sync_buffers=True)
-                epoch_logs = _to_python(self._logs_or_metrics(logs))
+                # As Keras: the step's logs as they are (a custom step's nested dicts, tensors); the
+                # CallbackList pythonifies them once, so History's keys come in Keras's order.
+                epoch_logs = dict(self._logs_or_metrics(logs))
                 if val_adapter is not None and self._should_eval(epoch, validation_freq):
                     val_logs = self._evaluate_adapter(val_adapter, cbs, verbose=0, in_fit=True)
                     epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -222,10 +226,14 @@ class TrainingLoops:
         adapter.on_epoch_end()
         return logs
 
-    def _logs_or_metrics(self, logs: Mapping[str, Any]) -> Mapping[str, Any]:
-        if isinstance(logs, _LazyLogs) or not logs:
+    def _logs_or_metrics(self, logs: Any) -> Mapping[str, Any]:
+        """The model's metric results, unless a custom step returned other keys (Keras's
+        ``_get_metrics_result_or_logs``): then the step's own logs, flattened later as Keras does."""
+        if isinstance(logs, _LazyLogs):
             return self.get_metrics_result()
-        return logs
+        check_logs(logs)
+        metric_logs = self.get_metrics_result()
+        return metric_logs if not logs or set(logs) == set(metric_logs) else logs
 
     @staticmethod
     def _should_eval(epoch: int, validation_freq: int | list) -> bool:
@@ -261,7 +269,7 @@ class TrainingLoops:
                 cbs.on_test_batch_end(step, logs)
         if dist is not None:  # [distribution] global metrics
             logs = dist._global_logs(self, logs)
-        result = _to_python(self._logs_or_metrics(logs))
+        result = pythonify_logs(self._logs_or_metrics(logs))
         cbs.on_test_end(result)
         return result
 
@@ -341,8 +349,7 @@ class TrainingLoops:
             xt = torch.from_numpy(np.ascontiguousarray(x))
             if xt.device != device:
                 xt = xt.to(device)
-            with torch.inference_mode():
-                out = self.predict_step((xt,))
+            out = self.make_predict_function()((xt,))  # compiles under jit_compile, as the batched path does
             if verbose == 2:
                 sys.stdout.write("1/1 - 0s\n")
             return map_structure(backend.to_numpy, out)
@@ -353,11 +360,14 @@ class TrainingLoops:
         cbs = self._callback_list(callbacks, verbose, 1, adapter.num_batches, add_history=False)
         predict_fn = self.make_predict_function()
         cbs.on_predict_begin()
+        begin_hooks = cbs.needs("on_predict_batch_begin")
         end_hooks = cbs.needs("on_predict_batch_end")
         outputs: list[Any] = []
         for step, batch in enumerate(adapter.epoch_iterator(0)):
             if isinstance(batch, tuple) and len(batch) > 1 and not isinstance(x, (list, tuple)):
                 batch = batch[:1] if isinstance(adapter, data_adapters.ArrayDataAdapter) else batch
+            if begin_hooks:
+                cbs.on_predict_batch_begin(step)
             out = predict_fn(batch)
             outputs.append(out)
             if end_hooks:
@@ -382,7 +392,7 @@ class TrainingLoops:
         self._assert_compile_called("train_on_batch")
         batch = self._one_batch(x, y, sample_weight, class_weight)
         self._symbolic_build_from_batch(batch)
-        logs = _to_python(self._logs_or_metrics(self.make_train_function()(batch)))
+        logs = pythonify_logs(self._logs_or_metrics(self.make_train_function()(batch)))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
@@ -391,7 +401,7 @@ class TrainingLoops:
         batch = self._one_batch(x, y, sample_weight)
         self._symbolic_build_from_batch(batch)
         self.reset_metrics()
-        logs = _to_python(self._logs_or_metrics(self.make_test_function()(batch)))
+        logs = pythonify_logs(self._logs_or_metrics(self.make_test_function()(batch)))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
@@ -418,8 +428,8 @@ def _takes_text(model: Any) -> bool:
 
 
 def _resolve_verbose(verbose: Any) -> int:
-    if verbose == "auto":
-        return 1 if (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()) else 2
+    if verbose == "auto":  # the live bar where it redraws in place (terminal, notebook), else a line per epoch
+        return 1 if interactive_output() else 2
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"`verbose` must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}")
     if _dist_lib._ACTIVE is not None and not _dist_lib._ACTIVE.is_chief:  # [distribution] rank 0 alone prints

@@ -75,7 +75,8 @@ class Trainer(TrainingLoops, StepFunctions):
             weighted_metrics: metrics that also receive ``sample_weight``.
             run_eagerly: never compile the step.
             steps_per_execution: batches per call of the step function (callbacks see every N-th batch).
-            jit_compile: ``True`` wraps the forward and loss in ``torch.compile``; ``"auto"`` means eager.
+            jit_compile: ``True`` runs the forward pass and loss of each step through ``torch.compile``
+                (a function the compiler cannot handle runs eagerly, with one warning); ``"auto"`` means eager.
             auto_scale_loss: with a ``mixed_float16`` policy, wrap the optimizer in loss scaling.
 
         Example:
@@ -106,9 +107,7 @@ class Trainer(TrainingLoops, StepFunctions):
             raise ValueError(f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={jit_compile!r}")
         self.__dict__["_jit_compile"] = jit_compile is True and not run_eagerly
         self.__dict__["_run_eagerly"] = bool(run_eagerly)
-        self.__dict__["train_function"] = None
-        self.__dict__["test_function"] = None
-        self.__dict__["predict_function"] = None
+        self._reset_step_functions()
         self.__dict__["compiled"] = True
         self.__dict__["_compile_config"] = {
             "optimizer": optimizer,
@@ -245,10 +244,19 @@ class Trainer(TrainingLoops, StepFunctions):
             self._compile_metrics.update_state(y, y_pred, sample_weight)
         return _LazyLogs(self)
 
+    # What ``jit_compile`` compiles: the forward pass and loss of each step (see function_factory).
     def _forward_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, torch.Tensor]:
         y_pred = self(x, training=True)
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         return y_pred, loss
+
+    def _eval_forward_loss(self, x: Any, y: Any, sample_weight: Any) -> tuple[Any, torch.Tensor]:
+        y_pred = self(x, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+        return y_pred, loss
+
+    def _predict_forward(self, x: Any) -> Any:
+        return self(x, training=False)
 
     def train_step(self, data: Any) -> Mapping[str, Any]:
         """One optimization step on a batch: forward, loss, backward, optimizer update, metrics."""
@@ -271,8 +279,8 @@ class Trainer(TrainingLoops, StepFunctions):
         """One evaluation step on a batch: forward in inference mode, loss and metrics."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with self._autocast():
-            y_pred = self(x, training=False)
-            loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+            fwd = self.__dict__.get("_compiled_test_fwd") or self._eval_forward_loss
+            y_pred, loss = fwd(x, y, sample_weight)
         self._track_loss(loss, _batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
@@ -291,7 +299,7 @@ class Trainer(TrainingLoops, StepFunctions):
         """The model's output for one batch (inference mode)."""
         x, _, _ = unpack_x_y_sample_weight(data)
         with self._autocast():
-            return self(x, training=False)
+            return (self.__dict__.get("_compiled_predict") or self._predict_forward)(x)
 
     def _train_variables(self) -> list[Any]:
         cached = self.__dict__.get("_cached_train_vars")

@@ -138,8 +138,13 @@ def saved_jit_compile(producer: str, case: str, kind: str) -> bool:
     return (config.get("compile_config") or {}).get("jit_compile") is True
 
 
-def check_file(producer: str, case: str, kind: str) -> None:
-    """Loads one fixture file and checks predictions, compile state and one more training step."""
+def check_file(producer: str, case: str, kind: str, compiled: bool = False) -> None:
+    """Loads one fixture file and checks predictions, compile state and one more training step.
+
+    A ``.keras`` file Keras wrote on jax or tensorflow says ``jit_compile: true``; with ``compiled`` the extra step
+    runs through ``torch.compile`` as the file asks. Without it the step runs eagerly, for speed only (compiling
+    costs seconds per model on a CPU): ``tests/trainers/test_jit_compile.py`` replays every such file compiled.
+    """
     record = manifest(producer)["cases"][case]
     model = load(producer, case, kind)
     assert_predictions(model, producer, case)
@@ -152,8 +157,8 @@ def check_file(producer: str, case: str, kind: str) -> None:
     if kind in ("h5", "keras"):
         assert_compiled_like_case(model, case)
         assert model.jit_compile is saved_jit_compile(producer, case, kind)
-        # the torch.compile path has its own tests; the step is replayed eagerly here
-        model.jit_compile = False
+        if not compiled:
+            model.jit_compile = False
     logs = one_more_step(model, producer, case)
     assert int(optimizer.iterations) == record["iterations_after_step"]
     expected_logs = record["step_logs"]

@@ -1,0 +1,234 @@
+"""``jit_compile=True``: every layer family either compiles (``torch.compile`` of each step's forward and loss) or
+that step runs eagerly, with one warning that names the reason; ``fit`` never dies of it.
+
+Compiling costs seconds per graph on a CPU, so the default run uses tiny models, one per situation: a CNN with
+BatchNormalization and Dropout and a short last batch (Inductor compiles it), an LSTM (on CPU its fused oneDNN
+kernel has no compiler support: the eager fallback), an op the tracer cannot run, a user's own error, and two
+Keras-on-jax files compiled one after the other. The guide's convnet, recurrent families and every
+``jit_compile: true`` fixture file run under ``-m slow``.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from lamina import layers
+from tests.saving.legacy_files import check_file, manifest, saved_jit_compile
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    lamina.utils.set_random_seed(1337)
+
+
+def _jit_warnings(caught):
+    return [str(w.message) for w in caught if str(w.message).startswith("jit_compile:")]
+
+
+def _fit_recording(model, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(*args, **kwargs)
+    return history, _jit_warnings(caught)
+
+
+def _twins(build, loss, optimizer="adam"):
+    """The model compiled with jit_compile=True, and an eager twin with the same weights."""
+    jit, eager = build(), build()
+    eager.set_weights(jit.get_weights())
+    jit.compile(optimizer=optimizer, loss=loss, jit_compile=True)
+    eager.compile(optimizer=optimizer, loss=loss)
+    return jit, eager
+
+
+def test_cnn_with_batchnorm_and_dropout_compiles_with_a_short_last_batch():
+    """The first step compiled for 16 samples, the last batch has 8: a new static graph, not a symbolic batch
+    size (Dropout's noise and convolutions failed in the compiler with a symbolic one)."""
+
+    def build():
+        return lamina.Sequential(
+            [
+                lamina.Input((6, 6, 1)),
+                layers.Conv2D(2, 3),
+                layers.BatchNormalization(),
+                layers.Dropout(0.5),
+                layers.MaxPooling2D(),
+                layers.Flatten(),
+                layers.Dense(3),
+            ]
+        )
+
+    loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
+    jit, eager = _twins(build, loss)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((24, 6, 6, 1), dtype=np.float32), rng.integers(0, 3, 24)
+    history, warned = _fit_recording(jit, x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    assert warned == []
+    assert jit._compiled_fwd.fallback_reason is None  # Inductor compiled the step
+    assert np.isfinite(history.history["loss"][0])
+    # inference (no dropout): the compiled predict step gives the eager model's outputs for the trained weights
+    eager.set_weights(jit.get_weights())
+    np.testing.assert_allclose(jit.predict(x[:16], batch_size=16, verbose=0), eager(x[:16]).detach().numpy(), atol=1e-5)
+    assert jit._compiled_predict.fallback_reason is None
+
+
+def test_lstm_falls_back_to_eager_with_one_warning_and_eager_results():
+    def build():
+        return lamina.Sequential([lamina.Input((3, 2)), layers.LSTM(4), layers.Dense(1)])
+
+    jit, eager = _twins(build, "mse", optimizer="sgd")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((32, 3, 2), dtype=np.float32), rng.random((32, 1), dtype=np.float32)
+    h_jit, warned = _fit_recording(jit, x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    h_eager = eager.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    reason = jit._compiled_fwd.fallback_reason
+    if reason is None:  # a backend that compiles the fused LSTM (cuDNN): compiled results are close
+        assert warned == []
+        np.testing.assert_allclose(h_jit.history["loss"], h_eager.history["loss"], rtol=1e-4)
+        return
+    assert len(warned) == 1
+    assert warned[0].startswith('jit_compile: torch.compile could not compile the train step of model "sequential"')
+    assert warned[0].endswith(f"Reason: {reason}") and reason
+    np.testing.assert_array_equal(h_jit.history["loss"], h_eager.history["loss"])  # the eager step, exactly
+    _, again = _fit_recording(jit, x, y, batch_size=16, epochs=1, verbose=0)
+    assert again == []  # one warning: the step stays eager
+
+
+@torch.library.custom_op("lamina_tests::no_fake_square", mutates_args=())
+def _no_fake_square(x: torch.Tensor) -> torch.Tensor:
+    return x * x  # an op with no fake (meta) implementation: the tracer cannot run it
+
+
+class _Square(layers.Layer):
+    def call(self, x):
+        return _no_fake_square(x)
+
+
+def test_an_op_the_tracer_cannot_run_falls_back_with_the_reason():
+    model = lamina.Sequential([lamina.Input((3,)), _Square(), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    x = np.ones((8, 3), "float32")
+    history, warned = _fit_recording(model, x, np.ones((8, 1), "float32"), batch_size=8, verbose=0)
+    assert len(warned) == 1 and "no_fake_square" in warned[0]
+    assert np.isfinite(history.history["loss"][0])
+    np.testing.assert_allclose(model.predict(x, verbose=0), model(x).detach().numpy())
+
+
+class _RefusesThree(layers.Layer):
+    def call(self, x):
+        if x.shape[0] == 3:
+            raise ValueError("This layer refuses batches of 3 samples.")
+        return x
+
+
+def test_the_users_own_error_is_raised_not_swallowed():
+    model = lamina.Sequential([lamina.Input((2,)), _RefusesThree(), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="refuses batches of 3"):
+            model.fit(np.ones((3, 2), "float32"), np.ones((3, 1), "float32"), verbose=0)
+    assert _jit_warnings(caught) == []
+
+
+def test_jit_compile_setter_and_recompile_reset_the_compiled_steps():
+    model = lamina.Sequential([lamina.Input((2,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    model.make_train_function()
+    assert model._compiled_fwd is not None
+    model.jit_compile = False
+    assert model._compiled_forward is None and model.train_function is None
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True, run_eagerly=True)
+    assert model.jit_compile is False
+
+
+JIT_FILES = [
+    (producer, case)
+    for producer in ("keras3_jax", "keras3_tensorflow")
+    for case in manifest(producer)["cases"]
+    if "keras" in manifest(producer)["cases"][case]["files"] and saved_jit_compile(producer, case, "keras")
+]
+
+
+def test_keras_jax_files_compile_one_after_another():
+    """Files Keras wrote on jax say ``jit_compile: true``. Compiled in one process, each model's step keeps its
+    own compiler cache: the second is not traced as a symbolic variant of the first (which crashed Inductor)."""
+    assert ("keras3_jax", "depthwise") in JIT_FILES and ("keras3_jax", "conv_transpose") in JIT_FILES
+    for case in ("depthwise", "conv_transpose"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check_file("keras3_jax", case, "keras", compiled=True)
+        assert _jit_warnings(caught) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("producer", "case"), JIT_FILES, ids=[f"{p}-{c}" for p, c in JIT_FILES])
+def test_every_jit_compile_file_resumes_training_compiled(producer, case):
+    check_file(producer, case, "keras", compiled=True)
+
+
+@pytest.mark.slow
+def test_guide_convnet_fits_compiled_with_validation():
+    """The keras.io MNIST convnet (on random digits) with jit_compile=True, validation split and short batches."""
+    num_classes, input_shape = 10, (28, 28, 1)
+    rng = np.random.default_rng(0)
+    x_train = rng.random((300, 28, 28, 1), dtype=np.float32)
+    y_train = lamina.utils.to_categorical(rng.integers(0, 10, 300), num_classes)
+    model = lamina.Sequential(
+        [
+            lamina.Input(shape=input_shape),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"], jit_compile=True)
+    history, warned = _fit_recording(model, x_train, y_train, batch_size=128, epochs=2, validation_split=0.1, verbose=0)
+    assert warned == []
+    assert sorted(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert all(np.isfinite(v).all() for v in history.history.values())
+    assert model.evaluate(x_train, y_train, verbose=0)[0] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["bidirectional_lstm", "gru", "simple_rnn", "embedding_lstm", "conv1d_bn"])
+def test_layer_families_compile_or_fall_back_once(family):
+    rng = np.random.default_rng(0)
+    seq = rng.random((32, 5, 3), dtype=np.float32)
+    builds = {
+        "bidirectional_lstm": ([lamina.Input((5, 3)), layers.Bidirectional(layers.LSTM(4)), layers.Dense(1)], seq),
+        "gru": ([lamina.Input((5, 3)), layers.GRU(4), layers.Dense(1)], seq),
+        "simple_rnn": (
+            [lamina.Input((5, 3)), layers.SimpleRNN(4, return_sequences=True), layers.Flatten(), layers.Dense(1)],
+            seq,
+        ),  # fmt: skip
+        "embedding_lstm": (
+            [lamina.Input((5,), dtype="int32"), layers.Embedding(10, 4), layers.LSTM(4), layers.Dense(1)],
+            rng.integers(0, 10, (32, 5)),
+        ),  # fmt: skip
+        "conv1d_bn": (
+            [
+                lamina.Input((5, 3)),
+                layers.Conv1D(4, 3),
+                layers.BatchNormalization(),
+                layers.Dropout(0.2),
+                layers.GlobalAveragePooling1D(),
+                layers.Dense(1),
+            ],
+            seq,
+        ),  # fmt: skip
+    }
+    stack, x = builds[family]
+    model = lamina.Sequential(stack)
+    model.compile(optimizer="adam", loss="mse", jit_compile=True)
+    history, warned = _fit_recording(model, x, rng.random((32, 1)), batch_size=16, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    reason = model._compiled_fwd.fallback_reason
+    assert warned == ([] if reason is None else [w for w in warned if reason in w]) and len(warned) <= 1
