@@ -9,17 +9,22 @@ Example:
     >>> model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(2)])
     >>> model.output_shape
     (None, 2)
+    >>> keras.version()   # the Keras release whose API Lamina follows
+    '3.15.1'
 """
 
 from lamina import (
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     datasets,
     distribution,
+    dtype_policies,
     initializers,
     layers,
+    legacy,
     losses,
     metrics,
     mixed_precision,
@@ -31,35 +36,69 @@ from lamina import (
     saving,
     utils,
 )
+from lamina.backend.core import device
+from lamina.backend.naming import name_scope
+from lamina.backend.remat import RematScope, remat
+from lamina.backend.symbolic_scope import SymbolicScope
+from lamina.dtype_policies import DTypePolicy, FloatDTypePolicy
+from lamina.initializers import Initializer
 from lamina.layers import Input, InputSpec, KerasTensor, Layer, Variable
+from lamina.losses import Loss
+from lamina.metrics import Metric
 from lamina.models import Model, Sequential
-
-__version__ = "0.1.0"
+from lamina.ops.function import Function
+from lamina.ops.operation import Operation
+from lamina.optimizers import Optimizer
+from lamina.regularizers import Regularizer
+from lamina.variable import StatelessScope
+from lamina.version import LAMINA_VERSION as __lamina_version__
+from lamina.version import __version__, version
 
 __all__ = [
+    "DTypePolicy",
+    "FloatDTypePolicy",
+    "Function",
+    "Initializer",
     "Input",
     "InputSpec",
     "KerasTensor",
     "Layer",
+    "Loss",
+    "Metric",
     "Model",
+    "Operation",
+    "Optimizer",
+    "Regularizer",
+    "RematScope",
     "Sequential",
+    "StatelessScope",
+    "SymbolicScope",
     "Variable",
+    "__lamina_version__",
+    "__version__",
     "activations",
     "backend",
     "callbacks",
+    "config",
     "constraints",
     "datasets",
+    "device",
     "distribution",
+    "dtype_policies",
     "initializers",
+    "legacy",
     "layers",
     "losses",
     "metrics",
     "mixed_precision",
     "models",
+    "name_scope",
     "ops",
     "optimizers",
     "preprocessing",
     "regularizers",
+    "remat",
     "saving",
     "utils",
+    "version",
 ]

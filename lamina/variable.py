@@ -9,12 +9,17 @@ thin view over that tensor giving the Keras API (``.numpy()``, ``.assign()``,
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 import torch
 
 from lamina import backend, serialization
+from lamina.backend import naming
+
+_AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
+_SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
 
 
 def _unwrap(x: Any) -> Any:
@@ -36,7 +41,15 @@ class Variable:
         shape: the shape, needed when ``initializer`` is a callable or name.
         dtype: dtype name, default ``floatx()``.
         trainable: whether optimizers update it.
-        name: short name (``"kernel"``); ``path`` adds the owning layers.
+        autocast: whether mixed-precision layers read it in their compute dtype.
+        aggregation: how distributed replicas combine it (``"none"``, ``"mean"``, ``"sum"``,
+            ``"only_first_replica"``).
+        synchronization: Keras's replica synchronization mode (``"auto"``, ``"on_read"``, ``"on_write"``...).
+        name: short name (``"kernel"``; ``variable``, ``variable_1``... by default); ``path`` adds the
+            owning layers or name scopes.
+        layout: Keras's sharding layout for its JAX distribution; kept, without effect (as on Keras's torch
+            backend).
+        device: where the value lives (default: :func:`lamina.backend.default_device`).
 
     Example:
         >>> import lamina
@@ -58,30 +71,54 @@ class Variable:
         "constraint",
         "autocast",
         "aggregation",
+        "synchronization",
+        "_layout",
         "__weakref__",
     )
 
     def __init__(
         self,
-        initializer: Any = None,
+        initializer: Any,
         shape: tuple[int, ...] | None = None,
         dtype: Any = None,
         trainable: bool = True,
+        autocast: bool = True,
+        aggregation: str | None = "none",
+        synchronization: str | None = "auto",
         name: str | None = None,
+        layout: Any = None,
         *,
         device: torch.device | None = None,
-        aggregation: str = "none",
-        autocast: bool = True,
+        **kwargs: Any,
     ) -> None:
+        if kwargs:
+            raise TypeError(f"Variable() got unexpected keyword arguments: {sorted(kwargs)}")
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            raise ValueError(
+                f"Argument `name` must be a string and cannot contain character `/`. Received: name={name!r}"
+            )
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError(
+                "Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, `'mean'`, `'sum'`, "
+                f"`'only_first_replica'`. Received: aggregation={aggregation!r}"
+            )
+        if synchronization not in _SYNCHRONIZATIONS:
+            raise ValueError(
+                "Invalid value for argument `synchronization`. Expected one of `None`, `'none'`, `'on_read'`, "
+                f"`'on_write'`, `'auto'`. Received: synchronization={synchronization!r}"
+            )
         self._owner = None
         self._attr = None
-        self.name = name or "variable"
-        self.path = self.name
+        self.name = name or naming.auto_name("variable")  # variable, variable_1, ... as in Keras
+        scope = naming.current_path()  # `with lamina.name_scope("block"):` -> "block/<name>", as in Keras
+        self.path = f"{scope}/{self.name}" if scope else self.name
         self._trainable = bool(trainable)
         self.regularizer = None
         self.constraint = None
         self.autocast = autocast
-        self.aggregation = aggregation
+        self.aggregation = aggregation or "none"
+        self.synchronization = synchronization or "none"
+        self._layout = layout  # a sharding hint for Keras's JAX distribution: kept, without effect (as Keras on torch)
         self._tensor = _make_value(initializer, shape, dtype, device, self.name)
 
     # -- storage ---------------------------------------------------------------
@@ -98,6 +135,8 @@ class Variable:
         v.constraint = None
         v.autocast = True
         v.aggregation = "none"
+        v.synchronization = "auto"
+        v._layout = None
         return v
 
     @property
@@ -168,23 +207,47 @@ class Variable:
         return new
 
     def assign(self, value: Any) -> Variable:
-        """Sets the value in place (same shape), returns ``self``."""
+        """Sets the value in place (same shape), returns ``self``; inside a ``StatelessScope`` the new value
+        is recorded in the scope instead."""
         new = self._coerce(value)
+        scope = get_stateless_scope()
+        if scope is not None:
+            scope.add_update((self, new))
+            return self
         with torch.no_grad():
             self.value.copy_(new)
         return self
 
     def assign_add(self, value: Any) -> Variable:
         new = self._coerce(value)
+        scope = get_stateless_scope()
+        if scope is not None:
+            scope.add_update((self, self.value + new))
+            return self
         with torch.no_grad():
             self.value.add_(new)
         return self
 
     def assign_sub(self, value: Any) -> Variable:
         new = self._coerce(value)
+        scope = get_stateless_scope()
+        if scope is not None:
+            scope.add_update((self, self.value - new))
+            return self
         with torch.no_grad():
             self.value.sub_(new)
         return self
+
+    def _swap(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Puts ``tensor`` where the value lives (the layer's parameter/buffer slot); returns the old one."""
+        if self._owner is None:
+            old, self._tensor = self._tensor, tensor
+            return old
+        owner = self._owner
+        slots = owner._parameters if self._attr in owner._parameters else owner._buffers
+        old = slots[self._attr]
+        slots[self._attr] = tensor  # a plain tensor for the scope's duration, as torch.func.functional_call does
+        return old
 
     def __repr__(self) -> str:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self.numpy()}>"
@@ -271,6 +334,118 @@ class Variable:
 
     def __rmatmul__(self, o: Any) -> torch.Tensor:
         return _unwrap(o) @ self.value
+
+
+_scopes = threading.local()
+
+
+def get_stateless_scope() -> StatelessScope | None:
+    """The innermost open ``StatelessScope`` of this thread, or ``None``."""
+    return getattr(_scopes, "stateless", None)
+
+
+def in_stateless_scope() -> bool:
+    return get_stateless_scope() is not None
+
+
+class StatelessScope:
+    """A block in which variables are not updated: values come from ``state_mapping`` and updates are
+    recorded in the scope, as Keras's ``StatelessScope`` does.
+
+    Inside the block, each variable of ``state_mapping`` holds the given value (layers compute with it),
+    and ``variable.assign(...)`` (``assign_add``, ``assign_sub``) records the new value in the scope
+    instead of changing the variable; ``scope.get_current_value(variable)`` reads it. On exit every
+    variable has its original value again. Updates that a layer makes to a variable of the mapping
+    directly in torch (``BatchNormalization``'s moving statistics) land on the scope's copy; variables
+    left out of the mapping are read as they are, so pass every variable the code may update.
+
+    Args:
+        state_mapping: ``[(variable, value), ...]``: the values the variables take in the block.
+        collect_losses: collect the losses layers add inside the block in ``scope.losses``.
+        initialize_variables: accepted for Keras compatibility (Lamina variables are created initialized).
+
+    Example:
+        >>> import torch, lamina
+        >>> layer = lamina.layers.Dense(1, use_bias=False, kernel_initializer="ones")
+        >>> layer.build((None, 2))
+        >>> kernel = layer.weights[0]
+        >>> with lamina.StatelessScope([(kernel, torch.full((2, 1), 3.0))]) as scope:
+        ...     y = layer(torch.ones(1, 2))
+        ...     _ = kernel.assign(torch.zeros(2, 1))
+        ...     updated = scope.get_current_value(kernel)
+        >>> y.tolist(), updated.flatten().tolist(), kernel.numpy().flatten().tolist()
+        ([[6.0]], [0.0, 0.0], [1.0, 1.0])
+    """
+
+    def __init__(
+        self, state_mapping: Any = None, collect_losses: bool = False, initialize_variables: bool = True
+    ) -> None:
+        self.collect_losses = collect_losses
+        self.initialize_variables = initialize_variables
+        self.losses: list[Any] = []
+        self.state_mapping: dict[int, torch.Tensor] = {}
+        self._variables: dict[int, Variable] = {}
+        self._originals: dict[int, torch.Tensor] = {}
+        self._active = False
+        for pair in state_mapping or []:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(
+                    f"`state_mapping` must be a list of (variable, value) pairs. Received an item: {pair!r}"
+                )
+            k, v = pair
+            if not isinstance(k, Variable):
+                raise ValueError(
+                    "Invalid reference variable in StatelessScope: all keys in argument `mapping` must be "
+                    f"Variable instances. Received instead: {k!r}"
+                )
+            target = k.value
+            value = v.value if isinstance(v, Variable) else v
+            value = backend.convert_to_tensor(value, dtype=target.dtype, device=target.device)
+            if tuple(value.shape) != tuple(target.shape):
+                raise ValueError(
+                    "Invalid variable value in StatelessScope: all values in argument `mapping` must be tensors "
+                    f"with a shape that matches the corresponding variable shape. For variable {k.path} of shape "
+                    f"{tuple(target.shape)}, received a value of shape {tuple(value.shape)}."
+                )
+            # a copy (differentiable), so torch-level in-place updates never reach the caller's tensor
+            self.state_mapping[id(k)] = value.clone()
+            self._variables[id(k)] = k
+
+    def __enter__(self) -> StatelessScope:
+        self.original_scope = get_stateless_scope()
+        _scopes.stateless = self
+        self._active = True
+        for key, var in self._variables.items():
+            self._originals[key] = var._swap(self.state_mapping[key])
+        return self
+
+    def add_loss(self, loss: Any) -> None:
+        self.losses.append(loss)
+
+    def add_update(self, update: tuple[Variable, Any]) -> None:
+        """Records ``(variable, new_value)``: the variable reads ``new_value`` until the block ends."""
+        variable, value = update
+        key = id(variable)
+        self.state_mapping[key] = value
+        self._variables[key] = variable
+        if self._active:
+            old = variable._swap(value)
+            self._originals.setdefault(key, old)
+
+    def get_current_value(self, variable: Variable) -> torch.Tensor | None:
+        """The variable's value in this scope (mapped or updated), or ``None`` if the scope never saw it."""
+        key = id(variable)
+        if key in self._originals and self._active:
+            return variable.value  # the swapped slot: also sees torch-level in-place updates
+        return self.state_mapping.get(key)
+
+    def __exit__(self, *exc: Any) -> None:
+        for key, original in self._originals.items():
+            var = self._variables[key]
+            self.state_mapping[key] = var._swap(original)
+        self._originals.clear()
+        self._active = False
+        _scopes.stateless = self.original_scope
 
 
 def _initializer(identifier: Any) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import math
 import threading
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,19 +26,18 @@ import torch
 from torch import nn
 
 from lamina import backend, constraints, dtype_policies, initializers, regularizers, tree
+from lamina.backend import naming
+from lamina.backend.remat import get_current_remat_mode, remat
 from lamina.ops.operation import KerasTensor, Operation, any_symbolic, meta_run, shapes_to_tensors
 from lamina.tree import flatten, map_structure
-from lamina.variable import Variable
+from lamina.variable import Variable, get_stateless_scope
 
 _ctx = threading.local()
 _LOSSES_USED = [False]  # set once any layer calls add_loss, so calls clear stale losses only when needed
 
 
 def _scope_stack() -> list[str]:
-    s = getattr(_ctx, "scope", None)
-    if s is None:
-        s = _ctx.scope = []
-    return s
+    return naming.scope_stack()  # shared with `lamina.name_scope`, so user scopes prefix weight paths too
 
 
 def current_training() -> bool | None:
@@ -232,6 +232,10 @@ class Layer(Operation):
         else:
             shape = None
         d["_batch_input_shape"] = shape
+        remat_mode = get_current_remat_mode()
+        if remat_mode is not None and remat_mode.mode is not None:  # made inside `keras.RematScope`
+            d["_remat_mode"] = remat_mode
+            d["call"] = types.MethodType(_rematerialized_call, self)  # per instance: other layers pay nothing
         # Lamina modules start in eval mode: with no `training` argument, calls are inference (Keras default).
         self.train(False)
 
@@ -343,7 +347,7 @@ class Layer(Operation):
             self.register_parameter(attr, nn.Parameter(value.contiguous(), requires_grad=self._trainable))
         else:
             self.register_buffer(attr, value.contiguous())
-        path = "/".join([*_scope_stack(), vname]) if _scope_stack() else f"{self.name}/{vname}"
+        path = f"{naming.current_path()}/{vname}" if _scope_stack() else f"{self.name}/{vname}"
         var = Variable._view(self, attr, vname, path, trainable and self._trainable)
         var.regularizer = regularizers.get(regularizer)
         var.constraint = constraints.get(constraint)
@@ -457,6 +461,11 @@ class Layer(Operation):
     # ------------------------------------------------------------------ losses
     def add_loss(self, loss: Any) -> None:
         """Adds a scalar loss (e.g. a penalty computed in ``call``) collected by ``losses``."""
+        scope = get_stateless_scope()
+        if scope is not None:  # Keras: a stateless block leaves the layer alone, its scope may collect the loss
+            if scope.collect_losses:
+                scope.add_loss(loss)
+            return
         _LOSSES_USED[0] = True
         self._losses.append(loss)
 
@@ -801,6 +810,32 @@ class Layer(Operation):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, built={self.built}"
+
+
+def _rematerialized_call(layer: Layer, *args: Any, **kwargs: Any) -> Any:
+    """``call`` of a layer made inside a ``RematScope``: recomputed in the backward pass per the scope's mode."""
+    call = type(layer).call.__get__(layer)
+    mode = layer._remat_mode
+    if mode.mode == "activations":
+        activation = getattr(layer, "activation", None)
+        if activation is None:
+            return call(*args, **kwargs)
+        layer.__dict__["activation"] = remat(activation)
+        try:
+            return call(*args, **kwargs)
+        finally:
+            layer.__dict__["activation"] = activation
+    if mode.mode == "list_of_layers" and layer.name not in mode.layer_names:
+        return call(*args, **kwargs)
+    if mode.mode == "larger_than":
+        try:
+            shapes = layer.compute_output_shape(tree.map_structure(lambda t: tuple(t.shape), args[0]))
+        except Exception:  # noqa: BLE001 - no shape inference for this layer: no rematerialization, as Keras
+            return call(*args, **kwargs)
+        flat = tree.flatten(tree.map_shape_structure(lambda s: math.prod(d or 1 for d in s), shapes))
+        if not sum(flat) > mode.output_size_threshold:
+            return call(*args, **kwargs)
+    return remat(call)(*args, **kwargs)
 
 
 def build_child(parent: Layer, child: Any, shape: Any) -> None:

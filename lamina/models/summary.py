@@ -40,6 +40,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from lamina import backend
+from lamina.backend.config import is_interactive_logging_enabled
+from lamina.backend.io_utils import print_msg
 from lamina.layers.layer import Layer
 from lamina.models.sequential import Sequential
 
@@ -1220,6 +1222,8 @@ def print_summary(
     text = console.render(lines)
     if print_fn is not None:
         print_fn(text)
+    elif not is_interactive_logging_enabled():  # to the `logging` module, as Keras sends it to absl
+        print_msg(text)
     else:
         console.file.write(text)
         console.file.flush()
