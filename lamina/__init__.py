@@ -54,6 +54,16 @@ from lamina.variable import StatelessScope
 from lamina.version import LAMINA_VERSION as __lamina_version__
 from lamina.version import __version__, version
 
+
+def __getattr__(name: str) -> object:
+    # `keras.wrappers` imports scikit-learn when it is installed: loaded on first use, not with lamina
+    if name == "wrappers":
+        import importlib
+
+        return importlib.import_module("lamina.wrappers")
+    raise AttributeError(f"module 'lamina' has no attribute {name!r}")
+
+
 __all__ = [
     "DTypePolicy",
     "FloatDTypePolicy",
@@ -101,4 +111,5 @@ __all__ = [
     "saving",
     "utils",
     "version",
+    "wrappers",
 ]

@@ -109,8 +109,9 @@ class MultiOptimizer(Optimizer):
     Example:
         >>> import numpy as np, lamina
         >>> from lamina import layers, optimizers
-        >>> model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4, name="encoder"), layers.Dense(1, name="head")])
-        >>> opt = optimizers.MultiOptimizer(optimizers.OptimizerMap(optimizers.SGD(), {".*encoder/.*": optimizers.Adam()}))
+        >>> model = lamina.Sequential([lamina.Input((3,)), layers.Dense(4, name="encoder"), layers.Dense(1)])
+        >>> mapping = optimizers.OptimizerMap(optimizers.SGD(), {".*encoder/.*": optimizers.Adam()})
+        >>> opt = optimizers.MultiOptimizer(mapping)
         >>> model.compile(optimizer=opt, loss="mse")
         >>> _ = model.fit(np.ones((4, 3), "float32"), np.ones((4, 1), "float32"), verbose=0)
         >>> [type(o).__name__ for o in opt.optimizers], int(opt.iterations.numpy())
