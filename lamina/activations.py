@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from lamina import serialization
+from lamina.ops import nn as ops_nn
 
 
 def relu(
@@ -149,6 +150,17 @@ def threshold(x: torch.Tensor, threshold: float, default_value: float) -> torch.
     return torch.where(x > threshold, x, torch.full_like(x, default_value))
 
 
+def sparse_sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """0 for ``x <= -1``, 1 for ``x >= 1``, ``(x + 1) / 2`` between (Blondel et al., 2019)."""
+    return ops_nn.sparse_sigmoid(x)
+
+
+def sparsemax(x: torch.Tensor, axis: int = -1) -> torch.Tensor:
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``: a softmax whose outputs
+    can be exactly 0 (Martins et al., 2016)."""
+    return ops_nn.sparsemax(x, axis)
+
+
 swish = silu
 hard_swish = hard_silu
 _ = math
@@ -183,6 +195,8 @@ _ACTIVATIONS: dict[str, Callable[..., torch.Tensor]] = {
         softmax,
         log_softmax,
         glu,
+        sparse_sigmoid,
+        sparsemax,
     )
 }
 _ALIASES = {"swish": silu, "hard_swish": hard_silu}

@@ -117,5 +117,6 @@ def global_policy() -> DTypePolicy:
 
 set_dtype_policy = set_global_policy
 dtype_policy = global_policy
+backend.on_clear_session(lambda: set_global_policy(None))  # Keras keeps the policy in its session state
 
 serialization.register_builtins("keras", {"DTypePolicy": DTypePolicy, "FloatDTypePolicy": FloatDTypePolicy})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from lamina import backend, serialization
@@ -274,6 +275,126 @@ class Identity(Initializer):
 
 IdentityInitializer = Identity
 
+# scipy.signal's windows that torch also has, with scipy's definitions (periodic = scipy's fftbins=True)
+_TORCH_WINDOWS = {
+    "hann": torch.hann_window,
+    "hanning": torch.hann_window,
+    "hamming": torch.hamming_window,
+    "blackman": torch.blackman_window,
+    "bartlett": torch.bartlett_window,
+}
+_BOXCAR = ("boxcar", "box", "ones", "rectangular", "rect")
+
+
+def _window(window: Any, length: int, periodic: bool) -> torch.Tensor:
+    """``length`` samples of a named window (scipy's names) or of given values, as float64."""
+    if not isinstance(window, str):
+        return torch.as_tensor(np.asarray(window), dtype=torch.float64)
+    if window in _BOXCAR:
+        return torch.ones(length, dtype=torch.float64)
+    if window in _TORCH_WINDOWS:
+        return _TORCH_WINDOWS[window](length, periodic=periodic, dtype=torch.float64)
+    try:  # any other scipy window, when scipy is installed (an optional dependency)
+        import scipy.signal
+    except ImportError:
+        raise ValueError(
+            f"Unknown window {window!r}: without scipy, the windows are {sorted(_TORCH_WINDOWS)} and 'boxcar'. "
+            "Install scipy for the others, or pass the window values as an array."
+        ) from None
+    try:
+        values = scipy.signal.get_window(window, length, periodic)
+    except ValueError as e:
+        raise ValueError(f"Unknown window: {window!r} is not a scipy.signal window. ({e})") from None
+    return torch.as_tensor(values, dtype=torch.float64)
+
+
+class STFT(Initializer):
+    """Convolution kernels of a short-time Fourier transform: cosines (``"real"``) or sines (``"imag"``) of
+    shape ``(frame_length, 1, fft_length // 2 + 1)``, windowed and scaled (the ``STFTSpectrogram`` kernels).
+
+    Args:
+        side: ``"real"`` or ``"imag"``: which part of the transform the kernel computes.
+        window: a ``scipy.signal.windows`` name (``"hann"``, ``"hamming"``... the common ones need no scipy),
+            the window's values, or ``None`` for no window.
+        scaling: ``"density"`` (L2 norm of the window), ``"spectrum"`` (L1 norm) or ``None``.
+        periodic: use the periodic form of the window.
+
+    Example:
+        >>> from lamina.initializers import STFT
+        >>> tuple(STFT("real", "hann")((16, 1, 9)).shape)
+        (16, 1, 9)
+    """
+
+    def __init__(
+        self, side: str = "real", window: Any = "hann", scaling: str | None = "density", periodic: bool = False
+    ):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side!r}")
+        if isinstance(window, str):
+            _window(window, 1, periodic)  # an unknown name fails here, as in Keras
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(
+                f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. Received scaling={scaling!r}"
+            )
+        self.side = side
+        self.window = window
+        self.scaling = scaling
+        self.periodic = periodic
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 3:
+            raise ValueError(f"STFT kernels have the shape (frame_length, 1, bins). Received: shape={tuple(shape)}")
+        tdtype = _tdtype(dtype)
+        frame_length, bins = int(shape[0]), int(shape[-1])
+        scale = 1.0
+        win = None
+        if self.window is not None:
+            win = _window(self.window, frame_length, self.periodic).to(tdtype)
+            if win.ndim != 1 or win.shape[-1] != frame_length:
+                raise ValueError(
+                    f"The shape of `window` must be equal to [frame_length]. Received: window shape={tuple(win.shape)}"
+                )
+            win = win.reshape(frame_length, 1, 1)
+            if self.scaling == "density":
+                scale = torch.sqrt(torch.sum(win * win))
+            elif self.scaling == "spectrum":
+                scale = torch.sum(torch.abs(win))
+        freq = torch.arange(bins, dtype=tdtype).reshape(1, 1, bins) / ((bins - 1) * 2)
+        time = torch.arange(frame_length, dtype=tdtype).reshape(frame_length, 1, 1)
+        args = (-2 * time) * freq * torch.arccos(torch.tensor(-1, dtype=tdtype))
+        kernel = torch.cos(args) if self.side == "real" else torch.sin(args)
+        kernel = kernel.expand(frame_length, int(shape[1]), bins).clone() if shape[1] != 1 else kernel
+        return kernel * win / scale if win is not None else kernel
+
+    def get_config(self):
+        window = self.window
+        if isinstance(window, (np.ndarray, torch.Tensor)):
+            window = np.asarray(window).tolist()
+        return {"side": self.side, "window": window, "periodic": self.periodic, "scaling": self.scaling}
+
+
+STFTInitializer = STFT
+OrthogonalInitializer = Orthogonal
+
+# Keras exports every initializer under its snake_case name too (`keras.initializers.glorot_uniform` is the
+# class `GlorotUniform`).
+constant = Constant
+zeros = Zeros
+ones = Ones
+random_normal = RandomNormal
+random_uniform = RandomUniform
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform = GlorotUniform
+glorot_normal = GlorotNormal
+he_uniform = HeUniform
+he_normal = HeNormal
+lecun_uniform = LecunUniform
+lecun_normal = LecunNormal
+orthogonal = Orthogonal
+identity = Identity
+stft = STFT
+
 _ALL = [
     Constant,
     Zeros,
@@ -290,6 +411,7 @@ _ALL = [
     LecunNormal,
     Orthogonal,
     Identity,
+    STFT,
 ]
 _BY_NAME: dict[str, type] = {}
 for _cls in _ALL:
@@ -304,6 +426,8 @@ _BY_NAME.update(
         "orthogonal": Orthogonal,
         "identity": Identity,
         "IdentityInitializer": Identity,
+        "OrthogonalInitializer": Orthogonal,
+        "STFTInitializer": STFT,
     }
 )
 

@@ -17,12 +17,17 @@ Two things follow from being a real tensor: ``variable.dtype`` is the ``torch.dt
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 import numpy as np
 import torch
 
 from lamina import backend, serialization
+from lamina.backend import naming
+
+_AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
+_SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
 
 
 class Variable(torch.nn.Parameter):
@@ -53,9 +58,14 @@ class Variable(torch.nn.Parameter):
         shape: tuple[int, ...] | None = None,
         dtype: Any = None,
         trainable: bool = True,
+        autocast: bool = True,
+        aggregation: str | None = "none",
+        synchronization: str | None = "auto",
         name: str | None = None,
+        layout: Any = None,
         **kwargs: Any,
     ) -> Variable:
+        _check_arguments(name, aggregation, synchronization, kwargs)
         value = _make_value(initializer, shape, dtype, kwargs.get("device"), name or "variable")
         grad = bool(trainable) and (value.is_floating_point() or value.is_complex())
         return torch.Tensor._make_subclass(cls, value, grad)
@@ -66,24 +76,30 @@ class Variable(torch.nn.Parameter):
         shape: tuple[int, ...] | None = None,
         dtype: Any = None,
         trainable: bool = True,
+        autocast: bool = True,
+        aggregation: str | None = "none",
+        synchronization: str | None = "auto",
         name: str | None = None,
+        layout: Any = None,
         *,
         device: torch.device | None = None,
-        aggregation: str = "none",
-        autocast: bool = True,
-        synchronization: str = "auto",
         path: str | None = None,
     ) -> None:
         d = self.__dict__
-        d["_keras_name"] = name or "variable"
-        d["path"] = path or d["_keras_name"]
+        d["_keras_name"] = name or naming.auto_name("variable")  # variable, variable_1, ... as in Keras
+        if path is None:
+            scope = naming.current_path()  # `with lamina.name_scope("block"):` -> "block/<name>", as in Keras
+            path = f"{scope}/{d['_keras_name']}" if scope else d["_keras_name"]
+        d["path"] = path
         d["_trainable"] = bool(trainable)
         d["regularizer"] = None
         d["constraint"] = None
         d["autocast"] = autocast
-        d["aggregation"] = aggregation
-        d["synchronization"] = synchronization
+        d["aggregation"] = aggregation or "none"
+        d["synchronization"] = synchronization or "none"
+        d["_layout"] = layout  # a sharding hint for Keras's JAX distribution: kept, without effect (as Keras on torch)
         d["_attr"] = None  # the attribute name it is registered under on its layer, if any
+        d["_owner"] = None  # a weak reference to that layer (set when it registers the variable)
 
     # -- Keras API ------------------------------------------------------------------------------------
     @property
@@ -97,7 +113,13 @@ class Variable(torch.nn.Parameter):
 
     @property
     def value(self) -> torch.Tensor:
-        """The tensor itself (the variable is the tensor)."""
+        """The tensor itself (the variable is the tensor); inside a ``StatelessScope`` that maps or updated this
+        variable, the scope's value."""
+        scope = get_stateless_scope()
+        if scope is not None:
+            mapped = scope.state_mapping.get(id(self))
+            if mapped is not None:
+                return mapped
         return self
 
     @property
@@ -133,20 +155,33 @@ class Variable(torch.nn.Parameter):
         return new
 
     def assign(self, value: Any) -> Variable:
-        """Sets the value in place (same shape and dtype), returns the variable."""
+        """Sets the value in place (same shape and dtype), returns the variable; inside a ``StatelessScope`` the
+        new value is recorded in the scope instead."""
         new = self._coerce(value)
+        scope = get_stateless_scope()
+        if scope is not None:  # recorded in the scope; the variable keeps its value
+            scope.add_update((self, new))
+            return self
         with torch.no_grad():
             self.copy_(new)
         return self
 
     def assign_add(self, value: Any) -> Variable:
         new = self._coerce(value)
+        scope = get_stateless_scope()
+        if scope is not None:  # recorded in the scope; the variable keeps its value
+            scope.add_update((self, self.value + new))
+            return self
         with torch.no_grad():
             self.add_(new)
         return self
 
     def assign_sub(self, value: Any) -> Variable:
         new = self._coerce(value)
+        scope = get_stateless_scope()
+        if scope is not None:  # recorded in the scope; the variable keeps its value
+            scope.add_update((self, self.value - new))
+            return self
         with torch.no_grad():
             self.sub_(new)
         return self
@@ -173,17 +208,142 @@ class Variable(torch.nn.Parameter):
             return memo[id(self)]
         out = _rebuild(self.data.clone(memory_format=torch.preserve_format), self.requires_grad, {})
         memo[id(self)] = out
-        out.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        state = {k: v for k, v in self.__dict__.items() if k != "_owner"}
+        out.__dict__.update(copy.deepcopy(state, memo))
+        out.__dict__["_owner"] = None  # the copied layer re-points it (WeightTracking.__setstate__)
         return out
 
     def __reduce_ex__(self, protocol: Any) -> tuple:
-        return (_rebuild, (self.data, self.requires_grad, dict(self.__dict__)))
+        state = dict(self.__dict__)
+        state["_owner"] = None  # a weak reference does not pickle; the layer re-points it when it is rebuilt
+        return (_rebuild, (self.data, self.requires_grad, state))
+
+    def _swap(self, tensor: torch.Tensor | None) -> torch.Tensor | None:
+        """Puts ``tensor`` in the slot of the layer that registered this variable (what the layer's code reads
+        as ``self.kernel``) and returns what was there; ``None`` when the variable belongs to no layer (then only
+        ``.value`` reads the scope's value)."""
+        owner = self._owner() if self._owner is not None else None
+        if owner is None or self._attr is None:
+            return None
+        slots = owner._parameters if self._attr in owner._parameters else owner._buffers
+        old = slots[self._attr]
+        slots[self._attr] = tensor  # a plain tensor for the scope's duration, as torch.func.functional_call does
+        return old
+
+
+_scopes = threading.local()
+
+
+def get_stateless_scope() -> StatelessScope | None:
+    """The innermost open ``StatelessScope`` of this thread, or ``None``."""
+    return getattr(_scopes, "stateless", None)
+
+
+def in_stateless_scope() -> bool:
+    return get_stateless_scope() is not None
+
+
+class StatelessScope:
+    """A block in which variables are not updated: values come from ``state_mapping`` and updates are
+    recorded in the scope, as Keras's ``StatelessScope`` does.
+
+    Inside the block, each variable of ``state_mapping`` holds the given value (layers compute with it),
+    and ``variable.assign(...)`` (``assign_add``, ``assign_sub``) records the new value in the scope
+    instead of changing the variable; ``scope.get_current_value(variable)`` reads it. On exit every
+    variable has its original value again. Updates that a layer makes to a variable of the mapping
+    directly in torch (``BatchNormalization``'s moving statistics) land on the scope's copy; variables
+    left out of the mapping are read as they are, so pass every variable the code may update.
+
+    Args:
+        state_mapping: ``[(variable, value), ...]``: the values the variables take in the block.
+        collect_losses: collect the losses layers add inside the block in ``scope.losses``.
+        initialize_variables: accepted for Keras compatibility (Lamina variables are created initialized).
+
+    Example:
+        >>> import torch, lamina
+        >>> layer = lamina.layers.Dense(1, use_bias=False, kernel_initializer="ones")
+        >>> layer.build((None, 2))
+        >>> kernel = layer.weights[0]
+        >>> with lamina.StatelessScope([(kernel, torch.full((2, 1), 3.0))]) as scope:
+        ...     y = layer(torch.ones(1, 2))
+        ...     _ = kernel.assign(torch.zeros(2, 1))
+        ...     updated = scope.get_current_value(kernel)
+        >>> y.tolist(), updated.flatten().tolist(), kernel.numpy().flatten().tolist()
+        ([[6.0]], [0.0, 0.0], [1.0, 1.0])
+    """
+
+    def __init__(
+        self, state_mapping: Any = None, collect_losses: bool = False, initialize_variables: bool = True
+    ) -> None:
+        self.collect_losses = collect_losses
+        self.initialize_variables = initialize_variables
+        self.losses: list[Any] = []
+        self.state_mapping: dict[int, torch.Tensor] = {}
+        self._variables: dict[int, Variable] = {}
+        self._originals: dict[int, torch.Tensor] = {}
+        self._active = False
+        for pair in state_mapping or []:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(
+                    f"`state_mapping` must be a list of (variable, value) pairs. Received an item: {pair!r}"
+                )
+            k, v = pair
+            if not isinstance(k, Variable):
+                raise ValueError(
+                    "Invalid reference variable in StatelessScope: all keys in argument `mapping` must be "
+                    f"Variable instances. Received instead: {k!r}"
+                )
+            target = k.data
+            value = v.data if isinstance(v, Variable) else v
+            value = backend.convert_to_tensor(value, dtype=target.dtype, device=target.device)
+            if tuple(value.shape) != tuple(target.shape):
+                raise ValueError(
+                    "Invalid variable value in StatelessScope: all values in argument `mapping` must be tensors "
+                    f"with a shape that matches the corresponding variable shape. For variable {k.path} of shape "
+                    f"{tuple(target.shape)}, received a value of shape {tuple(value.shape)}."
+                )
+            # a copy (differentiable), so torch-level in-place updates never reach the caller's tensor
+            self.state_mapping[id(k)] = value.clone()
+            self._variables[id(k)] = k
+
+    def __enter__(self) -> StatelessScope:
+        self.original_scope = get_stateless_scope()
+        _scopes.stateless = self
+        self._active = True
+        for key, var in self._variables.items():
+            self._originals[key] = var._swap(self.state_mapping[key])  # None for a variable of no layer
+        return self
+
+    def add_loss(self, loss: Any) -> None:
+        self.losses.append(loss)
+
+    def add_update(self, update: tuple[Variable, Any]) -> None:
+        """Records ``(variable, new_value)``: the variable reads ``new_value`` until the block ends."""
+        variable, value = update
+        key = id(variable)
+        self.state_mapping[key] = value
+        self._variables[key] = variable
+        if self._active:
+            old = variable._swap(value)
+            if key not in self._originals:
+                self._originals[key] = old
+
+    def get_current_value(self, variable: Variable) -> torch.Tensor | None:
+        """The variable's value in this scope (mapped or updated), or ``None`` if the scope never saw it."""
+        return self.state_mapping.get(id(variable))  # the tensor in the layer's slot: in-place updates land on it
+
+    def __exit__(self, *exc: Any) -> None:
+        for key, original in self._originals.items():
+            if original is not None:
+                self._variables[key]._swap(original)
+        self._originals.clear()
+        self._active = False
+        _scopes.stateless = self.original_scope
 
 
 def _rebuild(data: torch.Tensor, requires_grad: bool, state: dict[str, Any]) -> Variable:
     v = torch.Tensor._make_subclass(Variable, data, requires_grad)
-    Variable.__init__(v)
-    v.__dict__.update(state)
+    v.__dict__.update(state)  # not __init__: an unnamed rebuild must not draw a name (variable_N) from the counter
     return v
 
 
@@ -217,6 +377,25 @@ def _make_value(initializer: Any, shape: Any, dtype: Any, device: Any, name: str
                 f"but received shape {tuple(value.shape)}."
             )
     return value.detach().clone().contiguous()
+
+
+def _check_arguments(name: Any, aggregation: Any, synchronization: Any, kwargs: dict) -> None:
+    """Keras's argument checks, with its messages."""
+    extra = set(kwargs) - {"device", "path"}
+    if extra:
+        raise TypeError(f"Variable() got unexpected keyword arguments: {sorted(extra)}")
+    if name is not None and (not isinstance(name, str) or "/" in name):
+        raise ValueError(f"Argument `name` must be a string and cannot contain character `/`. Received: name={name!r}")
+    if aggregation not in _AGGREGATIONS:
+        raise ValueError(
+            "Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, `'mean'`, `'sum'`, "
+            f"`'only_first_replica'`. Received: aggregation={aggregation!r}"
+        )
+    if synchronization not in _SYNCHRONIZATIONS:
+        raise ValueError(
+            "Invalid value for argument `synchronization`. Expected one of `None`, `'none'`, `'on_read'`, "
+            f"`'on_write'`, `'auto'`. Received: synchronization={synchronization!r}"
+        )
 
 
 def _allow_multi_tensor_optimizers() -> None:

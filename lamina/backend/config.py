@@ -8,6 +8,9 @@ Example:
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
@@ -101,3 +104,112 @@ def disable_flash_attention() -> None:
 def is_flash_attention_enabled() -> bool | None:
     """``False`` after :func:`disable_flash_attention`; otherwise ``None``, meaning enabled where possible."""
     return _FLASH_ATTENTION
+
+
+# --------------------------------------------------------------------------- debugging caps on fit
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"The environment variable {name} must be an integer. Received: {name}={value!r}") from None
+
+
+_MAX_EPOCHS: int | None = _env_int("KERAS_MAX_EPOCHS")
+_MAX_STEPS_PER_EPOCH: int | None = _env_int("KERAS_MAX_STEPS_PER_EPOCH")
+
+
+def _check_cap(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer or None. Received: {name}={value!r}")
+    return value
+
+
+def max_epochs() -> int | None:
+    """The cap on the epochs of any ``fit`` (``None``: no cap); also set by ``KERAS_MAX_EPOCHS``."""
+    return _MAX_EPOCHS
+
+
+def set_max_epochs(max_epochs: int | None) -> None:
+    """Caps the epochs of every ``fit`` call (for quick debugging runs); ``None`` removes the cap.
+
+    Example:
+        >>> import lamina
+        >>> lamina.config.set_max_epochs(1)
+        >>> lamina.config.max_epochs()
+        1
+        >>> lamina.config.set_max_epochs(None)
+    """
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = _check_cap("max_epochs", max_epochs)
+
+
+def max_steps_per_epoch() -> int | None:
+    """The cap on the steps per epoch of ``fit``/``evaluate``/``predict``; also set by ``KERAS_MAX_STEPS_PER_EPOCH``."""
+    return _MAX_STEPS_PER_EPOCH
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch: int | None) -> None:
+    """Caps the steps of each epoch of ``fit``, ``evaluate`` and ``predict``; ``None`` removes the cap."""
+    global _MAX_STEPS_PER_EPOCH
+    _MAX_STEPS_PER_EPOCH = _check_cap("max_steps_per_epoch", max_steps_per_epoch)
+
+
+# --------------------------------------------------------------------------- session settings
+# Keras keeps these in its global state, so `clear_session()` sets them back to these defaults.
+_INTERACTIVE_LOGGING = True
+_TRACEBACK_FILTERING = True
+
+
+def enable_interactive_logging() -> None:
+    """Progress bars and summaries are written to stdout (the default)."""
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = True
+
+
+def disable_interactive_logging() -> None:
+    """Progress bars and summaries go to the ``logging`` module (logger ``"lamina"``, level INFO) instead of
+    stdout, for jobs whose output is a log, as Keras sends them to ``absl.logging``."""
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether progress output goes to stdout (``True``) or to ``logging`` (``False``).
+
+    Example:
+        >>> import lamina
+        >>> lamina.config.is_interactive_logging_enabled()
+        True
+    """
+    return _INTERACTIVE_LOGGING
+
+
+def enable_traceback_filtering() -> None:
+    """Errors raised inside ``fit``/``evaluate``/``predict`` and layer calls show the user's frames, not
+    Lamina's internals (the default)."""
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = True
+
+
+def disable_traceback_filtering() -> None:
+    """Tracebacks keep every frame, Lamina's own included (for debugging Lamina itself)."""
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """Whether Lamina's frames are removed from tracebacks of errors raised through its entry points."""
+    return _TRACEBACK_FILTERING
+
+
+def reset_session_settings() -> None:
+    """Back to the defaults of the settings Keras keeps in its global state (``clear_session`` calls this)."""
+    global _FLASH_ATTENTION, _INTERACTIVE_LOGGING, _TRACEBACK_FILTERING
+    _FLASH_ATTENTION = None
+    _INTERACTIVE_LOGGING = True
+    _TRACEBACK_FILTERING = True

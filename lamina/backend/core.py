@@ -8,56 +8,20 @@ shape). A built model moves with ``model.to(...)``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import random
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
 
 from lamina.backend import naming
 from lamina.backend.config import floatx
+from lamina.backend.dtypes import standardize_dtype
 
 _state = threading.local()
-
-_DTYPE_ALIASES = {
-    "float": "float32",
-    "double": "float64",
-    "half": "float16",
-    "int": "int64",
-    "long": "int64",
-}
-
-
-def standardize_dtype(dtype: object) -> str:
-    """Turns a torch dtype, numpy dtype or string into a Keras dtype name.
-
-    Text is Keras's ``"string"`` (also from ``str`` and NumPy's unicode/bytes dtypes): it has no
-    torch dtype, and lives in NumPy arrays of Python strings (see :func:`torch_dtype`).
-    """
-    if dtype is None:
-        return floatx()
-    if isinstance(dtype, torch.dtype):
-        return str(dtype).removeprefix("torch.")
-    if dtype is str or dtype in ("string", "str"):
-        return "string"
-    if isinstance(dtype, str) and dtype.lstrip("<>|=")[:1] in ("U", "S") and dtype.lstrip("<>|=")[1:].isdigit():
-        return "string"  # NumPy's "<U5" / "|S3"
-    if isinstance(dtype, np.dtype) and dtype.kind in "US":
-        return "string"
-    if isinstance(dtype, str):
-        name = _DTYPE_ALIASES.get(dtype, dtype)
-    elif hasattr(dtype, "name") and not callable(dtype.name):
-        name = str(dtype.name)
-    else:
-        try:
-            name = np.dtype(dtype).name
-        except TypeError as e:
-            raise ValueError(f"Invalid dtype: {dtype!r}") from e
-    name = _DTYPE_ALIASES.get(name, name)
-    if not hasattr(torch, name) or not isinstance(getattr(torch, name), torch.dtype):
-        raise ValueError(f"Invalid dtype: {dtype!r}")
-    return name
 
 
 def torch_dtype(dtype: object) -> torch.dtype:
@@ -70,7 +34,10 @@ def torch_dtype(dtype: object) -> torch.dtype:
             "The dtype 'string' has no torch dtype: text stays in NumPy arrays of Python strings "
             "and only text layers (TextVectorization, StringLookup, Hashing, ...) take it."
         )
-    return getattr(torch, name)
+    value = getattr(torch, name, None)
+    if not isinstance(value, torch.dtype):
+        raise ValueError(f"The dtype {name!r} has no torch dtype in this torch version. Received: dtype={dtype!r}")
+    return value
 
 
 def _auto_device() -> torch.device:
@@ -173,10 +140,6 @@ def convert_to_tensor(x: object, dtype: object = None, device: torch.device | No
     return t
 
 
-def is_float_dtype(dtype: torch.dtype) -> bool:
-    return dtype.is_floating_point
-
-
 def to_numpy(x: object) -> np.ndarray:
     """A NumPy copy of a tensor (any device, grad or not)."""
     if isinstance(x, torch.Tensor):
@@ -187,6 +150,97 @@ def to_numpy(x: object) -> np.ndarray:
     return np.asarray(x)
 
 
-def clear_session() -> None:
-    """Resets name counters (``dense``, ``dense_1``, ...) as ``keras.backend.clear_session`` does."""
+_SESSION_RESETS: list[Callable[[], None]] = []
+
+
+def on_clear_session(reset: Callable[[], None]) -> Callable[[], None]:
+    """Registers ``reset`` to run on :func:`clear_session` (settings Keras keeps in its global state)."""
+    _SESSION_RESETS.append(reset)
+    return reset
+
+
+def clear_session(free_memory: bool = True) -> None:
+    """Resets the state Keras keeps per session, as ``keras.backend.clear_session`` does.
+
+    Forgets the names handed out (the next ``Dense`` is ``dense`` again), the name scopes, and the settings
+    Keras keeps in its global state: the global dtype policy, interactive logging, flash attention and
+    traceback filtering go back to their defaults (``floatx``, ``epsilon`` and ``image_data_format`` stay).
+    Compiled functions' caches are dropped (``torch._dynamo.reset()``), as Keras does on torch.
+
+    Args:
+        free_memory: also run Python's garbage collector (and release cached GPU memory), so memory held
+            by deleted models is freed at once.
+
+    Example:
+        >>> import lamina
+        >>> _ = lamina.layers.Dense(1), lamina.layers.Dense(1)
+        >>> lamina.backend.clear_session()
+        >>> lamina.layers.Dense(1).name
+        'dense'
+    """
+    if not isinstance(free_memory, bool):
+        raise TypeError(f"`free_memory` must be a bool. Received: free_memory={free_memory!r}")
     naming.reset_uids()
+    naming.reset_name_scopes()
+    for reset in _SESSION_RESETS:
+        reset()
+    dynamo = sys.modules.get("torch._dynamo")  # only loaded once something was compiled
+    if dynamo is not None:
+        dynamo.reset()
+    if free_memory:
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def device(device_name: str) -> contextlib.AbstractContextManager[None]:
+    """``with keras.device("gpu:0"):`` places new weights and batches on that device (Keras's names).
+
+    ``"gpu"`` is read as ``"cuda"``, as Keras does on torch; ``"cpu"``, ``"cuda:1"``, ``"mps"`` are torch's.
+
+    Raises:
+        ValueError: for anything but a device name string.
+
+    Example:
+        >>> import lamina
+        >>> with lamina.device("cpu"):
+        ...     str(lamina.backend.default_device())
+        'cpu'
+    """
+    if not isinstance(device_name, str):
+        raise ValueError(
+            "Invalid value for argument `device_name`. Expected a string like 'gpu:0' or 'cpu'. "
+            f"Received: device_name={device_name!r}"
+        )
+    name = device_name.lower().replace("gpu", "cuda")
+    try:
+        parsed = torch.device(name)
+    except RuntimeError as e:
+        raise ValueError(
+            f"Invalid value for argument `device_name`: {device_name!r} is not a device. "
+            "Expected a string like 'gpu:0', 'cuda:1' or 'cpu'."
+        ) from e
+    return device_scope(parsed)
+
+
+# The symbolic tensor type lives in `lamina.ops` (above this floor); it registers itself here, so this
+# check imports nothing from above.
+_SYMBOLIC_TYPES: tuple[type, ...] = ()
+
+
+def register_symbolic_type(cls: type) -> None:
+    """Declares ``cls`` (Lamina's ``KerasTensor``) as the symbolic tensor type :func:`is_keras_tensor` knows."""
+    global _SYMBOLIC_TYPES
+    if cls not in _SYMBOLIC_TYPES:
+        _SYMBOLIC_TYPES = (*_SYMBOLIC_TYPES, cls)
+
+
+def is_keras_tensor(x: object) -> bool:
+    """Whether ``x`` is a symbolic ``KerasTensor`` (what ``keras.Input`` and layers called on it return).
+
+    Example:
+        >>> import torch, lamina
+        >>> lamina.backend.is_keras_tensor(lamina.Input((3,))), lamina.backend.is_keras_tensor(torch.ones(3))
+        (True, False)
+    """
+    return isinstance(x, _SYMBOLIC_TYPES)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections
 import re
+import threading
+from typing import Any
 
 _uids: collections.defaultdict[str, int] = collections.defaultdict(int)
 
@@ -29,3 +31,108 @@ def auto_name(prefix: str) -> str:
 def reset_uids() -> None:
     """Forget every name handed out (``lamina.backend.clear_session`` calls this)."""
     _uids.clear()
+
+
+def get_uid(prefix: str = "") -> int:
+    """Counts calls per ``prefix``: 1, 2, 3... (the same counter that numbers layer names).
+
+    Example:
+        >>> from lamina.backend import get_uid
+        >>> get_uid("my_prefix"), get_uid("my_prefix")
+        (1, 2)
+    """
+    if not isinstance(prefix, str):
+        raise TypeError(f"`prefix` must be a string. Received: prefix={prefix!r}")
+    _uids[prefix] += 1
+    return _uids[prefix]
+
+
+# --------------------------------------------------------------------------- name scopes
+_scopes = threading.local()
+
+
+class _ScopeEntry(str):
+    """A name on the scope stack: a plain string to readers, plus the scope's caller and absolute parent."""
+
+    caller: Any = None
+    override_parent: str | None = None
+
+
+def scope_stack() -> list[str]:
+    """This thread's open name scopes, outermost first (layers push their name while building)."""
+    s = getattr(_scopes, "stack", None)
+    if s is None:
+        s = _scopes.stack = []
+    return s
+
+
+def reset_name_scopes() -> None:
+    _scopes.stack = []
+
+
+def current_path() -> str:
+    """The ``/``-joined open name scopes (``""`` outside any), the prefix of new variables' paths."""
+    parts: list[str] = []
+    for entry in scope_stack():
+        parent = getattr(entry, "override_parent", None)
+        if parent is not None:
+            parts = [p for p in parent.split("/") if p]
+        parts.append(str(entry))
+    return "/".join(parts)
+
+
+class name_scope:  # noqa: N801 - Keras's name, used as `with keras.name_scope("block"):`
+    """Opens a sub-namespace for variable paths: variables made inside get ``"<scope>/<name>"`` paths.
+
+    Args:
+        name: the scope's name (no ``/``).
+        caller: the object opening the scope (a layer); with ``deduplicate``, the same caller reopening the
+            scope it is already in does not nest it again.
+        deduplicate: see ``caller``.
+        override_parent: an absolute path that replaces the enclosing scopes.
+
+    Example:
+        >>> import lamina
+        >>> with lamina.name_scope("outer"):
+        ...     with lamina.name_scope("inner"):
+        ...         v = lamina.Variable(1.0, name="v")
+        >>> v.path
+        'outer/inner/v'
+    """
+
+    def __init__(
+        self, name: str, caller: Any = None, deduplicate: bool = True, override_parent: str | None = None
+    ) -> None:
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(
+                f"Argument `name` must be a string and cannot contain character `/`. Received: name={name!r}"
+            )
+        if override_parent is not None and not isinstance(override_parent, str):
+            raise TypeError(
+                f"`override_parent` must be a string path or None. Received: override_parent={override_parent!r}"
+            )
+        self.name = name
+        self.caller = caller
+        self.deduplicate = deduplicate
+        self.override_parent = override_parent
+        self._pop_on_exit = False
+
+    def __enter__(self) -> name_scope:
+        stack = scope_stack()
+        if self.deduplicate and stack and self.caller is not None:
+            top = stack[-1]
+            if getattr(top, "caller", None) is self.caller and str(top) == self.name:
+                return self
+        entry = _ScopeEntry(self.name)
+        entry.caller = self.caller
+        entry.override_parent = self.override_parent
+        stack.append(entry)
+        self._pop_on_exit = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._pop_on_exit:
+            stack = scope_stack()
+            if stack:
+                stack.pop()
+            self._pop_on_exit = False

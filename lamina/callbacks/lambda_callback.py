@@ -39,11 +39,32 @@ class LambdaCallback(Callback):
         [0]
     """
 
-    def __init__(self, **kwargs: Callable[..., Any] | None) -> None:
+    def __init__(
+        self,
+        on_epoch_begin: Callable[..., Any] | None = None,
+        on_epoch_end: Callable[..., Any] | None = None,
+        on_train_begin: Callable[..., Any] | None = None,
+        on_train_end: Callable[..., Any] | None = None,
+        on_train_batch_begin: Callable[..., Any] | None = None,
+        on_train_batch_end: Callable[..., Any] | None = None,
+        **kwargs: Callable[..., Any] | None,
+    ) -> None:
         super().__init__()
+        kwargs = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+            **kwargs,
+        }
         unknown = set(kwargs) - set(_HOOKS)
         if unknown:
             raise ValueError(f"LambdaCallback got unknown hooks {sorted(unknown)}. Valid hooks: {', '.join(_HOOKS)}")
+        for hook, fn in kwargs.items():
+            if fn is not None and not callable(fn):
+                raise TypeError(f"LambdaCallback's `{hook}` must be a function. Received: {hook}={fn!r}")
         self._given = {k: v for k, v in kwargs.items() if v is not None}
         for hook, fn in self._given.items():
             setattr(self, hook, fn)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
+from lamina.backend.io_utils import print_msg
 from lamina.callbacks.logs import display_value
 
 
@@ -105,8 +106,13 @@ class Progbar:
         self._prev_width = 0
         self._seen = 0
 
-    def _out(self) -> TextIO:
-        return self.stream if self.stream is not None else sys.stdout
+    def _write(self, text: str) -> None:
+        """To ``stream`` if given, else stdout, or the ``logging`` module when interactive logging is off."""
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()
+        else:
+            print_msg(text, line_break=False)
 
     def due(self, current: int) -> bool:
         """Whether ``update(current)`` would draw now (callers skip reading values otherwise)."""
@@ -178,14 +184,12 @@ class Progbar:
                 line += " " * (self._prev_width - width)
             if finalize:
                 line += "\n"
-            self._out().write(line)
-            self._out().flush()
+            self._write(line)
             self._prev_width = width
         else:
             digits = int(math.log10(self.target)) + 1 if self.target else 1
             count = f"{current:{digits}d}/{self.target}" if self.target else f"{current}"
-            self._out().write(f"{count} - {now - self._start:.0f}s -{format_time(per_step, self.unit_name)}{metrics}\n")
-            self._out().flush()
+            self._write(f"{count} - {now - self._start:.0f}s -{format_time(per_step, self.unit_name)}{metrics}\n")
         self._last_update = now
 
     def _accumulate(self, current: int, values: Iterable[tuple[str, float]], finalize: bool) -> None:

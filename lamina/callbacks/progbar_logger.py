@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
+from lamina.backend.io_utils import print_msg
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.logs import LazyLogs
 from lamina.callbacks.progbar import Progbar
@@ -40,9 +40,6 @@ class ProgbarLogger(Callback):
         self.epochs = params.get("epochs", 1)
         self.target = params.get("steps")
 
-    def _out(self) -> Any:
-        return self.stream if self.stream is not None else sys.stdout
-
     def _new_bar(self, target: int | None) -> None:
         self.progbar = Progbar(target, verbose=self.verbose, stream=self.stream)
 
@@ -53,8 +50,11 @@ class ProgbarLogger(Callback):
         self._mode = "train"
         self._new_bar(self.target)
         if self.verbose and self.epochs > 1:
-            self._out().write(f"Epoch {epoch + 1}/{self.epochs}\n")
-            self._out().flush()
+            if self.stream is not None:
+                self.stream.write(f"Epoch {epoch + 1}/{self.epochs}\n")
+                self.stream.flush()
+            else:
+                print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._batch_update(batch, logs)

@@ -380,3 +380,31 @@ __all__ += [
 __all__.sort()
 
 serialization.register_builtins("keras.layers", {name: globals()[name] for name in __all__})
+
+
+def serialize(layer: Layer) -> dict:
+    """The layer's Keras config dict (``module``, ``class_name``, ``config``, ``registered_name``...)."""
+    return serialization.serialize_keras_object(layer)
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """Rebuilds a layer from :func:`serialize`'s output.
+
+    Raises:
+        ValueError: when ``config`` describes something that is not a layer.
+
+    Example:
+        >>> from lamina import layers
+        >>> layers.deserialize(layers.serialize(layers.Dense(3, name="d"))).units
+        3
+    """
+    obj = serialization.deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(obj, Layer):
+        raise ValueError(
+            "`keras.layers.deserialize` was passed a `config` object that is not a `keras.layers.Layer`. "
+            f"Received: {config}"
+        )
+    return obj
+
+
+__all__ += ["deserialize", "serialize"]  # after the registry: these are functions, not layers to rebuild by name

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import threading
 
+from lamina.backend import naming
+
 _ctx = threading.local()
 _LOSSES_USED = [False]  # set once any layer calls add_loss, so calls clear stale losses only when needed
 
 
 def _scope_stack() -> list[str]:
-    s = getattr(_ctx, "scope", None)
-    if s is None:
-        s = _ctx.scope = []
-    return s
+    return naming.scope_stack()  # shared with `lamina.name_scope`, so user scopes prefix weight paths too
 
 
 def current_training() -> bool | None:

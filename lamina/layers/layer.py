@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import inspect
+import math
+import types
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ import torch
 from torch import nn
 
 from lamina import backend, dtype_policies, regularizers, tree
+from lamina.backend.remat import get_current_remat_mode, remat
 from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack, current_training
 from lamina.layers.input_spec import InputSpec, check_input_spec
 from lamina.layers.weights import WeightTracking, standardize_shape
@@ -148,6 +151,10 @@ class Layer(WeightTracking, Operation):
         else:
             shape = None
         d["_batch_input_shape"] = shape
+        remat_mode = get_current_remat_mode()
+        if remat_mode is not None and remat_mode.mode is not None:  # made inside `keras.RematScope`
+            d["_remat_mode"] = remat_mode
+            d["call"] = types.MethodType(_rematerialized_call, self)  # per instance: other layers pay nothing
         # Lamina modules start in eval mode: with no `training` argument, calls are inference (Keras default).
         self.train(False)
 
@@ -477,6 +484,58 @@ class Layer(WeightTracking, Operation):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, built={self.built}"
+
+
+def _rematerialized_call(layer: Layer, *args: Any, **kwargs: Any) -> Any:
+    """``call`` of a layer made inside a ``RematScope``: recomputed in the backward pass per the scope's mode."""
+    call = type(layer).call.__get__(layer)
+    mode = layer._remat_mode
+    if mode.mode == "activations":
+        activation = getattr(layer, "activation", None)
+        if activation is None:
+            return call(*args, **kwargs)
+        layer.__dict__["activation"] = remat(activation)
+        try:
+            return call(*args, **kwargs)
+        finally:
+            layer.__dict__["activation"] = activation
+    if mode.mode == "list_of_layers" and layer.name not in mode.layer_names:
+        return call(*args, **kwargs)
+    if mode.mode == "larger_than":
+        try:
+            shapes = layer.compute_output_shape(tree.map_structure(lambda t: tuple(t.shape), args[0]))
+        except Exception:  # noqa: BLE001 - no shape inference for this layer: no rematerialization, as Keras
+            return call(*args, **kwargs)
+        flat = tree.flatten(tree.map_shape_structure(lambda s: math.prod(d or 1 for d in s), shapes))
+        if not sum(flat) > mode.output_size_threshold:
+            return call(*args, **kwargs)
+    return remat(call)(*args, **kwargs)
+
+
+def _rematerialized_call(layer: Layer, *args: Any, **kwargs: Any) -> Any:
+    """``call`` of a layer made inside a ``RematScope``: recomputed in the backward pass per the scope's mode."""
+    call = type(layer).call.__get__(layer)
+    mode = layer._remat_mode
+    if mode.mode == "activations":
+        activation = getattr(layer, "activation", None)
+        if activation is None:
+            return call(*args, **kwargs)
+        layer.__dict__["activation"] = remat(activation)
+        try:
+            return call(*args, **kwargs)
+        finally:
+            layer.__dict__["activation"] = activation
+    if mode.mode == "list_of_layers" and layer.name not in mode.layer_names:
+        return call(*args, **kwargs)
+    if mode.mode == "larger_than":
+        try:
+            shapes = layer.compute_output_shape(tree.map_structure(lambda t: tuple(t.shape), args[0]))
+        except Exception:  # noqa: BLE001 - no shape inference for this layer: no rematerialization, as Keras
+            return call(*args, **kwargs)
+        flat = tree.flatten(tree.map_shape_structure(lambda s: math.prod(d or 1 for d in s), shapes))
+        if not sum(flat) > mode.output_size_threshold:
+            return call(*args, **kwargs)
+    return remat(call)(*args, **kwargs)
 
 
 def build_child(parent: Layer, child: Any, shape: Any) -> None:

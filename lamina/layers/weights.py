@@ -8,6 +8,7 @@ trainable, a buffer when it is state.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,9 +17,10 @@ import torch
 from torch import nn
 
 from lamina import backend, constraints, initializers, regularizers
+from lamina.backend import naming
 from lamina.backend.naming import auto_name
 from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack
-from lamina.variable import Variable
+from lamina.variable import Variable, get_stateless_scope
 
 
 def standardize_shape(shape: Any) -> tuple[int | None, ...]:
@@ -59,6 +61,7 @@ class WeightTracking:
         else:
             self.register_buffer(attr, var)
         var.__dict__["_attr"] = attr
+        var.__dict__["_owner"] = weakref.ref(self)  # where a StatelessScope swaps in its value
 
     def _track_variable(self, var: Variable, attr: str) -> None:
         """A variable made outside ``add_weight`` and assigned as an attribute becomes one of this layer's
@@ -78,6 +81,13 @@ class WeightTracking:
         self._register_variable(var, attr)
         if not persistent:
             self._non_persistent_buffers_set.add(attr)
+
+    def __setstate__(self, state: dict) -> None:
+        # a copied or unpickled layer: its variables point back at it (their weak reference is not copied)
+        super().__setstate__(state)
+        for attr, tensor in [*self._parameters.items(), *self._buffers.items()]:
+            if isinstance(tensor, Variable) and tensor._attr == attr:
+                tensor.__dict__["_owner"] = weakref.ref(self)
 
     def _apply(self, fn: Any, recurse: bool = True) -> WeightTracking:
         # torch replaces buffers by new tensors on `.to()`/`.half()`; each state variable takes the new
@@ -130,7 +140,7 @@ class WeightTracking:
         attr = vname
         if attr in self._parameters or attr in self._buffers or hasattr(type(self), attr) or attr in self.__dict__:
             attr = f"_w_{vname}_{len(self._trainable_vars) + len(self._non_trainable_vars)}"
-        path = "/".join([*_scope_stack(), vname]) if _scope_stack() else f"{self.name}/{vname}"
+        path = f"{naming.current_path()}/{vname}" if _scope_stack() else f"{self.name}/{vname}"
         var = Variable(
             initializers.get(initializer), shape, dtype, trainable=trainable, name=vname, device=device, path=path,
             autocast=autocast, aggregation=aggregation,
@@ -248,6 +258,11 @@ class WeightTracking:
     # ------------------------------------------------------------------ losses
     def add_loss(self, loss: Any) -> None:
         """Adds a scalar loss (e.g. a penalty computed in ``call``) collected by ``losses``."""
+        scope = get_stateless_scope()
+        if scope is not None:  # Keras: a stateless block leaves the layer alone, its scope may collect the loss
+            if scope.collect_losses:
+                scope.add_loss(loss)
+            return
         _LOSSES_USED[0] = True
         self._losses.append(loss)
 

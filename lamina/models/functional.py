@@ -7,7 +7,6 @@ as Keras does (by depth, then first traversal), and replays the calls on real da
 
 from __future__ import annotations
 
-import collections
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ import torch
 from lamina import tree
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
+from lamina.ops.function import _history, map_graph
 from lamina.ops.operation import OPERATIONS, KerasTensor, Node, SymbolicOp
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.tree import flatten, map_structure, pack_sequence_as
@@ -60,123 +60,6 @@ def functional_like_constructor(cls: type) -> bool:
     ):
         return True
     return spec.varargs is not None and spec.varkw is not None
-
-
-def _history(t: KerasTensor) -> tuple[Any, int, int]:
-    if not isinstance(t, KerasTensor) or t._keras_history is None:
-        raise ValueError(
-            "All inputs and outputs of a functional Model must be symbolic tensors made by `keras.Input` and "
-            f"layer calls. Received: {t!r}"
-        )
-    return t._keras_history
-
-
-def map_graph(
-    inputs: list[KerasTensor], outputs: list[KerasTensor]
-) -> tuple[list[Node], list[Layer], dict[int, list[Node]]]:
-    """Nodes in execution order, layers in Keras's order (deepest first, then first traversal), and the nodes
-    by depth (what the summary reads to draw connections).
-
-    Raises:
-        ValueError: for a cycle, an output not reachable from ``inputs`` (graph disconnected), or
-            two layers with the same name.
-    """
-    input_ids = {id(t) for t in inputs}
-    finished: set[int] = set()
-    in_progress: set[int] = set()
-    order: list[Node] = []
-    op_index: dict[int, int] = {}
-
-    def visit(tensor: KerasTensor, output: KerasTensor) -> None:
-        layer, node_index, _ = _history(tensor)
-        node = layer._inbound_nodes[node_index]
-        if id(node) in finished:
-            return
-        if node.is_input and id(tensor) not in input_ids:
-            out_layer = output._keras_history[0]
-            raise ValueError(
-                f"Graph disconnected: output {output.name} (shape {output.shape}) of layer '{out_layer.name}' "
-                f"needs the input '{layer.name}' (shape {tensor.shape}), which is not among the model's inputs "
-                f"{[i._keras_history[0].name for i in inputs]}. Pass it in `inputs`."
-            )
-        if not node.is_input and id(tensor) in input_ids:
-            finished.add(id(node))
-            return
-        if id(node) in in_progress:
-            raise ValueError(f"Tensor {tensor} from layer '{layer.name}' is part of a cycle.")
-        op_index.setdefault(id(layer), len(op_index))
-        in_progress.add(id(node))
-        if not node.is_input:
-            for t in node.input_tensors:
-                visit(t, output)
-        finished.add(id(node))
-        in_progress.discard(id(node))
-        order.append(node)
-
-    for out in outputs:
-        visit(out, out)
-
-    # depths, as keras.src.ops.function.map_graph computes them
-    in_graph = {id(n) for n in order}
-    node_depth: dict[int, int] = {}
-    layer_depth: dict[int, int] = {}
-    layers_by_id: dict[int, Layer] = {}
-    for node in reversed(order):
-        depth = node_depth.setdefault(id(node), 0)
-        depth = max(depth, layer_depth.get(id(node.operation), 0))
-        layer_depth[id(node.operation)] = depth
-        layers_by_id[id(node.operation)] = node.operation
-        node_depth[id(node)] = depth
-        for parent in node.parent_nodes:
-            if id(parent) in in_graph:
-                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
-    for t in inputs:
-        layer, node_index, _ = _history(t)
-        if id(layer) not in layer_depth and layer._inbound_nodes[node_index].is_input:
-            layer_depth[id(layer)] = 0
-            op_index[id(layer)] = -1
-            layers_by_id[id(layer)] = layer
-
-    by_depth: dict[int, list[Layer]] = collections.defaultdict(list)
-    for lid, depth in layer_depth.items():
-        by_depth[depth].append(layers_by_id[lid])
-    layers: list[Layer] = []
-    for depth in sorted(by_depth, reverse=True):
-        layers.extend(sorted(by_depth[depth], key=lambda la: op_index.get(id(la), 0)))
-
-    nodes_by_depth: dict[int, list[Node]] = collections.defaultdict(list)
-    for node in order:
-        nodes_by_depth[node_depth[id(node)]].append(node)
-    _check_connected(nodes_by_depth, inputs)
-    _check_unique_names(layers)
-    return [n for n in order if not n.is_input], layers, dict(nodes_by_depth)
-
-
-def _check_connected(nodes_by_depth: dict[int, list[Node]], inputs: list[KerasTensor]) -> None:
-    """Every node's inputs must be computable from the given inputs (deepest nodes first)."""
-    computable = {id(t) for t in inputs}
-    done_names: list[str] = []
-    for depth in sorted(nodes_by_depth, reverse=True):
-        for node in nodes_by_depth[depth]:
-            for t in node.input_tensors:
-                if id(t) not in computable:
-                    raise ValueError(
-                        f"Graph disconnected: cannot find parent for tensor {t} (shape {t.shape}) at layer "
-                        f"'{node.operation.name}' ({type(node.operation).__name__}). The tensor is not computed from "
-                        f"the model's inputs {[i.name for i in inputs]}. Layers reached without issue: {done_names}"
-                    )
-            done_names.append(node.operation.name)
-            for t in node.outputs:
-                computable.add(id(t))
-
-
-def _check_unique_names(layers: list[Layer]) -> None:
-    names = [la.name for la in layers]
-    for name in names:
-        if names.count(name) != 1:
-            raise ValueError(
-                f'The name "{name}" is used {names.count(name)} times in the model. All layer names should be unique.'
-            )
 
 
 def adjust_input_rank(x: Any, ref_shape: tuple) -> Any:

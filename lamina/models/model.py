@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import copy
+import io
 import warnings
 from typing import Any
 
@@ -173,6 +175,26 @@ class Model(Trainer, Layer):
             return
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
+    def __reduce__(self) -> tuple:
+        """Pickling goes through the ``.keras`` format in memory (architecture, weights, compile state and
+        optimizer), as Keras pickles its models (scikit-learn's and joblib's copies rely on it)."""
+        from lamina.saving import keras_format
+
+        buffer = io.BytesIO()
+        keras_format.save_model(self, buffer)
+        return (_unpickle_model, (buffer.getvalue(),))
+
+    def __deepcopy__(self, memo: dict) -> Model:
+        """``copy.deepcopy`` copies the module's state as for any object (not through ``__reduce__``)."""
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        state = copy.deepcopy(self.__dict__, memo)
+        if hasattr(new, "__setstate__"):
+            new.__setstate__(state)
+        else:
+            new.__dict__.update(state)
+        return new
+
     def save_weights(self, filepath: Any, overwrite: bool = True, max_shard_size: Any = None) -> None:
         """Saves all weights (and the optimizer state) to a Keras 3 ``.weights.h5`` file."""
         from lamina.backend import distribution_lib
@@ -251,3 +273,10 @@ def _inject_functional_model_class(cls: type) -> type:
     cls.__bases__ = tuple(_inject_functional_model_class(base) for base in cls.__bases__)
     super(cls, cls).__init_subclass__()  # `call` is now Functional's: recompute what the call signature takes
     return cls
+
+
+def _unpickle_model(data: bytes) -> Model:
+    """Rebuilds a pickled model (pickles run code anyway, so safe mode is off, as in Keras)."""
+    from lamina.saving import keras_format
+
+    return keras_format.load_model(io.BytesIO(data), compile=True, safe_mode=False)

@@ -36,6 +36,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from lamina import tree
+from lamina.backend.config import is_interactive_logging_enabled
+from lamina.backend.io_utils import print_msg
 from lamina.models.flops import _activation_bytes, _build_arg, _dtype_bits, _mro_names, layer_macs
 from lamina.models.sequential import Sequential
 from lamina.models.text_table import (
@@ -260,6 +262,8 @@ def print_summary(
     text = console.render(lines)
     if print_fn is not None:
         print_fn(text)
+    elif not is_interactive_logging_enabled():  # to the `logging` module, as Keras sends it to absl
+        print_msg(text)
     else:
         console.file.write(text)
         console.file.flush()

@@ -41,6 +41,7 @@ from lamina.ops.core import (
     result_type,
     standardize_dtype,
 )
+from lamina.ops.linalg import slogdet  # Keras exports it as keras.ops.numpy.slogdet too
 
 __all__ = [
     "abs",
@@ -222,6 +223,7 @@ __all__ = [
     "searchsorted",
     "select",
     "sign",
+    "slogdet",
     "signbit",
     "sin",
     "sinc",

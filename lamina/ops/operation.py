@@ -30,7 +30,9 @@ from torch import nn
 from torch.func import functional_call
 
 from lamina import backend, tree
+from lamina.backend.core import register_symbolic_type
 from lamina.backend.naming import auto_name
+from lamina.backend.symbolic_scope import SymbolicScope
 
 _ids = itertools.count()
 
@@ -46,8 +48,23 @@ class KerasTensor:
     """
 
     def __init__(
-        self, shape: tuple[int | None, ...], dtype: Any = "float32", name: str | None = None, sparse: bool = False
+        self,
+        shape: tuple[int | None, ...],
+        dtype: Any = "float32",
+        sparse: bool = False,
+        ragged: bool = False,
+        record_history: bool = True,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
+        if kwargs:
+            raise TypeError(f"Unexpected keyword arguments for KerasTensor: {sorted(kwargs)}")
+        if ragged:
+            raise ValueError(
+                "Ragged tensors are not supported: Lamina's tensors are dense torch tensors. Received: ragged=True"
+            )
+        if shape is None or not hasattr(shape, "__iter__"):
+            raise ValueError(f"A KerasTensor needs a shape (a tuple of ints and None). Received: shape={shape!r}")
         self.shape = tuple(None if d is None else int(d) for d in shape)
         self.dtype = backend.standardize_dtype(dtype)
         n = next(_ids)
@@ -181,6 +198,9 @@ class KerasTensor:
     __hash__ = object.__hash__  # `!=` builds a graph node, identity stays the hash and `==`
 
 
+register_symbolic_type(KerasTensor)  # `backend.is_keras_tensor` knows it without importing upward
+
+
 def any_symbolic(structure: Any) -> bool:
     """Whether any leaf of ``structure`` is a ``KerasTensor``."""
     return any(isinstance(t, KerasTensor) for t in tree.flatten(structure))
@@ -200,6 +220,8 @@ class Node:
     def parent_nodes(self) -> list[Node]:
         nodes = []
         for t in self.input_tensors:
+            if t._keras_history is None:  # a bare KerasTensor (a `keras.Function` input): no producing node
+                continue
             layer, node_index, _ = t._keras_history
             nodes.append(layer._inbound_nodes[node_index])
         return nodes
@@ -332,25 +354,8 @@ _PROBES = (83, 89)
 def meta_run(op: nn.Module, args: tuple, kwargs: dict) -> Any:
     """Runs ``op`` on meta tensors to learn its output shapes; sizes that are unknown are probed twice
     and come back as ``None``."""
-    results = []
-    for probe in _PROBES:
-
-        def to_meta(t: Any, probe: int = probe) -> Any:
-            if isinstance(t, KerasTensor):
-                shape = tuple(probe if d is None else d for d in t.shape)
-                return torch.empty(shape, dtype=backend.torch_dtype(t.dtype), device="meta")
-            return t
-
-        margs = tree.map_structure(to_meta, args)
-        mkwargs = tree.map_structure(to_meta, kwargs)
-        state = {
-            k: torch.empty_like(v, device="meta") for k, v in list(op.named_parameters()) + list(op.named_buffers())
-        }
-        try:
-            out = functional_call(op, state, margs, mkwargs, strict=False)
-        except Exception:  # noqa: BLE001 - fall back to a small real run below
-            out = _real_run(op, args, kwargs, probe=2 if probe == 83 else 3)
-        results.append(out)
+    with SymbolicScope():  # layers may ask `in_symbolic_scope()`, as under Keras's shape inference
+        results = [_meta_probe(op, args, kwargs, probe) for probe in _PROBES]
 
     def merge(a: Any, b: Any) -> Any:
         if isinstance(a, torch.Tensor):
@@ -359,6 +364,24 @@ def meta_run(op: nn.Module, args: tuple, kwargs: dict) -> Any:
         return a
 
     return tree.map_structure(merge, *results)
+
+
+def _meta_probe(op: nn.Module, args: tuple, kwargs: dict, probe: int) -> Any:
+    """One run of ``op`` with unknown sizes set to ``probe`` (on meta tensors, else a small real run)."""
+
+    def to_meta(t: Any, probe: int = probe) -> Any:
+        if isinstance(t, KerasTensor):
+            shape = tuple(probe if d is None else d for d in t.shape)
+            return torch.empty(shape, dtype=backend.torch_dtype(t.dtype), device="meta")
+        return t
+
+    margs = tree.map_structure(to_meta, args)
+    mkwargs = tree.map_structure(to_meta, kwargs)
+    state = {k: torch.empty_like(v, device="meta") for k, v in list(op.named_parameters()) + list(op.named_buffers())}
+    try:
+        return functional_call(op, state, margs, mkwargs, strict=False)
+    except Exception:  # noqa: BLE001 - fall back to a small real run below
+        return _real_run(op, args, kwargs, probe=2 if probe == 83 else 3)
 
 
 def _real_run(op: Any, args: tuple, kwargs: dict, probe: int) -> Any:

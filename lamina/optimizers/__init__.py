@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina import serialization
-from lamina.optimizers import schedules
+from lamina.optimizers import legacy, schedules
 from lamina.optimizers.adadelta import Adadelta
 from lamina.optimizers.adafactor import Adafactor
 from lamina.optimizers.adagrad import Adagrad
@@ -21,10 +21,14 @@ from lamina.optimizers.adamax import Adamax
 from lamina.optimizers.adamw import AdamW
 from lamina.optimizers.base_optimizer import Optimizer
 from lamina.optimizers.ftrl import Ftrl
+from lamina.optimizers.lamb import Lamb
 from lamina.optimizers.lion import Lion
 from lamina.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from lamina.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
+from lamina.optimizers.muon import Muon
 from lamina.optimizers.nadam import Nadam
 from lamina.optimizers.rmsprop import RMSprop
+from lamina.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from lamina.optimizers.sgd import SGD
 
 ALL_OBJECTS = {
@@ -41,6 +45,11 @@ ALL_OBJECTS = {
     Ftrl,
     Lion,
     LossScaleOptimizer,
+    Lamb,
+    Muon,
+    ScheduleFreeAdamW,
+    MultiOptimizer,
+    OptimizerMap,
 }
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
 
@@ -49,7 +58,7 @@ _FAMILY = serialization.ObjectFamily(
     "keras.optimizers", "optimizer", {cls.__name__: cls for cls in ALL_OBJECTS}, base=Optimizer, lowercase=True
 )
 # Names `get` refuses: the base class and the wrapper cannot be made from a bare name.
-_NOT_BY_NAME = ("optimizer", "lossscaleoptimizer")
+_NOT_BY_NAME = ("optimizer", "lossscaleoptimizer", "multioptimizer", "optimizermap")
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
@@ -86,13 +95,19 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Ftrl",
+    "Lamb",
     "Lion",
     "LossScaleOptimizer",
+    "MultiOptimizer",
+    "Muon",
     "Nadam",
     "Optimizer",
+    "OptimizerMap",
     "RMSprop",
+    "ScheduleFreeAdamW",
     "deserialize",
     "get",
+    "legacy",
     "schedules",
     "serialize",
 ]

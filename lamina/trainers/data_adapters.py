@@ -165,9 +165,11 @@ def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
     )
 
 
-def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> tuple:
+def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> Any:
+    """``x``, ``(x, y)`` or ``(x, y, sample_weight)``: the forms ``fit`` takes (a list/tuple ``x`` alone is
+    wrapped as ``(x,)`` so it is not read as ``(x, y)``)."""
     if y is None:
-        return (x,)
+        return (x,) if isinstance(x, (tuple, list)) else x
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)

@@ -5,6 +5,7 @@ Also the single-batch entry points (``train_on_batch``...). Host syncs are marke
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,9 @@ import torch
 
 from lamina import backend
 from lamina import losses as losses_module
+from lamina.backend import config
 from lamina.backend import distribution_lib as _dist_lib
+from lamina.backend.traceback_utils import filter_traceback
 from lamina.callbacks import CallbackList
 from lamina.callbacks.logs import check_logs, pythonify_logs
 from lamina.callbacks.progbar import interactive_output
@@ -83,6 +86,7 @@ class TrainingLoops:
             ) from None
 
     # ------------------------------------------------------------------ fit
+    @filter_traceback
     def fit(
         self,
         x: Any = None,
@@ -116,9 +120,13 @@ class TrainingLoops:
         if epochs is None or epochs < 0:
             raise ValueError(f"`epochs` must be a non-negative integer. Received: epochs={epochs!r}")
         verbose = _resolve_verbose(verbose)
+        if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs, for debugging
+            warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
+            epochs = config.max_epochs()
         adapter, val_adapter = self._fit_adapters(
-            x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight, validation_split,
-            validation_data, validation_batch_size, validation_steps,
+            x, y, sample_weight, batch_size, _capped(steps_per_epoch, config.max_steps_per_epoch(), "steps_per_epoch"),
+            shuffle, class_weight, validation_split, validation_data, validation_batch_size,
+            _capped(validation_steps, config.max_steps_per_epoch(), "steps_per_epoch"),
         )  # fmt: skip
         dist = _dist_lib._ACTIVE  # [distribution] None unless a multi-process DataParallel is set
         if dist is not None:  # [distribution] per-process data shards; file-writing callbacks on rank 0 only
@@ -278,6 +286,7 @@ class TrainingLoops:
         # have been read, exactly as Keras does.
         self.reset_metrics()
 
+    @filter_traceback
     def evaluate(
         self,
         x: Any = None,
@@ -295,6 +304,7 @@ class TrainingLoops:
         if kwargs:
             raise ValueError(f"Invalid keyword arguments: {sorted(kwargs)}")
         verbose = _resolve_verbose(verbose)
+        steps = _capped(steps, config.max_steps_per_epoch(), "steps_per_epoch")
         adapter = data_adapters.get_data_adapter(
             x, y, sample_weight, batch_size=batch_size, steps=steps, shuffle=False, device=self._device()
         )
@@ -318,6 +328,7 @@ class TrainingLoops:
         return results[0] if len(results) == 1 else results
 
     # ------------------------------------------------------------------ predict
+    @filter_traceback
     def predict(
         self,
         x: Any,
@@ -329,6 +340,7 @@ class TrainingLoops:
         """The model's outputs for ``x`` as NumPy arrays (batched, inference mode, no gradients)."""
         verbose = _resolve_verbose(verbose)
         device = self._device()
+        steps = _capped(steps, config.max_steps_per_epoch(), "steps_per_epoch")
         if (
             callbacks is None
             and verbose != 1
@@ -425,6 +437,14 @@ def _takes_text(model: Any) -> bool:
     if not inputs:
         return True
     return any(getattr(t, "dtype", None) == "string" for t in inputs)
+
+
+def _capped(value: int | None, cap: int | None, name: str) -> int | None:
+    """``value`` (steps; ``None`` for the whole data) limited by ``keras.config.set_max_steps_per_epoch``."""
+    if cap and (not value or cap < value):
+        warnings.warn(f"Limiting {name} to {cap}", stacklevel=3)
+        return cap
+    return value
 
 
 def _resolve_verbose(verbose: Any) -> int:

@@ -28,9 +28,13 @@ def test_plot_model_dot_and_graphviz(tmp_path):
     b = lamina.Input((4,), name="b")
     out = layers.Dense(1, name="head")(layers.Add(name="sum")([a, b]))
     model = lamina.Model([a, b], out)
-    dot_path = lamina.utils.plot_model(model, str(tmp_path / "m.dot"), show_shapes=True)
+    dot_path = lamina.utils.plot_model(model, str(tmp_path / "m.dot"), show_shapes=True, show_layer_names=True)
     text = open(dot_path).read()
-    assert "sum (Add)" in text and "head (Dense)" in text and text.count("->") == 3
+    assert "<b>sum</b> (Add)" in text and "<b>head</b> (Dense)" in text and text.count("->") == 3
+    assert "Output shape: <b>(None, 1)</b>" in text
+    # Keras's default: class names only
+    text = open(lamina.utils.plot_model(model, str(tmp_path / "n.dot"))).read()
+    assert "<b>Add</b>" in text and "<b>sum</b>" not in text
     if shutil.which("dot") is None:
         with pytest.raises(ImportError, match="Graphviz"):
             lamina.utils.plot_model(model, str(tmp_path / "m.png"))

@@ -32,13 +32,19 @@ class InputLayer(Layer):
         batch_size: int | None = None,
         dtype: Any = None,
         sparse: bool | None = None,
+        ragged: bool | None = None,
         batch_shape: Any = None,
         input_tensor: Any = None,
         optional: bool = False,
         name: str | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.pop("ragged", None)
+        if ragged:  # Keras on torch refuses it the same way: torch has no ragged tensors
+            raise ValueError(
+                "`ragged=True` is not supported with the torch backend: Lamina's tensors are dense torch tensors. "
+                "Pad the sequences to one length (keras.utils.pad_sequences) and mask them instead. "
+                f"Received: ragged={ragged!r}"
+            )
         if "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs:
@@ -102,11 +108,12 @@ class InputLayer(Layer):
         return cls(**config)
 
 
-def Input(
+def Input(  # noqa: N802 - Keras's name
     shape: Any = None,
     batch_size: int | None = None,
     dtype: Any = None,
-    sparse: bool | None = None,  # noqa: N802
+    sparse: bool | None = None,
+    ragged: bool | None = None,
     batch_shape: Any = None,
     name: str | None = None,
     tensor: Any = None,
@@ -124,6 +131,7 @@ def Input(
         batch_size=batch_size,
         dtype=dtype,
         sparse=sparse,
+        ragged=ragged,
         batch_shape=batch_shape,
         name=name,
         input_tensor=tensor,

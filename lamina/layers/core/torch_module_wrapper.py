@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import weakref
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,7 @@ class TorchModuleWrapper(Layer):
                     param.data, trainable=param.requires_grad, name=full_name, path=f"{self.name}/{full_name}"
                 )
                 owners[owner_name]._parameters[attr] = var
+                var.__dict__.update(_attr=attr, _owner=weakref.ref(owners[owner_name]))
             (self._trainable_vars if param.requires_grad else self._non_trainable_vars).append(var)
         self.built = True
 
