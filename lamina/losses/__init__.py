@@ -16,30 +16,7 @@ from typing import Any
 from lamina import serialization
 from lamina.backend.naming import to_snake_case
 from lamina.losses.loss import Loss, reduce_weighted_values, squeeze_or_expand_to_same_rank, standardize_reduction
-from lamina.losses.losses import (
-    CTC,
-    BinaryCrossentropy,
-    BinaryFocalCrossentropy,
-    CategoricalCrossentropy,
-    CategoricalFocalCrossentropy,
-    CategoricalGeneralizedCrossEntropy,
-    CategoricalHinge,
-    Circle,
-    CosineSimilarity,
-    Dice,
-    Hinge,
-    Huber,
-    KLDivergence,
-    LogCosh,
-    LossFunctionWrapper,
-    MeanAbsoluteError,
-    MeanAbsolutePercentageError,
-    MeanSquaredError,
-    MeanSquaredLogarithmicError,
-    Poisson,
-    SparseCategoricalCrossentropy,
-    SquaredHinge,
-    Tversky,
+from lamina.losses.loss_functions import (
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,
@@ -63,7 +40,33 @@ from lamina.losses.losses import (
     sparse_categorical_crossentropy,
     squared_hinge,
     tversky,
-    validate_targets,
+)
+from lamina.losses.losses import (
+    CTC,
+    BinaryCrossentropy,
+    BinaryFocalCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    Huber,
+    KLDivergence,
+    LogCosh,
+    LossFunctionWrapper,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
+from lamina.losses.specialized_losses import (
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    Dice,
+    Tversky,
 )
 
 # Short aliases, as Keras's legacy names.
@@ -273,7 +276,6 @@ __all__ = [
     "squeeze_or_expand_to_same_rank",
     "standardize_reduction",
     "tversky",
-    "validate_targets",
     "mse",
     "MSE",
     "mae",

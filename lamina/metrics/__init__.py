@@ -17,7 +17,7 @@ from typing import Any
 from lamina import serialization
 from lamina.backend.naming import to_snake_case
 from lamina.losses import is_binary_or_sparse_categorical
-from lamina.losses.losses import (
+from lamina.losses.loss_functions import (
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,

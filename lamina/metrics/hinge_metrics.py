@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamina.losses.losses import categorical_hinge, hinge, squared_hinge
+from lamina.losses.loss_functions import (
+    categorical_hinge,
+    hinge,
+    squared_hinge,
+)
 from lamina.metrics.reduction_metrics import MeanMetricWrapper
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamina.losses.losses import (
+from lamina.losses.loss_functions import (
     binary_crossentropy,
     categorical_crossentropy,
     kl_divergence,

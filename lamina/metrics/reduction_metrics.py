@@ -127,7 +127,7 @@ class MeanMetricWrapper(Mean):
         super().update_state(values, sample_weight=sample_weight)
 
     def get_config(self) -> dict[str, Any]:
-        from lamina.losses.losses import serialize_function
+        from lamina.losses.loss_functions import serialize_function
 
         config = {"fn": serialize_function(self._fn)}
         config.update(self._fn_kwargs)

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from lamina.losses.loss import squeeze_or_expand_to_same_rank, to_tensor
-from lamina.losses.losses import (
+from lamina.losses.loss_functions import (
     log_cosh,
     mean_absolute_error,
     mean_absolute_percentage_error,

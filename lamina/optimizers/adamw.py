@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.optimizers.adam import Adam
-from lamina.optimizers.base_optimizer import base_optimizer_keyword_args
+from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args
 
 
 class AdamW(Adam):

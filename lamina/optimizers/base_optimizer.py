@@ -9,7 +9,6 @@ with ``torch.where`` so ``apply`` can be traced by ``torch.compile``.
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -20,7 +19,9 @@ import torch
 from lamina import backend, initializers
 from lamina.backend.naming import auto_name
 from lamina.optimizers import schedules
-from lamina.optimizers.schedules import LearningRateSchedule
+from lamina.optimizers.gradient_transforms import GradientTransforms
+from lamina.optimizers.optimizer_state import OptimizerWeights
+from lamina.optimizers.optimizer_utils import _is_schedule, _scalar, _tensor
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.variable import Variable
 
@@ -37,20 +38,7 @@ _BASE_DEFAULTS = {
 }
 
 
-def _is_schedule(x: Any) -> bool:
-    return isinstance(x, LearningRateSchedule)
-
-
-def _tensor(x: Any) -> torch.Tensor:
-    return x.value if isinstance(x, Variable) else x
-
-
-def _scalar(value: float, like: torch.Tensor) -> torch.Tensor:
-    """A 0-d tensor on ``like``'s device, made there (no host-to-device copy)."""
-    return torch.full((), value, dtype=like.dtype, device=like.device)
-
-
-class Optimizer:
+class Optimizer(GradientTransforms, OptimizerWeights):
     """Base class of all optimizers, with Keras 3's arguments and state layout.
 
     A subclass creates its slots in ``build(variables)`` with
@@ -512,164 +500,12 @@ class Optimizer:
     def update_step(self, gradient: torch.Tensor, variable: Variable, learning_rate: Any) -> None:
         raise NotImplementedError
 
-    def _clip_gradients(self, grads: list[torch.Tensor]) -> list[torch.Tensor]:
-        if self.clipnorm and self.clipnorm > 0:
-            return [self._clip_by_norm(g) for g in grads]
-        if self.global_clipnorm and self.global_clipnorm > 0:
-            return clip_by_global_norm(grads, self.global_clipnorm)
-        if self.clipvalue and self.clipvalue > 0:
-            v = self.clipvalue
-            return [torch.clip(g, -v, v) for g in grads]
-        return grads
-
-    def _clip_by_norm(self, values: torch.Tensor) -> torch.Tensor:
-        l2sum = torch.sum(torch.square(values), dim=tuple(range(values.ndim)), keepdim=True)
-        pred = l2sum > 0
-        l2sum_safe = torch.where(pred, l2sum, torch.ones_like(l2sum))
-        l2norm = torch.where(pred, torch.sqrt(l2sum_safe), l2sum)
-        intermediate = values * self.clipnorm
-        return intermediate / torch.maximum(l2norm, _scalar(self.clipnorm, l2norm))
-
-    # ------------------------------------------------------------------ weight decay
-    def exclude_from_weight_decay(
-        self, var_list: Sequence[Any] | None = None, var_names: Sequence[str] | None = None
-    ) -> None:
-        """Excludes variables (or those whose name contains one of ``var_names``) from weight decay."""
-        self._exclude_from_weight_decay = {self._var_key(v) for v in var_list} if var_list else set()
-        if var_names and len(var_names) > 0:
-            self._exclude_from_weight_decay_pattern = re.compile("|".join(set(var_names)))
-        else:
-            self._exclude_from_weight_decay_pattern = None
-        self._exclude_from_weight_decay_cache: dict[int, bool] = {}
-
-    def _use_weight_decay(self, variable: Any) -> bool:
-        key = self._var_key(variable)
-        cache = self.__dict__.setdefault("_exclude_from_weight_decay_cache", {})
-        if key in cache:
-            return cache[key]
-        use = True
-        if key in getattr(self, "_exclude_from_weight_decay", set()):
-            use = False
-        pattern = getattr(self, "_exclude_from_weight_decay_pattern", None)
-        if use and pattern is not None and re.search(pattern, variable.name) is not None:
-            use = False
-        cache[key] = use
-        return use
-
-    def _apply_weight_decay(self, variables: list[Any]) -> None:
-        if self.weight_decay is None:
-            return
-        params = [_tensor(v) for v in variables if self._use_weight_decay(v)]
-        if params:
-            lr = self._lr_tensor(params[0])
-            torch._foreach_mul_(params, 1 - self.weight_decay * lr)
-
-    # ------------------------------------------------------------------ EMA
-    def _update_model_variables_moving_average(self, trainable_variables: list[Any]) -> None:
-        if not self.use_ema:
-            return
-        params = [_tensor(v) for v in trainable_variables]
-        averages = [a.value for a in self._model_variables_moving_average]
-        not_first_step = torch.ne(_tensor(self.iterations), 0)
-        momentum = not_first_step.to(params[0].dtype) * self.ema_momentum
-        new = torch._foreach_mul(averages, momentum)
-        torch._foreach_add_(new, torch._foreach_mul(params, 1 - momentum))
-        torch._foreach_copy_(averages, new)
-
-    def _overwrite_model_variables_with_average_value(self, trainable_variables: Sequence[Any]) -> None:
-        if len(trainable_variables) != len(self._model_variables_moving_average):
-            raise ValueError(
-                f"The length of model variables ({len(trainable_variables)}) to override does not match the length "
-                f"of model variables stored in the optimizer ({len(self._model_variables_moving_average)}). Please "
-                "check if the optimizer was called on your model."
-            )
-        with torch.no_grad():
-            for var, avg in zip(trainable_variables, self._model_variables_moving_average):
-                _tensor(var).copy_(avg.value)
-
-    def finalize_variable_values(self, var_list: Sequence[Any]) -> None:
-        """At the end of training: with ``use_ema``, sets the weights to their moving averages."""
-        if self.use_ema:
-            self._overwrite_model_variables_with_average_value(var_list)
-
     # ------------------------------------------------------------------ loss scaling, weights
     def scale_loss(self, loss: Any) -> Any:
         """``loss * loss_scale_factor`` when a factor is set, else ``loss``."""
         if self.loss_scale_factor is not None:
             return loss * self.loss_scale_factor
         return loss
-
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Sets the optimizer's variables from arrays, in ``variables`` order."""
-        if not self.built:
-            raise ValueError(
-                "You are calling `set_weights()` on an optimizer that has not yet been built. Please call "
-                "`optimizer.build(trainable_variables)` to create the optimizer weights before calling "
-                "`set_weights()`."
-            )
-        for variable, weight in zip(self._variables, weights):
-            if tuple(variable.shape) != tuple(np.shape(weight)):
-                raise ValueError(
-                    f"Optimizer variable {variable.path} has shape {tuple(variable.shape)} not compatible with "
-                    f"provided weight shape {tuple(np.shape(weight))}."
-                )
-            variable.assign(weight)
-
-    def get_weights(self) -> list[np.ndarray]:
-        return [v.numpy() for v in self._variables]
-
-    def save_own_variables(self, store: Any) -> None:
-        """Writes the state as ``store["0"], store["1"], ...`` (Keras's h5 layout)."""
-        for i, variable in enumerate(self.variables):
-            store[str(i)] = variable.numpy()
-
-    def load_own_variables(self, store: Any) -> None:
-        """Reads the state written by :meth:`save_own_variables` (or by Keras)."""
-        if len(store.keys()) != len(self.variables):
-            msg = (
-                f"Skipping variable loading for optimizer '{self.name}', because it has {len(self.variables)} "
-                f"variables whereas the saved optimizer has {len(store.keys())} variables. "
-            )
-            if len(self.variables) == 0:
-                msg += "This is likely because the optimizer has not been called/built yet."
-            warnings.warn(msg, stacklevel=2)
-            return
-        for i, variable in enumerate(self.variables):
-            variable.assign(np.asarray(store[str(i)]))
-
-    # ------------------------------------------------------------------ saved state in either layout
-    def _tf_keras_variables(self) -> list[Variable | None]:
-        """This optimizer's variables in the order tf.keras 2 saves its state: ``iteration``, then the
-        slots, as Keras 3 orders them. tf.keras keeps the learning rate out of its variables; a
-        ``None`` marks a value tf.keras saves that this optimizer does not keep."""
-        return [v for v in self._variables if v is not self._learning_rate]
-
-    def _after_tf_keras_state(self) -> None:
-        """Rebuilds what tf.keras 2 does not save, from the loaded state (base: nothing)."""
-
-    def _match_saved_state(self, arrays: Sequence[Any]) -> tuple[list[tuple[Variable, Any]], bool] | None:
-        """Pairs a saved state list with this optimizer's variables: ``(pairs, from_tf_keras)``, or None.
-
-        Keras 3 saves ``variables`` as they are (``iteration``, ``learning_rate``, the slots);
-        tf.keras 2 saves ``iteration`` and the slots only (see :meth:`_tf_keras_variables`).
-        Every shape must fit, so a list of another optimizer or model is never half-loaded.
-        """
-        shapes = [tuple(np.shape(a)) for a in arrays]
-        for layout, from_tf_keras in ((self.variables, False), (self._tf_keras_variables(), True)):
-            if len(layout) == len(shapes) and all(
-                v is None or tuple(v.shape) == s for v, s in zip(layout, shapes, strict=True)
-            ):
-                return [(v, a) for v, a in zip(layout, arrays, strict=True) if v is not None], from_tf_keras
-        return None
-
-    def _load_matched_state(self, matched: tuple[list[tuple[Variable, Any]], bool]) -> None:
-        """Assigns what :meth:`_match_saved_state` paired."""
-        pairs, from_tf_keras = matched
-        for variable, array in pairs:
-            variable.assign(np.asarray(array))
-        if from_tf_keras:
-            self._after_tf_keras_state()
-        self._cache = {}
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
@@ -708,29 +544,3 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} name={self.name}, built={self.built}>"
-
-
-def global_norm(value_list: Sequence[torch.Tensor | None]) -> torch.Tensor:
-    """The L2 norm of all the tensors together."""
-    squared_norms = [torch.sum(torch.square(v)) for v in value_list if v is not None]
-    return torch.sqrt(torch.sum(torch.stack(squared_norms)))
-
-
-def clip_by_global_norm(value_list: Sequence[torch.Tensor], clip_norm: float) -> list[torch.Tensor]:
-    """Scales all tensors so their global norm is at most ``clip_norm`` (NaN everywhere if it is not finite)."""
-    use_norm = global_norm(value_list)
-    scale_for_finite = clip_norm * torch.minimum(1.0 / use_norm, _scalar(1.0 / clip_norm, use_norm))
-    scale = scale_for_finite + (use_norm - use_norm)
-    return [v * scale if v is not None else v for v in value_list]
-
-
-base_optimizer_keyword_args = """name: the name of the optimizer (``"adam"``, ``"adam_1"``, ... by default).
-        weight_decay: float; if set, decoupled weight decay is applied.
-        clipnorm: float; clip each gradient so its L2 norm is at most this.
-        clipvalue: float; clip each gradient element to ``[-clipvalue, clipvalue]``.
-        global_clipnorm: float; clip all gradients so their global norm is at most this.
-        use_ema: bool; keep an exponential moving average of the weights.
-        ema_momentum: float; momentum of the moving average.
-        ema_overwrite_frequency: int or ``None``; overwrite the weights with their average every this many steps.
-        loss_scale_factor: float or ``None``; loss multiplier, gradients are divided by it.
-        gradient_accumulation_steps: int or ``None``; update every this many steps with the mean gradient."""

@@ -7,7 +7,8 @@ from typing import Any
 import torch
 
 from lamina import initializers
-from lamina.optimizers.base_optimizer import Optimizer, base_optimizer_keyword_args
+from lamina.optimizers.base_optimizer import Optimizer
+from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args
 
 
 class Ftrl(Optimizer):

@@ -7,7 +7,8 @@ from typing import Any
 import torch
 
 from lamina import initializers
-from lamina.optimizers.base_optimizer import Optimizer, _tensor
+from lamina.optimizers.base_optimizer import Optimizer
+from lamina.optimizers.optimizer_utils import _tensor
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.variable import Variable
 

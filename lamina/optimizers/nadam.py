@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 from lamina import backend
-from lamina.optimizers.base_optimizer import Optimizer, base_optimizer_keyword_args
+from lamina.optimizers.base_optimizer import Optimizer
+from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args
 from lamina.variable import Variable
 
 

@@ -24,6 +24,7 @@ from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileMetrics, _flat_outputs
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
 from lamina.trainers.logs import _LazyLogs
+from lamina.trainers.target_validation import validate_targets
 from lamina.tree import map_structure
 
 
@@ -45,10 +46,6 @@ class TrainingLoops:
         x, y, _ = unpack_x_y_sample_weight(batch)
         if y is None or self._compile_loss is None:
             return
-
-        validate = getattr(losses_module, "validate_targets", None)
-        if validate is None:
-            return
         with torch.no_grad():
             y_pred = self(x, training=False)
         if not self._compile_loss.built:
@@ -60,7 +57,7 @@ class TrainingLoops:
             if loss_fn is not None and t is not None:
                 inner = loss_fn.fn if isinstance(loss_fn, losses_module.LossFunctionWrapper) else loss_fn
                 try:
-                    validate(t, p, inner)
+                    validate_targets(t, p, inner)
                 except ValueError as e:
                     raise ValueError(f'Model "{self.name}": {e}') from None
                 self._check_target_shape(inner, t, p)

@@ -320,27 +320,6 @@ def test_categorical_shape_error_suggests_sparse():
         losses.CategoricalCrossentropy()(np.zeros(4), _probs((4, 3)))
 
 
-def test_validate_targets():
-    y_pred = torch.zeros(4, 3)
-    losses.validate_targets(torch.tensor([0, 1, 2, 2]), y_pred, losses.SparseCategoricalCrossentropy())
-    losses.validate_targets(np.array([[0], [2], [1], [1]]), y_pred)  # inferred sparse
-    with pytest.raises(ValueError, match=r"class ids in \[0, 3\).*received label 3"):
-        losses.validate_targets(torch.tensor([0, 1, 3, 2]), y_pred, "sparse_categorical_crossentropy")
-    with pytest.raises(ValueError, match="received label -1"):
-        losses.validate_targets(torch.tensor([0, -1, 1, 2]), y_pred, losses.sparse_categorical_crossentropy)
-    with pytest.raises(ValueError, match="received label 5"):
-        losses.validate_targets(torch.tensor([0, 5, 1, 2]), y_pred)
-    # ignore_class labels are allowed
-    losses.validate_targets(torch.tensor([0, 9, 1, 9]), y_pred, losses.SparseCategoricalCrossentropy(ignore_class=9))
-    with pytest.raises(ValueError, match=r"y_true.shape=\(4, 5\)"):
-        losses.validate_targets(torch.zeros(4, 5), torch.zeros(4, 10), "sparse_categorical_crossentropy")
-    with pytest.raises(ValueError, match=r"y_true.shape=\(4, 1\)"):
-        losses.validate_targets(torch.zeros(4, 1), y_pred, losses.CategoricalCrossentropy())
-    losses.validate_targets(torch.zeros(4), torch.zeros(4, 1), "binary_crossentropy")
-    with pytest.raises(ValueError, match="binary_crossentropy"):
-        losses.validate_targets(torch.zeros(4, 2), torch.zeros(4, 3), "bce")
-
-
 def test_categorical_width_one_warns():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
