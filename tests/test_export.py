@@ -57,8 +57,8 @@ def test_onnx_functional_model_with_two_inputs_and_outputs(tmp_path):
     xa = np.random.default_rng(0).standard_normal((3, 3)).astype("float32")
     xb = np.random.default_rng(1).standard_normal((3, 4)).astype("float32")
     names = [i.name for i in session.get_inputs()]
-    got = session.run(None, dict(zip(names, (xa, xb))))
-    for g, w in zip(got, _predict(model, [xa, xb])):
+    got = session.run(None, dict(zip(names, (xa, xb), strict=True)))
+    for g, w in zip(got, _predict(model, [xa, xb]), strict=True):
         np.testing.assert_allclose(g, w, atol=1e-5)
 
 

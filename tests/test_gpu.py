@@ -56,7 +56,7 @@ def test_gpu_training_matches_cpu():
     gpu, hg = _fit("cuda")
     cpu, hc = _fit("cpu")
     np.testing.assert_allclose(hg.history["loss"], hc.history["loss"], rtol=1e-4, atol=1e-5)
-    for a, b in zip(gpu.get_weights(), cpu.get_weights()):
+    for a, b in zip(gpu.get_weights(), cpu.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
 
 

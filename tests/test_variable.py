@@ -4,6 +4,8 @@ import copy
 import io
 import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +13,8 @@ import torch
 
 import lamina
 from lamina import layers, ops
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Linear(lamina.layers.Layer):
@@ -156,19 +160,39 @@ def test_torch_compile_sees_parameters():
     torch.testing.assert_close(compiled(x), model(x))
 
 
-def test_ddp_wraps_a_lamina_model():
-    import torch.distributed as dist
+_DDP_SCRIPT = """
+import datetime, sys
+import torch, torch.distributed as dist
+import lamina
+from lamina import layers
+dist.init_process_group("gloo", init_method="file://" + sys.argv[1], rank=0, world_size=1,
+                        timeout=datetime.timedelta(seconds=60))
+try:
+    model = lamina.Sequential([lamina.Input((4,)), layers.Dense(2)])
+    ddp = torch.nn.parallel.DistributedDataParallel(model)
+    ddp(torch.ones(3, 4)).sum().backward()
+    kernel = model.layers[0].kernel
+    print("grad", kernel.grad is not None, type(kernel).__name__, kernel.grad.shape == kernel.shape)
+finally:
+    dist.destroy_process_group()
+"""
 
-    os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
-    os.environ["MASTER_PORT"] = str(29000 + os.getpid() % 1000)
-    dist.init_process_group("gloo", rank=0, world_size=1)
-    try:
-        model = lamina.Sequential([lamina.Input((4,)), layers.Dense(2)])
-        ddp = torch.nn.parallel.DistributedDataParallel(model)
-        ddp(torch.ones(3, 4)).sum().backward()
-        assert model.layers[0].kernel.grad is not None
-    finally:
-        dist.destroy_process_group()
+
+def test_ddp_wraps_a_lamina_model(tmp_path):
+    # in its own process (a file store: no port to collide with), so a process group can never
+    # outlive the test or stall the suite
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-c", _DDP_SCRIPT, str(tmp_path / "store")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["grad", "True", "Variable", "True"], done.stdout
 
 
 def test_standalone_variable_and_layer_tracking():

@@ -403,38 +403,7 @@ def load_state(
             deferred.append((node.obj, _ReadStore(group, consumed)))
             consumed.update(f"{node.vars_path}/{k}" for k in _numeric_keys(group))  # the layer's loader reads them
             continue
-        variables = own_variables(node)
-        keys = _numeric_keys(group)
-        if len(keys) != len(variables):
-            expected = ", ".join(f"{_var_label(v, i)} {_shape(v)}" for i, v in enumerate(variables)) or "none"
-            found = ", ".join(f"{k} {tuple(group[k].shape)}" for k in keys if _is_dataset(group, k)) or "none"
-            if group is None and variables:
-                errors.append(
-                    f"{node.describe()}: the file has no weights for it "
-                    f"(group '{node.vars_path}' is missing); expected {len(variables)}: {expected}."
-                )
-            else:
-                errors.append(
-                    f"{node.describe()}: the file has {len(keys)} weight(s) at '{node.vars_path}', "
-                    f"the layer has {len(variables)}. Expected: {expected}. Found: {found}."
-                )
-            for k in keys:
-                consumed.add(f"{node.vars_path}/{k}")
-            continue
-        for i, (var, key) in enumerate(zip(variables, keys)):
-            consumed.add(f"{node.vars_path}/{key}")
-            try:
-                array = read_dataset(group, key)
-            except (KeyError, ValueError) as e:
-                errors.append(f"{node.describe()}: weight {_var_label(var, i)}: {e}")
-                continue
-            if tuple(array.shape) != _shape(var):
-                errors.append(
-                    f"{node.describe()}: weight {_var_label(var, i)} expects shape {_shape(var)}, "
-                    f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}')."
-                )
-                continue
-            plan.append((var, array))
+        _plan_layer(node, group, plan, errors, consumed)
     tolerated = list(optimizer_paths)
     if objects_to_skip:  # the file may hold weights for the skipped objects: that is expected
         skip_ids = {id(o) for o in objects_to_skip}
@@ -451,6 +420,11 @@ def load_state(
         assign(var, array)
     for finish in finishers:
         finish()
+    _run_custom_loaders(deferred, source, skip_mismatch)
+
+
+def _run_custom_loaders(deferred: list, source: str, skip_mismatch: bool) -> None:
+    """Layers with their own ``load_own_variables`` read their group last; errors name the layer."""
     for obj, store in deferred:
         try:
             obj.load_own_variables(store)
@@ -460,7 +434,43 @@ def load_state(
                     f"Layer '{getattr(obj, 'name', obj)}' ({type(obj).__name__}) could not load its "
                     f"weights from {source}: {e}"
                 ) from e
-            warnings.warn(f"Skipped layer '{getattr(obj, 'name', obj)}': {e}", stacklevel=3)
+            warnings.warn(f"Skipped layer '{getattr(obj, 'name', obj)}': {e}", stacklevel=4)
+
+
+def _plan_layer(node: Node, group: Any, plan: list, errors: list, consumed: set) -> None:
+    """Checks one object's weights in the file against its variables; plans the assignments."""
+    variables = own_variables(node)
+    keys = _numeric_keys(group)
+    if len(keys) != len(variables):
+        expected = ", ".join(f"{_var_label(v, i)} {_shape(v)}" for i, v in enumerate(variables)) or "none"
+        found = ", ".join(f"{k} {tuple(group[k].shape)}" for k in keys if _is_dataset(group, k)) or "none"
+        if group is None and variables:
+            errors.append(
+                f"{node.describe()}: the file has no weights for it "
+                f"(group '{node.vars_path}' is missing); expected {len(variables)}: {expected}."
+            )
+        else:
+            errors.append(
+                f"{node.describe()}: the file has {len(keys)} weight(s) at '{node.vars_path}', "
+                f"the layer has {len(variables)}. Expected: {expected}. Found: {found}."
+            )
+        for k in keys:
+            consumed.add(f"{node.vars_path}/{k}")
+        return
+    for i, (var, key) in enumerate(zip(variables, keys, strict=True)):
+        consumed.add(f"{node.vars_path}/{key}")
+        try:
+            array = read_dataset(group, key)
+        except (KeyError, ValueError) as e:
+            errors.append(f"{node.describe()}: weight {_var_label(var, i)}: {e}")
+            continue
+        if tuple(array.shape) != _shape(var):
+            errors.append(
+                f"{node.describe()}: weight {_var_label(var, i)} expects shape {_shape(var)}, "
+                f"the file has shape {tuple(array.shape)} (at '{node.vars_path}/{key}')."
+            )
+            continue
+        plan.append((var, array))
 
 
 def _is_dataset(group: Any, key: str) -> bool:

@@ -102,6 +102,26 @@ def paths_and_labels_to_dataset(
     return ds
 
 
+def _check_image_args(
+    color_mode: str, image_size: Any, interpolation: str, crop_to_aspect_ratio: bool, pad_to_aspect_ratio: bool
+) -> tuple[tuple[int, int], str]:
+    """Validates the image arguments as Keras does; returns the checked size and interpolation."""
+    if color_mode not in _CHANNELS:
+        raise ValueError(
+            f'`color_mode` must be one of {{"rgb", "rgba", "grayscale"}}. Received: color_mode={color_mode}'
+        )
+    image_size = _check_image_size(image_size)
+    interpolation = str(interpolation).lower()
+    if interpolation not in resize_utils.INTERPOLATIONS:
+        raise ValueError(
+            f"Argument `interpolation` should be one of {resize_utils.INTERPOLATIONS}. "
+            f"Received: interpolation={interpolation}"
+        )
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`.")
+    return image_size, interpolation
+
+
 def image_dataset_from_directory(
     directory: str | os.PathLike,
     labels: str | Sequence[int] | None = "inferred",
@@ -177,19 +197,9 @@ def image_dataset_from_directory(
     dataset_utils.check_labels_args(labels, label_mode, class_names, "image")
     if labels is None or label_mode is None:
         labels, label_mode = None, None
-    if color_mode not in _CHANNELS:
-        raise ValueError(
-            f'`color_mode` must be one of {{"rgb", "rgba", "grayscale"}}. Received: color_mode={color_mode}'
-        )
-    image_size = _check_image_size(image_size)
-    interpolation = str(interpolation).lower()
-    if interpolation not in resize_utils.INTERPOLATIONS:
-        raise ValueError(
-            f"Argument `interpolation` should be one of {resize_utils.INTERPOLATIONS}. "
-            f"Received: interpolation={interpolation}"
-        )
-    if crop_to_aspect_ratio and pad_to_aspect_ratio:
-        raise ValueError("Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`.")
+    image_size, interpolation = _check_image_args(
+        color_mode, image_size, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio
+    )
     dataset_utils.check_format(format)
     dataset_utils.check_batch_size(batch_size)
     dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)

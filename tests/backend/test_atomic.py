@@ -101,5 +101,5 @@ def test_kill_during_save_leaves_loadable_files(tmp_path):
     fresh = lamina.Sequential([lamina.Input((512,))] + [lamina.layers.Dense(512) for _ in range(8)])
     fresh.load_weights(weights_path)
     for model in (loaded, fresh):
-        for got, want in zip(model.get_weights(), expected):
+        for got, want in zip(model.get_weights(), expected, strict=True):
             np.testing.assert_array_equal(got, want)

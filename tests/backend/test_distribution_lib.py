@@ -118,7 +118,7 @@ def test_single_process_training_is_unchanged_by_data_parallel():
     lamina.backend.clear_session()
     with_dp = train()
     assert plain[0] == with_dp[0]
-    for a, b in zip(plain[1], with_dp[1]):
+    for a, b in zip(plain[1], with_dp[1], strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(plain[2], with_dp[2])
 

@@ -77,7 +77,7 @@ def test_early_stopping_restores_best_weights():
     es = callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True, mode="min", min_delta=10.0)
     h = model.fit(x, y, epochs=10, batch_size=16, verbose=0, callbacks=[Track(), es])
     assert len(h.history["loss"]) == 2 and es.stopped_epoch == 1
-    for a, b in zip(model.get_weights(), best[0][1]):
+    for a, b in zip(model.get_weights(), best[0][1], strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -76,7 +76,7 @@ EQUIVALENT = [
 def test_two_processes_train_like_one_process_with_the_same_global_batch(runs, name):
     ref, (r0, r1) = runs[1][0][name], runs[2]
     for got in (r0[name], r1[name]):
-        for a, b in zip(_weights(ref), _weights(got)):
+        for a, b in zip(_weights(ref), _weights(got), strict=True):
             np.testing.assert_allclose(b, a, rtol=RTOL, atol=ATOL)
         assert sorted(got["history"]) == sorted(ref["history"])
         for key, values in ref["history"].items():
@@ -86,7 +86,7 @@ def test_two_processes_train_like_one_process_with_the_same_global_batch(runs, n
 @pytest.mark.parametrize("name", [*EQUIVALENT, "batchnorm"])
 def test_replicas_end_bit_identical_with_identical_logs(runs, name):
     r0, r1 = runs[2][0][name], runs[2][1][name]
-    for a, b in zip(_weights(r0), _weights(r1)):
+    for a, b in zip(_weights(r0), _weights(r1), strict=True):
         np.testing.assert_array_equal(a, b)  # BatchNormalization moving statistics included
     assert r0["history"] == r1["history"]
 
@@ -217,5 +217,5 @@ def test_spawn_runs_two_processes_without_a_launcher():
     out = json.loads(job.stdout.strip().splitlines()[-1])
     assert out["spawned"]["world"] == 2 and out["spawned"]["rank"] == 0 and out["single"]["world"] == 1
     np.testing.assert_allclose(out["spawned"]["loss"], out["single"]["loss"], rtol=RTOL)
-    for a, b in zip(out["spawned"]["weights"], out["single"]["weights"]):
+    for a, b in zip(out["spawned"]["weights"], out["single"]["weights"], strict=True):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -16,7 +18,7 @@ def test_shard_bounds_partition_every_batch_size(world):
     for n in range(0, 23):
         bounds = [sharding.shard_bounds(n, r, world) for r in range(world)]
         assert bounds[0][0] == 0 and bounds[-1][1] == n
-        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))  # contiguous, no overlap
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))  # contiguous, no overlap
         sizes = [hi - lo for lo, hi in bounds]
         assert max(sizes) - min(sizes) <= 1 and sizes == sorted(sizes, reverse=True)
 
@@ -35,6 +37,11 @@ def _rank_views(make_adapter, world, epoch=0, reseed=None):
     return views
 
 
+def _x(batch):
+    """The inputs of a batch: an x-only adapter yields the tensor itself, others a tuple."""
+    return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+
 def _check_union(views, global_batches, world):
     """Rank slices concatenated in rank order give each global batch; stand-ins have count 0."""
     assert all(len(b) == len(global_batches) for b, _ in views)
@@ -42,7 +49,7 @@ def _check_union(views, global_batches, world):
         parts = []
         for r in range(world):
             batch, (count, total) = views[r][0][step]
-            x = batch[0] if isinstance(batch, (tuple, list)) else batch
+            x = _x(batch)
             assert total == len(whole)
             assert views[r][1][step] == count
             if count == 0:
@@ -59,7 +66,7 @@ def test_array_shards_split_each_global_batch_without_overlap(shuffle):
     y = np.arange(13)
     make = lambda: data_adapters.ArrayDataAdapter(x, y, batch_size=5, shuffle=shuffle, seed=123)
     base = make()
-    global_batches = [b[0] for b in base.epoch_iterator(1)]
+    global_batches = [_x(b) for b in base.epoch_iterator(1)]
     for world in (2, 3):
         views = _rank_views(make, world, epoch=1)
         _check_union(views, global_batches, world)
@@ -70,7 +77,7 @@ def test_a_global_batch_smaller_than_the_job_gives_stand_in_samples():
     make = lambda: data_adapters.ArrayDataAdapter(x, batch_size=5)
     views = _rank_views(make, 2)
     assert views[0][1] == [3, 3, 1] and views[1][1] == [2, 2, 0]
-    _check_union(views, [b[0] for b in make().epoch_iterator(0)], 2)
+    _check_union(views, [_x(b) for b in make().epoch_iterator(0)], 2)
 
 
 @pytest.mark.parametrize("shuffle", [False, True])
@@ -79,7 +86,7 @@ def test_dataloader_shards_load_only_their_samples_in_the_single_process_order(s
     make_loader = lambda: torch.utils.data.DataLoader(ds, batch_size=6, shuffle=shuffle)
     make = lambda: data_adapters.get_data_adapter(make_loader())
     torch.manual_seed(5)
-    global_batches = [b[0] for b in make().epoch_iterator(0)]
+    global_batches = [_x(b) for b in make().epoch_iterator(0)]
     views = _rank_views(make, 2, reseed=lambda: torch.manual_seed(5))
     assert isinstance(sharding.shard_adapter(make(), 0, 2, 0), sharding.ShardedLoaderAdapter)
     _check_union(views, global_batches, 2)
@@ -88,7 +95,7 @@ def test_dataloader_shards_load_only_their_samples_in_the_single_process_order(s
 def test_a_map_style_dataset_is_sharded_through_its_loader():
     ds = torch.utils.data.TensorDataset(torch.arange(9, dtype=torch.float32)[:, None])
     make = lambda: data_adapters.get_data_adapter(ds, batch_size=4, shuffle=False)
-    _check_union(_rank_views(make, 2), [b[0] for b in make().epoch_iterator(0)], 2)
+    _check_union(_rank_views(make, 2), [_x(b) for b in make().epoch_iterator(0)], 2)
 
 
 def test_a_loader_the_user_already_sharded_is_left_alone():
@@ -110,7 +117,7 @@ def test_pydataset_shards(shuffle):
 
     make = lambda: data_adapters.get_data_adapter(Batches(), shuffle=shuffle)
     np.random.seed(4)
-    global_batches = [b[0] for b in make().epoch_iterator(0)]
+    global_batches = [_x(b) for b in make().epoch_iterator(0)]
     views = _rank_views(make, 2, reseed=lambda: np.random.seed(4))
     _check_union(views, global_batches, 2)
 
@@ -121,7 +128,7 @@ def test_generator_shards_slice_each_batch():
             yield np.full((4 - i, 2), i, "float32"), np.zeros((4 - i,), "float32")
 
     make = lambda: data_adapters.get_data_adapter(gen())
-    global_batches = [b[0] for b in make().epoch_iterator(0)]
+    global_batches = [_x(b) for b in make().epoch_iterator(0)]
     _check_union(_rank_views(make, 2), global_batches, 2)
 
 

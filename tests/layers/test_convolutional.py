@@ -346,7 +346,7 @@ def test_guide_convnet_shapes_and_params():
     assert [(tuple(layer.output.shape), layer.count_params()) for layer in model.layers] == expected
     assert model.count_params() == 49002
     shape = (None, 250, 250, 3)
-    for layer, (out_shape, _) in zip(model.layers, expected):
+    for layer, (out_shape, _) in zip(model.layers, expected, strict=True):
         shape = layer.compute_output_shape(shape)
         assert tuple(shape) == out_shape
     assert tuple(model(torch.zeros(1, 250, 250, 3)).shape) == (1, 10)

@@ -102,7 +102,7 @@ def test_get_set_weights_round_trip_and_errors():
     b = layers.Dense(2, name="other")
     b.build((None, 3))
     b.set_weights(a.get_weights())
-    for wa, wb in zip(a.get_weights(), b.get_weights()):
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
     with pytest.raises(ValueError, match="other"):
         b.set_weights([np.ones((4, 2)), np.ones(2)])

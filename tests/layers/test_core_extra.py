@@ -96,11 +96,11 @@ def test_enable_unsafe_deserialization():
         serialization.enable_unsafe_deserialization()
         assert serialization.in_safe_mode() is False
         assert layers.Lambda.from_config(config)(torch.ones(1)).tolist() == [-1.0]
-        with serialization.SafeModeScope(True), pytest.raises(ValueError):
+        with serialization.SafeModeScope(True), pytest.raises(ValueError, match="Lambda"):
             layers.Lambda.from_config(config)
     finally:
         serialization._UNSAFE_DESERIALIZATION_ENABLED[0] = False
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Lambda"):
         layers.Lambda.from_config(config)
 
 

@@ -58,7 +58,7 @@ def _bn_training_parity(kwargs, shape, mask=None, seed=0):
     )
     del call_kw
     np.testing.assert_allclose(to_numpy(got), expected, atol=1e-5, rtol=1e-5)
-    for w, kw in zip(layer.weights, klayer.weights):
+    for w, kw in zip(layer.weights, klayer.weights, strict=True):
         np.testing.assert_allclose(w.numpy(), to_numpy(kw.value), atol=1e-5, rtol=1e-5, err_msg=w.name)
     # inference afterwards uses the updated moving statistics
     np.testing.assert_allclose(
@@ -112,7 +112,7 @@ def test_frozen_batch_norm_runs_in_inference_and_keeps_stats():
     bn.trainable = False
     before = [w.numpy().copy() for w in bn.weights]
     y = bn(x, training=True)
-    for b, w in zip(before, bn.weights):
+    for b, w in zip(before, bn.weights, strict=True):
         np.testing.assert_array_equal(b, w.numpy())
     np.testing.assert_allclose(to_numpy(y), to_numpy(bn(x, training=False)), atol=1e-6)
     kbn = keras.layers.BatchNormalization()
@@ -371,7 +371,7 @@ def test_spectral_norm_training_step_parity(make, x):
     y = sn(x, training=True)
     ky = ksn(keras.ops.convert_to_tensor(x), training=True)
     np.testing.assert_allclose(to_numpy(y), to_numpy(ky), atol=1e-5)
-    for w, kw in zip(sn.weights, ksn.weights):
+    for w, kw in zip(sn.weights, ksn.weights, strict=True):
         np.testing.assert_allclose(w.numpy(), to_numpy(kw.value), atol=1e-5, err_msg=w.path)
     # the normalized kernel has spectral norm ~1 after a few steps
     for _ in range(20):
@@ -410,11 +410,11 @@ def test_spectral_and_rms_norm_keras_file_round_trip(tmp_path):
     kmodel(x, training=True)
     kmodel.save(tmp_path / "k.keras")
     model = lamina.saving.load_model(tmp_path / "k.keras")
-    for a, b in zip(model.get_weights(), kmodel.get_weights()):
+    for a, b in zip(model.get_weights(), kmodel.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
     np.testing.assert_allclose(to_numpy(model(x)), to_numpy(kmodel(x)), atol=1e-5)
     model(x, training=True)
     model.save(tmp_path / "l.keras")
     back = keras.saving.load_model(tmp_path / "l.keras")
-    for a, b in zip(model.get_weights(), back.get_weights()):
+    for a, b in zip(model.get_weights(), back.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)

@@ -91,7 +91,7 @@ def test_normalization_adapt_numpy_parity(kwargs, shape):
     layer = layers.Normalization(**kwargs)
     layer.adapt(data)
     k = _keras_adapted(data, **kwargs)
-    for ours, theirs in zip(layer.weights, k.weights):
+    for ours, theirs in zip(layer.weights, k.weights, strict=True):
         np.testing.assert_allclose(ours.numpy(), keras.ops.convert_to_numpy(theirs), rtol=1e-6)
     np.testing.assert_allclose(layer(data).numpy(), keras.ops.convert_to_numpy(k(data)), rtol=1e-5, atol=1e-5)
     if not kwargs.get("invert"):
@@ -112,7 +112,7 @@ def test_normalization_adapt_tensor_and_batches_parity():
     for source in (torch.as_tensor(data), batches, iter(batches), [(b, b[:, :1]) for b in batches], loader):
         layer = layers.Normalization()
         layer.adapt(source)
-        for ours, theirs in zip(layer.get_weights()[:2], expected):
+        for ours, theirs in zip(layer.get_weights()[:2], expected, strict=True):
             np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 

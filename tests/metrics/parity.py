@@ -28,7 +28,7 @@ def check_metric(cls_name, kwargs, batches, sample_weights=None, rtol=1e-5, atol
     sample_weights = sample_weights or [None] * len(batches)
 
     def feed(o, r):
-        for (y_true, y_pred), sw in zip(batches, sample_weights):
+        for (y_true, y_pred), sw in zip(batches, sample_weights, strict=True):
             o.update_state(
                 torch.as_tensor(y_true),
                 torch.as_tensor(y_pred),
@@ -44,7 +44,7 @@ def check_metric(cls_name, kwargs, batches, sample_weights=None, rtol=1e-5, atol
     # reset_state: the state is zero again and accumulates from scratch
     ours.reset_state()
     ref.reset_state()
-    for v, w in zip(ours.variables, ref.variables):
+    for v, w in zip(ours.variables, ref.variables, strict=True):
         np.testing.assert_array_equal(v.numpy(), to_np(w.value))
     feed(ours, ref)
 

@@ -117,7 +117,7 @@ def test_auc(kwargs):
     weights = [RNG.random(12).astype("float32"), None, RNG.random((12, 3)).astype("float32")]
     if "label_weights" in kwargs:
         ours, ref = metrics.AUC(**kwargs), keras.metrics.AUC(**kwargs)
-        for (y_true, y_pred), sw in zip(batches, weights):
+        for (y_true, y_pred), sw in zip(batches, weights, strict=True):
             ours.update_state(y_true, y_pred, sample_weight=sw)
             ref.update_state(y_true, y_pred, sample_weight=sw)
         np.testing.assert_allclose(to_np(ours.result()), to_np(ref.result()), rtol=1e-5, atol=1e-6)

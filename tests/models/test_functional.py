@@ -21,7 +21,6 @@ def _convnet(lib):
 
 
 def test_feature_extraction_from_sequential_guide():
-    pytest.importorskip("lamina.layers.convolutional")
     initial = _convnet(lamina)
     extractor = lamina.Model(inputs=initial.inputs, outputs=[layer.output for layer in initial.layers])
     feats = extractor(np.ones((1, 250, 250, 3), "float32"))
@@ -44,7 +43,7 @@ def test_transfer_learning_freezing():
     head = model.layers[-1].get_weights()[0].copy()
     x = np.random.default_rng(0).random((32, 8), dtype=np.float32)
     model.fit(x, np.ones((32, 3), "float32"), epochs=2, verbose=0)
-    for a, b in zip(frozen, base.get_weights()):
+    for a, b in zip(frozen, base.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.allclose(head, model.layers[-1].get_weights()[0])
     # freeze all but the last layer, as in the guide
@@ -79,7 +78,7 @@ def test_multi_io_shared_residual_matches_keras():
     xa, xb = rng.random((6, 4), dtype=np.float32), rng.random((6, 3), dtype=np.float32)
     out_l = lam([xa, xb])
     out_k = ker([xa, xb])
-    for ol, ok in zip(out_l, out_k):
+    for ol, ok in zip(out_l, out_k, strict=True):
         np.testing.assert_allclose(ol.detach().numpy(), keras.ops.convert_to_numpy(ok), rtol=1e-5, atol=1e-6)
     assert lam.output_names == ker.output_names
 

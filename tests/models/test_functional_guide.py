@@ -9,13 +9,12 @@ their histories after copying Lamina's initial weights into the Keras model.
 import json
 import warnings
 
+import keras  # the real peer: a test extra, never skipped
 import numpy as np
 import pytest
 import torch
 
 import lamina
-
-keras = pytest.importorskip("keras")
 
 RNG = np.random.default_rng(0)
 
@@ -45,7 +44,7 @@ def _build_both(build):
 def _assert_same_summaries(kmodels, lmodels, **kwargs) -> None:
     kmodels = kmodels if isinstance(kmodels, (list, tuple)) else [kmodels]
     lmodels = lmodels if isinstance(lmodels, (list, tuple)) else [lmodels]
-    for km, lm in zip(kmodels, lmodels):
+    for km, lm in zip(kmodels, lmodels, strict=True):
         expected, got = _summary(km, **kwargs), _summary(lm, **kwargs)
         assert got == expected, f"\nKeras:\n{expected}\nLamina:\n{got}"
 
@@ -179,7 +178,7 @@ def test_one_graph_of_layers_defines_two_models():
     assert encoder.count_params() == kmodels[0].count_params() == 18672
     assert autoencoder.count_params() == kmodels[1].count_params() == 28241
     # the encoder's layers are the autoencoder's first layers: same objects, same weights
-    assert all(a is b for a, b in zip(encoder.layers, autoencoder.layers))
+    assert all(a is b for a, b in zip(encoder.layers, autoencoder.layers, strict=True))
 
 
 def test_models_are_callable_like_layers_and_nest():
@@ -616,7 +615,7 @@ def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops(tmp
     assert [op.name for op in lmodel.operations] == [op.name for op in kmodel.operations]
     lconfig = json.loads(json.dumps(lmodel.get_config()))
     kconfig = json.loads(json.dumps(kmodel.get_config()))
-    for lc, kc in zip(lconfig["layers"], kconfig["layers"]):
+    for lc, kc in zip(lconfig["layers"], kconfig["layers"], strict=True):
         if kc["module"].startswith("keras.src.ops"):
             assert lc == kc
     data = [RNG.random((2, 4), dtype=np.float32), RNG.random((2, 4), dtype=np.float32)]
@@ -624,11 +623,11 @@ def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops(tmp
     expected = [_np(o) for o in kmodel(data)]
     for model in (lmodel, lamina.Model.from_config(kconfig), lamina.Model.from_config(lconfig)):
         model.set_weights(lmodel.get_weights())
-        for got, want in zip(model(data), expected):
+        for got, want in zip(model(data), expected, strict=True):
             np.testing.assert_allclose(_np(got), want, rtol=1e-5, atol=1e-6)
     keras_reads = keras.Model.from_config(lconfig)
     _copy_weights(lmodel, keras_reads)
-    for got, want in zip(keras_reads(data), expected):
+    for got, want in zip(keras_reads(data), expected, strict=True):
         np.testing.assert_allclose(_np(got), want, rtol=1e-5, atol=1e-6)
     # through .keras files both ways
     kmodel.save(str(tmp_path / "k.keras"))
@@ -637,11 +636,13 @@ def test_operators_on_symbolic_tensors_are_named_and_serialized_as_keras_ops(tmp
         lamina.models.load_model(str(tmp_path / "k.keras")),
         keras.models.load_model(str(tmp_path / "l.keras")),
     ):
-        for got, want in zip(model(data), expected):
+        for got, want in zip(model(data), expected, strict=True):
             np.testing.assert_allclose(_np(got), want, rtol=1e-5, atol=1e-6)
     # operators take the next automatic names like any layer: `add`, then `add_1` for a layers.Add
     assert lamina.layers.Add().name == "add_1"
-    with pytest.raises(NotImplementedError):  # as in Keras; `__getitem__` alone would make this index forever
+    with pytest.raises(
+        NotImplementedError, match="Iterating over a symbolic KerasTensor"
+    ):  # as in Keras; `__getitem__` alone would make this index forever
         first, second = lamina.Input((2,))
 
 
@@ -711,9 +712,9 @@ def test_transfer_learning_freeze_all_but_last_layer(tmp_path):
     last = [w.numpy().copy() for w in lmodel.layers[-1].weights]
     lmodel.compile(optimizer="adam", loss=lamina.losses.SparseCategoricalCrossentropy(from_logits=True))
     lmodel.fit(RNG.random((32, 784), dtype=np.float32), RNG.integers(0, 10, size=(32,)), epochs=2, verbose=0)
-    for before, w in zip(frozen, [w for layer in lmodel.layers[:-1] for w in layer.weights]):
+    for before, w in zip(frozen, [w for layer in lmodel.layers[:-1] for w in layer.weights], strict=True):
         np.testing.assert_array_equal(before, w.numpy())
-    assert all(not np.allclose(b, w.numpy()) for b, w in zip(last, lmodel.layers[-1].weights))
+    assert all(not np.allclose(b, w.numpy()) for b, w in zip(last, lmodel.layers[-1].weights, strict=True))
     assert len(lmodel.trainable_weights) == len(kmodel.trainable_weights) == 2
 
 
@@ -751,7 +752,7 @@ def test_transfer_learning_with_a_frozen_base_model():
         histories.append(model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0))
     _assert_histories_close(*histories)
     # every base weight, BatchNormalization's moving statistics included, stays as it was
-    for b, w in zip(before, lbase.weights):
+    for b, w in zip(before, lbase.weights, strict=True):
         np.testing.assert_array_equal(b, w.numpy())
     np.testing.assert_array_equal(bn.moving_mean.numpy(), np.zeros(8, "float32"))
     assert not np.allclose(lmodel.layers[-1].get_weights()[0], 0)
@@ -781,9 +782,9 @@ def test_model_names_follow_keras_after_a_sequential():
 
 def test_unbuilt_models_have_no_inputs_and_build_checks_the_shape():
     model = lamina.Sequential([lamina.layers.Dense(2)])
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="has no attribute 'inputs'"):
         model.inputs  # noqa: B018
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="has no attribute 'outputs'"):
         model.outputs  # noqa: B018
     assert getattr(model, "inputs", None) is None
 
@@ -791,7 +792,7 @@ def test_unbuilt_models_have_no_inputs_and_build_checks_the_shape():
         def call(self, x):
             return x
 
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="has no attribute 'inputs'"):
         Sub().inputs  # noqa: B018
     built = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
     with pytest.raises(ValueError, match="already been configured to use input shape"):

@@ -45,7 +45,7 @@ def assert_parity(ours, theirs, atol=1e-6, rtol=1e-5, check_dtype=True):
     """Same structure, shapes, dtypes (torch names) and values (NaN-equal) for ``ours`` and ``theirs``."""
     a, b = _leaves(ours), _leaves(theirs)
     assert len(a) == len(b), f"structure differs: {len(a)} vs {len(b)} outputs"
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
         assert isinstance(x, torch.Tensor) or np.isscalar(x), f"output {i} is {type(x).__name__}, not a tensor"
         if check_dtype:
             assert _dtype_name(x) == _dtype_name(y), f"output {i}: dtype {_dtype_name(x)} vs keras {_dtype_name(y)}"

@@ -69,13 +69,13 @@ def test_convert_variables_and_tensor_lists():
 
 
 def test_convert_errors():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"string data .*Received: \['a', 'b'\]"):
         ops.convert_to_tensor(["a", "b"])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="string data"):
         ops.convert_to_tensor(np.array(["a"]))
     with pytest.raises(ValueError, match="sparse"):
         ops.convert_to_tensor(X, sparse=True)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Invalid dtype: 'float7'"):
         ops.cast(X, "float7")
 
 

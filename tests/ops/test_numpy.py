@@ -567,7 +567,7 @@ def test_unique_return_index_matches_numpy():
     x = np.array([4, 2, 4, 1, 2, 9])
     values, index, inverse, counts = ops.unique(x, return_index=True, return_inverse=True, return_counts=True)
     ref = np.unique(x, return_index=True, return_inverse=True, return_counts=True)
-    for got, want in zip((values, index, inverse, counts), ref):
+    for got, want in zip((values, index, inverse, counts), ref, strict=True):
         np.testing.assert_array_equal(got.numpy(), want)
 
 
@@ -630,7 +630,8 @@ def test_gradients_flow():
     ids=["sum", "mean", "argmax", "expand_dims", "concatenate", "take", "flip", "transpose", "moveaxis"],
 )
 def test_bad_axis_raises(fn):
-    with pytest.raises((IndexError, ValueError, RuntimeError)):
+    # torch's own IndexError for a bad reduction axis, as on Keras's torch backend
+    with pytest.raises((IndexError, ValueError), match="out of (range|bounds)"):
         fn()
 
 
@@ -662,7 +663,7 @@ def test_argument_errors():
         ops.ldexp(X, X)
     with pytest.raises(ValueError, match="lists"):
         ops.select(B, X)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="string data"):
         ops.add(X, "a")
-    with pytest.raises((RuntimeError, ValueError)):
+    with pytest.raises((RuntimeError, ValueError), match="must match|broadcast"):
         ops.add(X, f32(5))

@@ -171,7 +171,7 @@ def test_state_round_trips_with_keras_store(models):
     store = {}
     lo.save_own_variables(store)
     ko.load_own_variables(store)
-    for k, m in zip(ko.variables, lo.variables):
+    for k, m in zip(ko.variables, lo.variables, strict=True):
         np.testing.assert_array_equal(k.numpy(), m.numpy())
     back = optimizers.Adam(0.01)
     back.build(lm.trainable_variables)

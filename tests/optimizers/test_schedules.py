@@ -98,9 +98,9 @@ def test_invalid_arguments(cls, kwargs, match):
 
 
 def test_base_class_must_be_overridden():
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match=r"must override `__call__\(self, step\)`"):
         schedules.LearningRateSchedule()(1)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match=r"must override `get_config\(\)`"):
         schedules.LearningRateSchedule().get_config()
 
 

@@ -107,7 +107,7 @@ def test_all_mismatches_reported_once_and_nothing_changed(tmp_path):
     assert "weight 'sequential_1/dense_2/bias' expects shape (5,), the file has shape (4,)" in message
     assert "expects shape (5, 2), the file has shape (4, 2)" in message
     assert "No weight was changed" in message
-    for w, b in zip(other.weights, before):
+    for w, b in zip(other.weights, before, strict=True):
         np.testing.assert_array_equal(w.numpy(), b)
 
 

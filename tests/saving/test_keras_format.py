@@ -100,7 +100,7 @@ def test_get_config_from_config_json_and_clone():
     assert from_json.get_config() == config
     clone = lamina.models.clone_model(model)
     assert clone.get_config()["layers"][1:] == config["layers"][1:]
-    assert all(a is not b for a, b in zip(clone.weights, model.weights))
+    assert all(a is not b for a, b in zip(clone.weights, model.weights, strict=True))
     assert not np.allclose(lamina_predict(clone, X), lamina_predict(model, X))
     clone.set_weights(model.get_weights())
     np.testing.assert_array_equal(lamina_predict(clone, X), lamina_predict(model, X))
@@ -135,7 +135,7 @@ def test_clone_functional_model():
     clone = lamina.models.clone_model(model, call_function=call_function)
     assert len(calls) == 3
     assert clone.output_shape == model.output_shape
-    assert all(a is not b for a, b in zip(clone.layers, model.layers))
+    assert all(a is not b for a, b in zip(clone.layers, model.layers, strict=True))
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(lamina_predict(clone, X), lamina_predict(model, X), atol=1e-6)
 
@@ -249,7 +249,7 @@ def test_subclassed_model_is_rebuilt_from_its_build_config(tmp_path):
     loaded = lamina.models.load_model(tmp_path / "m.keras")
     assert type(loaded) is TwoDense and loaded.units == 5
     np.testing.assert_array_equal(lamina_predict(loaded, X), lamina_predict(model, X))
-    for a, b in zip(loaded.optimizer.variables, model.optimizer.variables):
+    for a, b in zip(loaded.optimizer.variables, model.optimizer.variables, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 

@@ -198,7 +198,7 @@ def test_keras3_legacy_h5_loads_with_optimizer_state(tmp_path):
     kmodel.save(tmp_path / "k.h5")
     model = lamina.models.load_model(tmp_path / "k.h5")
     np.testing.assert_allclose(lamina_predict(model, X), keras_predict(kmodel, X), atol=1e-5)
-    for a, b in zip(model.optimizer.variables, kmodel.optimizer.variables):
+    for a, b in zip(model.optimizer.variables, kmodel.optimizer.variables, strict=True):
         np.testing.assert_allclose(a.numpy(), np.asarray(b.numpy()), atol=1e-7)
     fresh = lamina.Sequential([lamina.Input((3,)), layers.Dense(4, activation="relu"), layers.Dense(2)])
     fresh.load_weights(tmp_path / "k.h5")
@@ -214,7 +214,7 @@ def test_lamina_legacy_h5_loads_in_keras(tmp_path):
     model.save(tmp_path / "l.h5")
     kmodel = k.models.load_model(tmp_path / "l.h5")
     np.testing.assert_allclose(keras_predict(kmodel, X), lamina_predict(model, X), atol=1e-5)
-    for a, b in zip(kmodel.optimizer.variables, model.optimizer.variables):
+    for a, b in zip(kmodel.optimizer.variables, model.optimizer.variables, strict=True):
         np.testing.assert_allclose(np.asarray(a.numpy()), b.numpy(), atol=1e-7)
     kfresh = k.Sequential([k.Input((3,)), k.layers.Dense(4, activation="relu"), k.layers.Dense(2)])
     kfresh.load_weights(tmp_path / "l.h5")

@@ -171,7 +171,7 @@ def test_round_trip_restores_every_weight(tmp_path):
     assert not np.allclose(lamina_predict(model, x), lamina_predict(other, x))
     other.load_weights(tmp_path / "m.weights.h5")
     np.testing.assert_array_equal(lamina_predict(model, x), lamina_predict(other, x))
-    for a, b in zip(model.weights, other.weights):
+    for a, b in zip(model.weights, other.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
@@ -283,7 +283,7 @@ def test_optimizer_slots_restored_into_an_untrained_compiled_model(tmp_path):
     fresh.compile(optimizer="adam", loss="mse")  # optimizer not built yet: loading builds it
     fresh.load_weights(tmp_path / "m.weights.h5")
     assert len(fresh.optimizer.variables) == len(trained.optimizer.variables) == 10
-    for a, b in zip(fresh.optimizer.variables, trained.optimizer.variables):
+    for a, b in zip(fresh.optimizer.variables, trained.optimizer.variables, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 

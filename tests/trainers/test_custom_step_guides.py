@@ -469,7 +469,6 @@ def gan_class(keras):
 
 
 @pytest.mark.filterwarnings("ignore:To copy construct from a tensor:UserWarning")
-@pytest.mark.skipif(not hasattr(lamina, "random"), reason="needs lamina.random (keras.random), not in this build yet")
 def test_end_to_end_gan_trains_from_a_dataloader_of_pairs():
     """The guide's GAN on a DataLoader of (images, images) pairs. Keras 3.15 hands the custom step the
     DataLoader's list (``real_images.shape`` then fails there); Lamina hands it the (x, y) tuple the step

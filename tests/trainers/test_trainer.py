@@ -51,7 +51,7 @@ def test_mismatched_lengths_raise_before_any_change():
     before = [w.copy() for w in model.get_weights()]
     with pytest.raises(ValueError, match="cardinality"):
         model.fit(np.ones((10, 4), "float32"), np.zeros(9), verbose=0)
-    for a, b in zip(before, model.get_weights()):
+    for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -205,7 +205,7 @@ def test_labels_out_of_range_raise_before_training():
     before = model.get_weights()
     with pytest.raises(ValueError, match="range|label"):
         model.fit(x, np.full(8, 7), verbose=0)
-    for a, b in zip(before, model.get_weights()):
+    for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -225,7 +225,7 @@ def test_target_shape_mismatch_is_named_before_training():
     before = model.get_weights()
     with pytest.raises(ValueError, match=r"mean_squared_error.*\(8, 2\).*\(8, 3\)"):
         model.fit(np.ones((8, 4), "float32"), np.ones((8, 3), "float32"), verbose=0)
-    for a, b in zip(before, model.get_weights()):
+    for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     model.fit(np.ones((8, 4), "float32"), np.ones((8, 2), "float32"), verbose=0)  # the right shape trains
 

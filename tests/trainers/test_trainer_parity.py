@@ -50,7 +50,7 @@ def test_fit_matches_keras_epoch_for_epoch(name, kwargs):
     assert sorted(h_l.history) == sorted(h_k.history)
     for key in h_k.history:
         np.testing.assert_allclose(h_l.history[key], h_k.history[key], rtol=1e-4, atol=1e-5, err_msg=key)
-    for wl, wk in zip(lam.get_weights(), ker.get_weights()):
+    for wl, wk in zip(lam.get_weights(), ker.get_weights(), strict=True):
         np.testing.assert_allclose(wl, wk, rtol=1e-4, atol=1e-5)
     ev_l = lam.evaluate(xv, yv, verbose=0, return_dict=True)
     ev_k = ker.evaluate(xv, yv, verbose=0, return_dict=True)

@@ -97,7 +97,7 @@ def _assert_logs_equal(lam, ker, atol=ATOL):
 
 
 def _assert_weights_equal(lam, ker, atol=ATOL):
-    for wl, wk in zip(lam.get_weights(), ker.get_weights()):
+    for wl, wk in zip(lam.get_weights(), ker.get_weights(), strict=True):
         np.testing.assert_allclose(wl, wk, rtol=atol, atol=atol)
 
 
@@ -719,7 +719,7 @@ def test_multi_output_compile_variants_match_keras(config):
     )
     preds = lam.predict([IMG, TS], verbose=0)
     assert isinstance(preds, list) and [p.shape for p in preds] == [(48, 1), (48, 5)]
-    for p_l, p_k in zip(preds, ker.predict([IMG, TS], verbose=0)):
+    for p_l, p_k in zip(preds, ker.predict([IMG, TS], verbose=0), strict=True):
         np.testing.assert_allclose(p_l, p_k, rtol=MULTI_ATOL, atol=MULTI_ATOL)
 
 

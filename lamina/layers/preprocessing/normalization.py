@@ -195,29 +195,7 @@ class Normalization(Layer):
             ValueError: for an empty iterable, fixed ``mean``/``variance``, or data whose kept
                 axes differ from the built shape.
         """
-        if isinstance(data, (np.ndarray, torch.Tensor)):
-            input_shape = tuple(data.shape)
-        elif hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
-            it = iter(data)
-            first = next(it, None)
-            if first is None:
-                raise ValueError(
-                    "adapt() received an empty iterable (no batches). Expected at least one batch, "
-                    "e.g. layer.adapt([x]) or layer.adapt(list_of_batches)."
-                )
-            first = _first_of(first)
-            if not hasattr(first, "shape"):
-                raise TypeError(
-                    "adapt() expects an iterable that yields arrays or tensors with a `.shape` "
-                    f"attribute. Got an element of type {type(first).__name__}."
-                )
-            input_shape = tuple(first.shape)
-            data = itertools.chain([first], it)
-        else:
-            raise TypeError(
-                f"Unsupported data type: {type(data)}. `adapt` supports NumPy arrays, torch tensors "
-                "and iterables of batches (e.g. a list, a generator or a DataLoader)."
-            )
+        input_shape, data = _peek_shape(data)
         if self.input_mean is not None:
             raise self._error(
                 "adapt() only without fixed `mean`/`variance`",
@@ -247,36 +225,41 @@ class Normalization(Layer):
             else:
                 total_mean, total_var = x, torch.zeros_like(x)
         else:
-            total_mean = torch.zeros(self._mean_and_var_shape, dtype=torch.float64)
-            total_var = torch.zeros(self._mean_and_var_shape, dtype=torch.float64)
-            total_count = 0
-            for batch in data:
-                batch = backend.convert_to_tensor(_first_of(batch), dtype="float64", device=torch.device("cpu"))
-                for d in self._keep_axis:
-                    if batch.shape[d] != self._build_input_shape[d]:
-                        raise self._error(
-                            f"batches of shape {self._build_input_shape}",
-                            f"a batch of shape {tuple(batch.shape)}",
-                            "Every adapt() batch must match the built feature axes.",
-                        )
-                if self._reduce_axis:
-                    batch_mean = batch.mean(dim=self._reduce_axis)
-                    batch_var = batch.var(dim=self._reduce_axis, correction=0)
-                    count = math.prod(batch.shape[d] for d in self._reduce_axis)
-                else:
-                    batch_mean, batch_var, count = batch, torch.zeros_like(batch), 1
-                total_count += count
-                w_new = count / total_count
-                w_old = 1.0 - w_new
-                new_mean = total_mean * w_old + batch_mean * w_new
-                # lack-of-fit sum of squares: both groups' variances around the new mean
-                total_var = (total_var + (total_mean - new_mean) ** 2) * w_old + (
-                    batch_var + (batch_mean - new_mean) ** 2
-                ) * w_new
-                total_mean = new_mean
+            total_mean, total_var = self._moments_of_batches(data)
         mean_v, var_v, _ = self._stat_vars
         mean_v.assign(torch.as_tensor(np.asarray(backend.to_numpy(total_mean)), dtype=mean_v.value.dtype))
         var_v.assign(torch.as_tensor(np.asarray(backend.to_numpy(total_var)), dtype=var_v.value.dtype))
+
+    def _moments_of_batches(self, data: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and variance over batches, merged one batch at a time in float64."""
+        total_mean = torch.zeros(self._mean_and_var_shape, dtype=torch.float64)
+        total_var = torch.zeros(self._mean_and_var_shape, dtype=torch.float64)
+        total_count = 0
+        for batch in data:
+            batch = backend.convert_to_tensor(_first_of(batch), dtype="float64", device=torch.device("cpu"))
+            for d in self._keep_axis:
+                if batch.shape[d] != self._build_input_shape[d]:
+                    raise self._error(
+                        f"batches of shape {self._build_input_shape}",
+                        f"a batch of shape {tuple(batch.shape)}",
+                        "Every adapt() batch must match the built feature axes.",
+                    )
+            if self._reduce_axis:
+                batch_mean = batch.mean(dim=self._reduce_axis)
+                batch_var = batch.var(dim=self._reduce_axis, correction=0)
+                count = math.prod(batch.shape[d] for d in self._reduce_axis)
+            else:
+                batch_mean, batch_var, count = batch, torch.zeros_like(batch), 1
+            total_count += count
+            w_new = count / total_count
+            w_old = 1.0 - w_new
+            new_mean = total_mean * w_old + batch_mean * w_new
+            # lack-of-fit sum of squares: both groups' variances around the new mean
+            total_var = (total_var + (total_mean - new_mean) ** 2) * w_old + (
+                batch_var + (batch_mean - new_mean) ** 2
+            ) * w_new
+            total_mean = new_mean
+        return total_mean, total_var
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
@@ -305,3 +288,28 @@ class Normalization(Layer):
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, axis={self.axis}, invert={self.invert}"
+
+
+def _peek_shape(data: Any) -> tuple[tuple[int, ...], Any]:
+    """The shape of ``data`` (an array, or the first batch of an iterable) and the data to read."""
+    if isinstance(data, (np.ndarray, torch.Tensor)):
+        return tuple(data.shape), data
+    if hasattr(data, "__iter__") and not isinstance(data, (str, bytes, dict)):
+        it = iter(data)
+        first = next(it, None)
+        if first is None:
+            raise ValueError(
+                "adapt() received an empty iterable (no batches). Expected at least one batch, "
+                "e.g. layer.adapt([x]) or layer.adapt(list_of_batches)."
+            )
+        first = _first_of(first)
+        if not hasattr(first, "shape"):
+            raise TypeError(
+                "adapt() expects an iterable that yields arrays or tensors with a `.shape` "
+                f"attribute. Got an element of type {type(first).__name__}."
+            )
+        return tuple(first.shape), itertools.chain([first], it)
+    raise TypeError(
+        f"Unsupported data type: {type(data)}. `adapt` supports NumPy arrays, torch tensors "
+        "and iterables of batches (e.g. a list, a generator or a DataLoader)."
+    )

@@ -229,10 +229,13 @@ def backup_resume(out):
     x, y = data(36)
     backup = os.path.join(out, f"backup_world{world()}")
 
+    class Interrupted(Exception):
+        """The simulated crash; any other exception is a real failure and propagates."""
+
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 1:
-                raise RuntimeError("interrupted")
+                raise Interrupted("interrupted after epoch 2")
 
     m = make_model()
     try:
@@ -245,8 +248,10 @@ def backup_resume(out):
             verbose=0,
             callbacks=[keras.callbacks.BackupAndRestore(backup), Interrupt()],
         )
-    except RuntimeError:
+    except Interrupted:
         pass
+    else:
+        raise AssertionError("the interrupting callback never ran")
     keras.backend.clear_session()  # layer names as in a fresh process
     m = make_model(seed=7)  # a fresh process would start from other weights; the backup restores them
     h = m.fit(

@@ -141,7 +141,7 @@ def test_fused_kernel_path_matches_step_loop(cls):
     everything = np.ones((3, 7), bool)  # an all-true mask takes the per-step loop
     fused = layer(x)
     looped = layer(x, mask=everything)
-    for a, b in zip(fused, looped):
+    for a, b in zip(fused, looped, strict=True):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
     xt = torch.as_tensor(x).requires_grad_()
     layer(xt)[0].sum().backward()
@@ -150,7 +150,7 @@ def test_fused_kernel_path_matches_step_loop(cls):
     xt.grad = None
     layer(xt, mask=everything)[0].sum().backward()
     g_loop = [p.grad.clone() for p in layer.parameters()] + [xt.grad.clone()]
-    for a, b in zip(g_fused, g_loop):
+    for a, b in zip(g_fused, g_loop, strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 

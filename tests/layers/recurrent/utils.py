@@ -51,7 +51,7 @@ def assert_parity(layer, x, atol=1e-5, **call_kwargs):
     ours_l = ours if isinstance(ours, (list, tuple)) else [ours]
     theirs_l = theirs if isinstance(theirs, (list, tuple)) else [theirs]
     assert len(ours_l) == len(theirs_l)
-    for o, t in zip(ours_l, theirs_l):
+    for o, t in zip(ours_l, theirs_l, strict=True):
         np.testing.assert_allclose(to_numpy(o), to_numpy(t), atol=atol, rtol=1e-5)
     return ours
 
