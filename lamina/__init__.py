@@ -37,6 +37,7 @@ from lamina import (
     regularizers,
     saving,
     utils,
+    visualization,
 )
 from lamina.backend.core import device
 from lamina.backend.naming import name_scope
@@ -114,6 +115,7 @@ __all__ = [
     "remat",
     "saving",
     "utils",
+    "visualization",
     "version",
     "wrappers",
 ]
