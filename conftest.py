@@ -14,3 +14,16 @@ def _fresh_names():
 
     lamina.backend.clear_session()
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` (long parity sweeps, compile sweeps) run with ``LAMINA_SLOW=1`` or ``-m slow``.
+
+    The default run keeps a fast case of every family beside each sweep.
+    """
+    if os.environ.get("LAMINA_SLOW") == "1" or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow sweep: run with LAMINA_SLOW=1 or -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
