@@ -20,6 +20,12 @@ Workloads (float32, Adam, sparse categorical cross-entropy from logits, accuracy
   transformer  Input((64,), int64) -> Embedding(5000, 64) -> MultiHeadAttention(num_heads=4, key_dim=16) self-attention,
              residual, LayerNormalization -> Dense(128, relu) -> Dense(64), residual, LayerNormalization
              -> GlobalAveragePooling1D -> Dense(10); 4,096 samples; batch 64 (torch loop: nn.MultiheadAttention)
+  lstm       Input((80,), int64) -> Embedding(10000, 64) -> LSTM(128) -> Dense(10); 4,096 samples; batch 64
+             (torch loop: nn.Embedding, nn.LSTM(batch_first=True), nn.Linear on the last hidden state)
+
+The ``lamina-jit`` column is Lamina with ``compile(jit_compile=True)`` (the compiled whole step); it is not a
+peer. Its compile time is the first epoch's time minus a warm epoch's. ``--import-time`` also times
+``import lamina`` against ``import keras`` (each in a fresh interpreter, best of 3).
 """
 
 from __future__ import annotations
@@ -38,10 +44,16 @@ WORKLOADS = {
     "mnist_cnn": {"n": 6000, "batch": 128, "epochs": 3},
     "seed_cnn": {"n": 256, "batch": 32, "epochs": 2},
     "transformer": {"n": 4096, "batch": 64, "epochs": 3},
+    "lstm": {"n": 4096, "batch": 64, "epochs": 3},
 }
 SEQ_LEN, VOCAB = 64, 5000
+LSTM_LEN, LSTM_VOCAB = 80, 10000
 _REFERENCE_JAX_PYTHON = "/work/venvs/tfref/bin/python"  # this project's throwaway venv with jax (not a requirement)
 PEERS = ["lamina", "keras-torch", "keras-jax", "torch"]
+COLUMNS = [*PEERS, "lamina-jit"]  # lamina-jit: Lamina with jit_compile=True, shown beside the peers
+# Forward + backward FLOPs of one step at the 2-core machine's ~155 GFLOP/s float32 matmul peak (issue 15): the
+# floor no library can beat on that machine. Other machines: read the Lamina / floor column as relative only.
+FLOOR_MS = {"mlp": 1.33, "mnist_cnn": 12.1, "seed_cnn": 245.0}
 
 
 def _data(name: str, n: int):
@@ -50,6 +62,8 @@ def _data(name: str, n: int):
     rng = np.random.default_rng(0)
     if name == "transformer":
         return rng.integers(0, VOCAB, (n, SEQ_LEN)).astype("int64"), rng.integers(0, 10, n)
+    if name == "lstm":
+        return rng.integers(0, LSTM_VOCAB, (n, LSTM_LEN)).astype("int64"), rng.integers(0, 10, n)
     shape = {"mlp": (784,), "mnist_cnn": (28, 28, 1), "seed_cnn": (250, 250, 3)}[name]
     x = rng.random((n, *shape), dtype=np.float32)
     y = rng.integers(0, 10, n)
@@ -58,6 +72,10 @@ def _data(name: str, n: int):
 
 def _keras_like_model(keras, name: str):
     layers = keras.layers
+    if name == "lstm":
+        inputs = keras.Input((LSTM_LEN,), dtype="int64")
+        x = layers.LSTM(128)(layers.Embedding(LSTM_VOCAB, 64)(inputs))
+        return keras.Model(inputs, layers.Dense(10)(x))
     if name == "transformer":
         inputs = keras.Input((SEQ_LEN,), dtype="int64")
         x = layers.Embedding(VOCAB, 64)(inputs)
@@ -120,7 +138,7 @@ class _EpochTimer:
 
 
 def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
-    if peer == "lamina":
+    if peer.startswith("lamina"):
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's Lamina
         import lamina as keras
     else:
@@ -131,6 +149,7 @@ def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
         optimizer=keras.optimizers.Adam(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
+        **({"jit_compile": True} if peer == "lamina-jit" else {}),
     )
     timer = _EpochTimer()
 
@@ -143,8 +162,13 @@ def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
 
     model.fit(x, y, batch_size=cfg["batch"], epochs=cfg["epochs"], verbose=0, callbacks=[Cb()])
     steps = -(-cfg["n"] // cfg["batch"])
-    result = {"ms_per_step": 1000 * statistics.median(timer.times[1:]) / steps}
-    if name == "mlp":
+    warm = statistics.median(timer.times[1:])
+    result = {"ms_per_step": 1000 * warm / steps}
+    if peer == "lamina-jit":
+        result["compile_s"] = timer.times[0] - warm
+        fallbacks = [f.fallback_reason for f in (model.__dict__.get("_compiled_fwd"),) if f is not None]
+        result["compiled"] = bool(fallbacks) and fallbacks[0] is None
+    if name == "mlp" and peer != "lamina-jit":
         one = x[:1]
         for _ in range(20):
             model.predict(one, verbose=0)
@@ -153,7 +177,7 @@ def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
         for _ in range(reps):
             model.predict(one, verbose=0)
         result["predict_ms"] = 1000 * (time.perf_counter() - t) / reps
-        if peer == "lamina":
+        if peer.startswith("lamina"):
             import torch
 
             xt = torch.from_numpy(one).to(next(model.parameters()).device)
@@ -199,13 +223,31 @@ def _torch_transformer():
     return Transformer()
 
 
+def _torch_lstm():
+    import torch
+    from torch import nn
+
+    class TextLSTM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(LSTM_VOCAB, 64)
+            self.lstm = nn.LSTM(64, 128, batch_first=True)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            _, (h, _) = self.lstm(self.embedding(ids))
+            return self.head(h[-1])
+
+    return TextLSTM()
+
+
 def run_torch(name: str, cfg: dict) -> dict:
     import torch
     from torch import nn
 
     x, y = _data(name, cfg["n"])
-    if name == "transformer":
-        model = _torch_transformer()
+    if name in ("transformer", "lstm"):
+        model = _torch_transformer() if name == "transformer" else _torch_lstm()
         xt = torch.from_numpy(x)
     elif name == "mlp":
         model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
@@ -288,10 +330,27 @@ def _jax_python(explicit: str | None) -> str | None:
     return _REFERENCE_JAX_PYTHON if os.path.exists(_REFERENCE_JAX_PYTHON) else None
 
 
+def _import_time(lib: str) -> float:
+    """Seconds for ``import <lib>`` in a fresh interpreter (best of 3), from this checkout for Lamina."""
+    code = f"import time; t = time.perf_counter(); import {lib}; print(time.perf_counter() - t)"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, KERAS_BACKEND="torch")
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
+            ).stdout.split()[-1]
+        )
+        for _ in range(3)
+    ]
+    return round(min(runs), 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
-    parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--peers", default=",".join(COLUMNS))
+    parser.add_argument("--import-time", action="store_true", help="also time `import lamina` vs `import keras`")
     parser.add_argument("--child", nargs=2, metavar=("PEER", "WORKLOAD"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--jax-python", help="interpreter with jax for the keras-jax peer (see above)")
@@ -324,21 +383,28 @@ def main() -> None:
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
     print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, device {device}\n")
-    print("| workload | " + " | ".join(PEERS) + " | Lamina / best peer |")
-    print("|---|" + "---|" * (len(PEERS) + 1))
+    print("| workload | " + " | ".join(COLUMNS) + " | Lamina / best peer | Lamina / floor | jit compile s |")
+    print("|---|" + "---|" * (len(COLUMNS) + 3))
     for name, row in results.items():
         cells = []
-        for peer in PEERS:
+        for peer in COLUMNS:
             r = row.get(peer, {})
             cells.append(f"{r['ms_per_step']:.2f}" if "ms_per_step" in r else "n/a")
         peers = [row[p]["ms_per_step"] for p in PEERS[1:] if "ms_per_step" in row.get(p, {})]
-        ratio = row.get("lamina", {}).get("ms_per_step", float("nan")) / min(peers) if peers else float("nan")
-        print(f"| {name} (ms/step) | " + " | ".join(cells) + f" | {ratio:.2f} |")
+        ours = row.get("lamina", {}).get("ms_per_step", float("nan"))
+        ratio = ours / min(peers) if peers else float("nan")
+        floor = f"{ours / FLOOR_MS[name]:.2f}" if name in FLOOR_MS else ""
+        jit = row.get("lamina-jit", {})
+        compile_s = f"{jit['compile_s']:.1f}" + ("" if jit.get("compiled") else " (eager fallback)") if jit else ""
+        print(f"| {name} (ms/step) | " + " | ".join(cells) + f" | {ratio:.2f} | {floor} | {compile_s} |")
     if "mlp" in results:
         row = results["mlp"]
         for key, label in (("predict_ms", "predict(x[:1]) ms"), ("call_ms", "model(x[:1]) ms")):
-            cells = [f"{row[p][key]:.3f}" if key in row.get(p, {}) else "n/a" for p in PEERS]
-            print(f"| mlp {label} | " + " | ".join(cells) + " | |")
+            cells = [f"{row[p][key]:.3f}" if key in row.get(p, {}) else "n/a" for p in COLUMNS]
+            print(f"| mlp {label} | " + " | ".join(cells) + " | | | |")
+    if args.import_time:
+        results["import_s"] = {lib: _import_time(lib) for lib in ("lamina", "keras")}
+        print(f"\nimport time (best of 3, fresh interpreter): {results['import_s']}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)
