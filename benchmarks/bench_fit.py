@@ -7,10 +7,15 @@ epochs after one warm-up epoch). Predict latency of one sample is measured for t
     python benchmarks/bench_fit.py                    # all workloads, all peers
     python benchmarks/bench_fit.py --workloads mlp --peers lamina,torch
     python benchmarks/bench_fit.py --workloads transformer --jax-python /path/to/venv-with-jax/bin/python
+    python benchmarks/bench_fit.py --steps 20 --epochs 3 --repeat 3   # a few minutes: 20 steps an epoch, 3 runs
+
+``--repeat N`` runs every library N times, interleaved (workload by workload, all peers back to back, so a
+loaded machine slows them alike); each cell is the median with its range, and Lamina / best peer is taken
+per run, then summarised the same way.
 
 The keras-jax peer runs in an interpreter that has jax: ``--jax-python`` (or ``$LAMINA_BENCH_JAX_PYTHON``), else
 this one if it can import jax, else the project's reference venv ``/work/venvs/tfref`` if present; without
-any, its cells read n/a and the error says jax is missing.
+any, the column is skipped (its cells read n/a, with a note that jax is not importable).
 
 Workloads (float32, Adam, sparse categorical cross-entropy from logits, accuracy metric):
   mlp        Input(784) -> Dense(256, relu) -> Dense(256, relu) -> Dense(10); 20,000 samples; batch 128
@@ -25,7 +30,9 @@ Workloads (float32, Adam, sparse categorical cross-entropy from logits, accuracy
 
 The ``lamina-jit`` column is Lamina with ``compile(jit_compile=True)`` (the compiled whole step); it is not a
 peer. Its compile time is the first epoch's time minus a warm epoch's. ``--import-time`` also times
-``import lamina`` against ``import keras`` (each in a fresh interpreter, best of 3).
+``import lamina`` against ``import keras`` (each in a fresh interpreter, best of 3). The Lamina / floor column
+divides by the FLOP floor: forward + backward FLOPs of one batch (torch's FlopCounterMode on the torch loop's
+model) at ``--peak-gflops`` (155, the 2-core CPU's float32 matmul peak).
 """
 
 from __future__ import annotations
@@ -51,9 +58,9 @@ LSTM_LEN, LSTM_VOCAB = 80, 10000
 _REFERENCE_JAX_PYTHON = "/work/venvs/tfref/bin/python"  # this project's throwaway venv with jax (not a requirement)
 PEERS = ["lamina", "keras-torch", "keras-jax", "torch"]
 COLUMNS = [*PEERS, "lamina-jit"]  # lamina-jit: Lamina with jit_compile=True, shown beside the peers
-# Forward + backward FLOPs of one step at the 2-core machine's ~155 GFLOP/s float32 matmul peak (issue 15): the
-# floor no library can beat on that machine. Other machines: read the Lamina / floor column as relative only.
-FLOOR_MS = {"mlp": 1.33, "mnist_cnn": 12.1, "seed_cnn": 245.0}
+# The FLOP floor of a step: forward + backward FLOPs of one batch (counted with torch's FlopCounterMode on the torch
+# loop's model) at the machine's float32 matmul peak, ~155 GFLOP/s on the 2-core CPU of issue 15 (``--peak-gflops``).
+PEAK_GFLOPS = 155.0
 
 
 def _data(name: str, n: int):
@@ -246,6 +253,38 @@ def run_torch(name: str, cfg: dict) -> dict:
     from torch import nn
 
     x, y = _data(name, cfg["n"])
+    model, xt = _torch_model(name, x)
+    yt = torch.from_numpy(y)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model.to(device)
+    xt, yt = xt.to(device), yt.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    bs = cfg["batch"]
+    times = []
+    model.train()
+    for _ in range(cfg["epochs"]):
+        t = time.perf_counter()
+        correct = torch.zeros((), device=device)
+        for i in range(0, cfg["n"], bs):
+            xb, yb = xt[i : i + bs], yt[i : i + bs]
+            opt.zero_grad(set_to_none=True)
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            loss.backward()
+            opt.step()
+            correct += (out.argmax(-1) == yb).sum()
+        float(correct)
+        times.append(time.perf_counter() - t)
+    steps = -(-cfg["n"] // bs)
+    return {"ms_per_step": 1000 * statistics.median(times[1:]) / steps}
+
+
+def _torch_model(name: str, x):
+    """The hand-written torch model of a workload, and the inputs in its layout (channels first for the convnets)."""
+    import torch
+    from torch import nn
+
     if name in ("transformer", "lstm"):
         model = _torch_transformer() if name == "transformer" else _torch_lstm()
         xt = torch.from_numpy(x)
@@ -287,34 +326,24 @@ def run_torch(name: str, cfg: dict) -> dict:
             nn.Linear(32, 10),
         )
         xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
-    yt = torch.from_numpy(y)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    model.to(device)
-    xt, yt = xt.to(device), yt.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    bs = cfg["batch"]
-    times = []
-    model.train()
-    for _ in range(cfg["epochs"]):
-        t = time.perf_counter()
-        correct = torch.zeros((), device=device)
-        for i in range(0, cfg["n"], bs):
-            xb, yb = xt[i : i + bs], yt[i : i + bs]
-            opt.zero_grad(set_to_none=True)
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            loss.backward()
-            opt.step()
-            correct += (out.argmax(-1) == yb).sum()
-        float(correct)
-        times.append(time.perf_counter() - t)
-    steps = -(-cfg["n"] // bs)
-    return {"ms_per_step": 1000 * statistics.median(times[1:]) / steps}
+    return model, xt
 
 
-def child(peer: str, name: str) -> None:
-    cfg = WORKLOADS[name]
+def floor_ms(name: str, batch: int, peak_gflops: float = PEAK_GFLOPS) -> float:
+    """Milliseconds one training step needs at ``peak_gflops``: forward + backward FLOPs of one batch (matmuls and
+    convolutions, as torch's FlopCounterMode counts them; the optimizer and elementwise ops are left out)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x, y = _data(name, batch)
+    model, xt = _torch_model(name, x)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        torch.nn.functional.cross_entropy(model(xt), torch.from_numpy(y)).backward()
+    return counter.get_total_flops() / (peak_gflops * 1e9) * 1000
+
+
+def child(peer: str, name: str, cfg: dict) -> None:
     result = run_torch(name, cfg) if peer == "torch" else run_keras_like(peer, name, cfg)
     print("RESULT " + json.dumps(result))
 
@@ -346,68 +375,113 @@ def _import_time(lib: str) -> float:
     return round(min(runs), 3)
 
 
+def _run_child(peer: str, name: str, cfg: dict, jax_python: str | None) -> dict:
+    env = dict(os.environ)
+    if peer.startswith("keras-"):
+        env["KERAS_BACKEND"] = peer.split("-", 1)[1]
+    env.setdefault("KERAS_BACKEND", "torch")
+    python = _jax_python(jax_python) if peer == "keras-jax" else sys.executable
+    if python is None:
+        note = "jax is not importable here: column skipped (pass --jax-python with an interpreter that has it)"
+        return {"error": [note]}
+    cmd = [python, __file__, "--child", peer, name, "--cfg", json.dumps(cfg)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if proc.returncode != 0 or not line:
+        return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:]}
+    return json.loads(line[0][7:])
+
+
+def _ms(run: dict, name: str, peer: str) -> float | None:
+    return run[name].get(peer, {}).get("ms_per_step")
+
+
+def _spread(values: list[float]) -> str:
+    """The median, with the range over the runs when there are several: ``0.82 (0.78–0.85)``."""
+    if not values:
+        return "n/a"
+    med = statistics.median(values)
+    return f"{med:.2f}" if len(values) == 1 else f"{med:.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+def _print_table(runs: list[dict], floors: dict[str, float], columns: list[str]) -> None:
+    """One row per workload: each column's median ms/step (range over the runs), Lamina / best peer per run, Lamina
+    / floor and the compile time of the compiled rows."""
+    print("| workload | " + " | ".join(columns) + " | Lamina / best peer | Lamina / floor | jit compile s |")
+    print("|---|" + "---|" * (len(columns) + 3))
+    for name in runs[0]:
+        cells, ratios, ours_all = [], [], []
+        for peer in columns:
+            cells.append(_spread([_ms(r, name, peer) for r in runs if _ms(r, name, peer) is not None]))
+        for r in runs:
+            row = r[name]
+            peers = [row[p]["ms_per_step"] for p in PEERS[1:] if "ms_per_step" in row.get(p, {})]
+            if "ms_per_step" in row.get("lamina", {}):
+                ours_all.append(row["lamina"]["ms_per_step"])
+                if peers:
+                    ratios.append(row["lamina"]["ms_per_step"] / min(peers))
+        floor = _spread([o / floors[name] for o in ours_all]) if name in floors else ""
+        jit = [r[name]["lamina-jit"] for r in runs if "compile_s" in r[name].get("lamina-jit", {})]
+        compile_s = _spread([j["compile_s"] for j in jit]) if jit else ""
+        if jit and not all(j.get("compiled") for j in jit):
+            compile_s += " (eager fallback)"
+        print(f"| {name} | " + " | ".join(cells) + f" | {_spread(ratios)} | {floor} | {compile_s} |")
+    if "mlp" in runs[0]:
+        for key, label in (("predict_ms", "predict(x[:1]) ms"), ("call_ms", "model(x[:1]) ms")):
+            cells = [_spread([r["mlp"][p][key] for r in runs if key in r["mlp"].get(p, {})]) for p in columns]
+            print(f"| mlp {label} | " + " | ".join(cells) + " | | | |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--peers", default=",".join(COLUMNS))
+    parser.add_argument("--steps", type=int, help="steps per epoch (default: each workload's full data set)")
+    parser.add_argument("--epochs", type=int, help="epochs, the first one a warm-up (default: each workload's)")
+    parser.add_argument("--repeat", type=int, default=1, help="run everything this many times; cells show the range")
+    parser.add_argument("--peak-gflops", type=float, default=PEAK_GFLOPS, help="the machine's float32 matmul peak")
     parser.add_argument("--import-time", action="store_true", help="also time `import lamina` vs `import keras`")
     parser.add_argument("--child", nargs=2, metavar=("PEER", "WORKLOAD"), help=argparse.SUPPRESS)
+    parser.add_argument("--cfg", help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--jax-python", help="interpreter with jax for the keras-jax peer (see above)")
     args = parser.parse_args()
     if args.child:
-        child(*args.child)
+        child(*args.child, json.loads(args.cfg))
         return
     import torch
 
-    results: dict[str, dict[str, dict]] = {}
-    for name in args.workloads.split(","):
-        results[name] = {}
-        for peer in args.peers.split(","):
-            env = dict(os.environ)
-            if peer.startswith("keras-"):
-                env["KERAS_BACKEND"] = peer.split("-", 1)[1]
-            env.setdefault("KERAS_BACKEND", "torch")
-            python = _jax_python(args.jax_python) if peer == "keras-jax" else sys.executable
-            if python is None:
-                results[name][peer] = {"error": ["jax is missing: pass --jax-python with an interpreter that has it"]}
-                print(f"{name:10s} {peer:12s} {results[name][peer]}", flush=True)
-                continue
-            proc = subprocess.run([python, __file__, "--child", peer, name], env=env, capture_output=True, text=True)
-            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-            if proc.returncode != 0 or not line:
-                results[name][peer] = {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:]}
-            else:
-                results[name][peer] = json.loads(line[0][7:])
-            print(f"{name:10s} {peer:12s} {results[name][peer]}", flush=True)
+    names, columns = args.workloads.split(","), args.peers.split(",")
+    cfgs = {}
+    for name in names:
+        cfg = dict(WORKLOADS[name])
+        if args.steps:
+            cfg["n"] = min(cfg["n"], args.steps * cfg["batch"])
+        if args.epochs:
+            cfg["epochs"] = max(2, args.epochs)
+        cfgs[name] = cfg
+    floors = {name: floor_ms(name, cfgs[name]["batch"], args.peak_gflops) for name in names}
+    print("FLOP floor ms/step: " + ", ".join(f"{n} {f:.2f}" for n, f in floors.items()), flush=True)
+    runs: list[dict[str, dict[str, dict]]] = []
+    for rep in range(args.repeat):
+        results: dict[str, dict[str, dict]] = {}
+        for name in names:  # peers of a workload one after the other, so that they see the same machine load
+            results[name] = {}
+            for peer in columns:
+                results[name][peer] = _run_child(peer, name, cfgs[name], args.jax_python)
+                print(f"run {rep + 1} {name:11s} {peer:12s} {results[name][peer]}", flush=True)
+        runs.append(results)
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, device {device}\n")
-    print("| workload | " + " | ".join(COLUMNS) + " | Lamina / best peer | Lamina / floor | jit compile s |")
-    print("|---|" + "---|" * (len(COLUMNS) + 3))
-    for name, row in results.items():
-        cells = []
-        for peer in COLUMNS:
-            r = row.get(peer, {})
-            cells.append(f"{r['ms_per_step']:.2f}" if "ms_per_step" in r else "n/a")
-        peers = [row[p]["ms_per_step"] for p in PEERS[1:] if "ms_per_step" in row.get(p, {})]
-        ours = row.get("lamina", {}).get("ms_per_step", float("nan"))
-        ratio = ours / min(peers) if peers else float("nan")
-        floor = f"{ours / FLOOR_MS[name]:.2f}" if name in FLOOR_MS else ""
-        jit = row.get("lamina-jit", {})
-        compile_s = f"{jit['compile_s']:.1f}" + ("" if jit.get("compiled") else " (eager fallback)") if jit else ""
-        print(f"| {name} (ms/step) | " + " | ".join(cells) + f" | {ratio:.2f} | {floor} | {compile_s} |")
-    if "mlp" in results:
-        row = results["mlp"]
-        for key, label in (("predict_ms", "predict(x[:1]) ms"), ("call_ms", "model(x[:1]) ms")):
-            cells = [f"{row[p][key]:.3f}" if key in row.get(p, {}) else "n/a" for p in COLUMNS]
-            print(f"| mlp {label} | " + " | ".join(cells) + " | | | |")
+    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, device {device}, {args.repeat} run(s)\n")
+    _print_table(runs, floors, columns)
+    out: dict = {"runs": runs, "floor_ms": floors, "cfg": cfgs}
     if args.import_time:
-        results["import_s"] = {lib: _import_time(lib) for lib in ("lamina", "keras")}
-        print(f"\nimport time (best of 3, fresh interpreter): {results['import_s']}")
+        out["import_s"] = {lib: _import_time(lib) for lib in ("lamina", "keras")}
+        print(f"\nimport time (best of 3, fresh interpreter): {out['import_s']}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+            json.dump(out, f, indent=2)
 
 
 if __name__ == "__main__":
