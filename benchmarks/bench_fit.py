@@ -341,10 +341,19 @@ def floor_ms(name: str, batch: int, peak_gflops: float = PEAK_GFLOPS) -> float:
     counter = FlopCounterMode(display=False)
     with counter:
         torch.nn.functional.cross_entropy(model(xt), torch.from_numpy(y)).backward()
-    return counter.get_total_flops() / (peak_gflops * 1e9) * 1000
+    flops = counter.get_total_flops()
+    if name == "lstm":  # the fused LSTM kernel is not counted: 4 gates of (input + hidden) x hidden per step,
+        # forward 2 FLOPs a multiply-add, backward twice the forward
+        lstm = model.lstm
+        flops += 3 * 2 * batch * LSTM_LEN * 4 * lstm.hidden_size * (lstm.input_size + lstm.hidden_size)
+    return flops / (peak_gflops * 1e9) * 1000
 
 
 def child(peer: str, name: str, cfg: dict) -> None:
+    if cfg.get("threads"):
+        import torch
+
+        torch.set_num_threads(cfg["threads"])
     result = run_torch(name, cfg) if peer == "torch" else run_keras_like(peer, name, cfg)
     print("RESULT " + json.dumps(result))
 
@@ -381,6 +390,10 @@ def _run_child(peer: str, name: str, cfg: dict, jax_python: str | None) -> dict:
     if peer.startswith("keras-"):
         env["KERAS_BACKEND"] = peer.split("-", 1)[1]
     env.setdefault("KERAS_BACKEND", "torch")
+    if cfg.get("threads"):  # every library on the same number of CPU threads
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(cfg["threads"])
+        if cfg["threads"] == 1:
+            env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     python = _jax_python(jax_python) if peer == "keras-jax" else sys.executable
     if python is None:
         note = "jax is not importable here: column skipped (pass --jax-python with an interpreter that has it)"
@@ -439,6 +452,7 @@ def main() -> None:
     parser.add_argument("--peers", default=",".join(COLUMNS))
     parser.add_argument("--steps", type=int, help="steps per epoch (default: each workload's full data set)")
     parser.add_argument("--epochs", type=int, help="epochs, the first one a warm-up (default: each workload's)")
+    parser.add_argument("--threads", type=int, help="CPU threads for every library (1 keeps a loaded machine fair)")
     parser.add_argument("--repeat", type=int, default=1, help="run everything this many times; cells show the range")
     parser.add_argument("--peak-gflops", type=float, default=PEAK_GFLOPS, help="the machine's float32 matmul peak")
     parser.add_argument("--import-time", action="store_true", help="also time `import lamina` vs `import keras`")
@@ -460,6 +474,8 @@ def main() -> None:
             cfg["n"] = min(cfg["n"], args.steps * cfg["batch"])
         if args.epochs:
             cfg["epochs"] = max(2, args.epochs)
+        if args.threads:
+            cfg["threads"] = args.threads
         cfgs[name] = cfg
     floors = {name: floor_ms(name, cfgs[name]["batch"], args.peak_gflops) for name in names}
     print("FLOP floor ms/step: " + ", ".join(f"{n} {f:.2f}" for n, f in floors.items()), flush=True)
@@ -474,7 +490,8 @@ def main() -> None:
         runs.append(results)
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, device {device}, {args.repeat} run(s)\n")
+    threads = args.threads or torch.get_num_threads()
+    print(f"\ntorch {torch.__version__}, {threads} threads, device {device}, {args.repeat} run(s)\n")
     _print_table(runs, floors, columns)
     out: dict = {"runs": runs, "floor_ms": floors, "cfg": cfgs}
     if args.import_time:
