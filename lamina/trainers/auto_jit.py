@@ -14,6 +14,7 @@ The rule, per ``fit`` and model:
    timed for ``TIMED_STEPS``; it is kept only if its median step is at most ``KEEP_RATIO`` of the eager one
    (or the compiler fell back to eager), else the model goes back to the eager step for the rest of the fit.
 
+Under a multi-process ``DataParallel`` the step stays eager (its DDP forward must not be replaced).
 The timed steps synchronize the device once per step (``# host sync``); no other step does.
 ``decision`` says what was chosen and why (``model._jit_auto_state.decision``).
 """
@@ -91,6 +92,9 @@ class AutoJit:
             self._keep_or_drop()
 
     def _maybe_compile(self) -> None:
+        if "_dist_saved_fwd" in self.model.__dict__:  # DataParallel's DDP forward stands in the step: keep it
+            self.decision = "eager: distributed training keeps its DDP step"
+            return
         planned = self.model.__dict__.get("_planned_train_steps")
         left = None if planned is None else planned - self._step
         eager_step = statistics.median(self._eager)

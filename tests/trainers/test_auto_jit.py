@@ -63,3 +63,16 @@ def test_auto_keeps_the_compiled_step_when_faster_with_eager_results(monkeypatch
     np.testing.assert_allclose(h_auto.history["loss"], h_eager.history["loss"], rtol=1e-5)
     for a, b in zip(auto.get_weights(), eager.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_auto_leaves_a_distributed_step_alone(monkeypatch):
+    """Under DataParallel the step's forward is DDP's (it averages the gradients): "auto" never replaces it."""
+    monkeypatch.setattr(auto_jit, "AUTO_COMPILE_DEVICES", ("cpu",))
+    monkeypatch.setattr(auto_jit, "WARM_STEPS", 1)
+    monkeypatch.setattr(auto_jit, "TIMED_STEPS", 1)
+    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", 0.0)
+    model = _model()
+    model.__dict__["_dist_saved_fwd"] = None  # what DataParallel's fit set-up leaves on the model
+    model.fit(*_data(), batch_size=8, epochs=1, verbose=0)
+    assert model._jit_auto_state.decision == "eager: distributed training keeps its DDP step"
+    assert model._compiled_fwd is None and model._compiled_update is None
