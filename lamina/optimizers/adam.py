@@ -129,7 +129,8 @@ class Adam(Optimizer):
         # w -= (m * alpha) / (sqrt(v) + epsilon), with the temporaries updated in place
         denominators = torch._foreach_sqrt(v_list)
         torch._foreach_add_(denominators, self.epsilon)
-        if p0.device.type == "cpu":  # no device to sync with: a Python scalar spares a copy per tensor
+        if p0.device.type == "cpu" and not torch.compiler.is_compiling():  # a Python scalar spares a copy per tensor
+            # (no device to sync with); compiled, the scalar stays a tensor (``.item()`` would break the graph)
             alpha = alpha.item()
         updates = torch._foreach_mul(m_list, alpha)
         torch._foreach_div_(updates, denominators)

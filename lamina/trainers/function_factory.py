@@ -1,10 +1,15 @@
 """The function factory of the trainer: wraps a step once, eagerly or with ``torch.compile``.
 
-With ``jit_compile=True`` the forward pass and loss of each step (train, test, predict) run through
-``torch.compile``. What cannot be compiled never stops ``fit``: the first failure (from the tracer
-or the Inductor backend, forward or backward graph) is answered by running that function eagerly
-from then on, with one warning that names the reason. The wrapped steps are kept until the model is
-compiled again (or ``jit_compile`` is set).
+With ``jit_compile=True`` the whole train step is compiled: the forward pass and loss (with its
+backward graph, compiled by AOTAutograd) as one program, and the optimizer update with the loss and
+metric tracking as a second one. ``loss.backward()`` runs between the two: ``torch.compile`` breaks
+its graph at ``Tensor.backward()`` anyway, and two functions let a failure in either be answered
+without running any part of the step twice. Test and predict steps compile their forward pass.
+
+What cannot be compiled never stops ``fit``: the first failure (from the tracer or the Inductor
+backend, forward or backward graph) is answered by running that function eagerly from then on, with
+one warning that names the reason. The wrapped steps are kept until the model is compiled again (or
+``jit_compile`` is set). ``jit_compile="auto"`` is decided per fit (see ``auto_jit``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
+
+from lamina import tree
+from lamina.trainers import auto_jit
 
 
 def _reason(error: BaseException) -> str:
@@ -50,32 +58,55 @@ def _own_copy(method: Any, tag: str) -> Any:
     return types.MethodType(copy, method.__self__)
 
 
-class JitFunction:
-    """A step's forward (and loss) through ``torch.compile``, falling back to eager once, with a warning.
+def _leading_dim(value: Any) -> int | None:
+    """The batch size of a step's first argument: the leading size of its first tensor (``None`` if it has none)."""
+    for leaf in tree.flatten(value):
+        if isinstance(leaf, torch.Tensor) and leaf.ndim:
+            return leaf.shape[0]
+    return None
 
-    Shapes are compiled static (``dynamic=False``): a new batch size compiles a new graph instead of a
-    symbolic one, as symbolic batch sizes still break some kernels (convolutions, dropout's noise).
-    A compiler error in one graph is caught in the backend, so nothing of that step has run when the
-    function switches to eager; an error while tracing is answered by running the step again eagerly.
+
+class JitFunction:
+    """A part of a step through ``torch.compile``, falling back to eager once, with a warning.
+
+    Shapes are compiled static (``dynamic=False``), as symbolic batch sizes still break some kernels
+    (convolutions, dropout's noise). The graph is compiled for the batch size of the first call; a
+    call with another batch size (the ragged last batch of an epoch, a one-sample ``predict``) runs
+    eagerly (the same computation), so that it neither recompiles once per epoch size nor exhausts
+    the compiler's recompile limit. A compiler error in one graph is caught in the backend, so
+    nothing of that call has run when the function switches to eager; an error while tracing is
+    answered by running the call again eagerly.
 
     Args:
-        method: the model's bound method to compile.
-        what: ``"train"``, ``"test"`` or ``"predict"`` (named in the warning).
+        method: the model's bound method to compile; its first argument holds the batch (``x``).
+        eager_first_call: run the first call eagerly, so that the state a function builds on its first call
+            (the optimizer's slots, the metrics' variables) is not made inside the traced graph.
+        what: what is compiled, named in the warning (``"train"``, ``"test"``, ``"predict"``,
+            ``"optimizer update of the train"``).
+
+    Attributes:
+        graphs_compiled: how many graphs the backend compiled (a recompile adds one).
+        eager_calls: calls run eagerly because their batch size was not the compiled one.
     """
 
-    def __init__(self, method: Any, what: str) -> None:
+    def __init__(self, method: Any, what: str, eager_first_call: bool = False) -> None:
         self.eager = method
         self.what = what
         self.model_name = getattr(method.__self__, "name", type(method.__self__).__name__)
         self.fallback_reason: str | None = None
+        self.graphs_compiled = 0
+        self.eager_calls = 0
+        self._batch_size: int | None = None
+        self._eager_first_call = eager_first_call
         self._backend_error: str | None = None
-        tag = f"{what}_{id(method.__self__):x}"
+        tag = f"{what.replace(' ', '_')}_{id(method.__self__):x}"
         self._compiled = torch.compile(_own_copy(method, tag), backend=self._backend, dynamic=False)
 
     def _backend(self, gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
         """Inductor, with the backward graph compiled up front (so its errors surface here too); a graph it
         cannot compile runs as traced, eagerly."""
         inductor = torch._dynamo.lookup_backend("inductor")
+        self.graphs_compiled += 1
         try:
             with torch._functorch.config.patch(force_non_lazy_backward_lowering=True):
                 return inductor(gm, example_inputs)
@@ -86,6 +117,14 @@ class JitFunction:
 
     def __call__(self, *args: Any) -> Any:
         if self.fallback_reason is not None:
+            return self.eager(*args)
+        size = _leading_dim(args[0]) if args else None
+        if self._batch_size is None:
+            self._batch_size = size
+            if self._eager_first_call:  # lazily built state (optimizer slots, metric variables) is made eagerly
+                return self.eager(*args)
+        elif size != self._batch_size:
+            self.eager_calls += 1
             return self.eager(*args)
         try:
             out = self._compiled(*args)
@@ -115,15 +154,16 @@ class StepFunctions:
         return self._jit_compile
 
     @jit_compile.setter
-    def jit_compile(self, value: bool) -> None:
+    def jit_compile(self, value: bool | str) -> None:
         # As Keras's setter: the step functions made so far are dropped and made again on the next call.
-        self.__dict__["_jit_compile"] = bool(value) and not self._run_eagerly
+        self.__dict__["_jit_compile"] = value is True and not self._run_eagerly
+        self.__dict__["_jit_auto"] = value == "auto" and not self._run_eagerly
         self._reset_step_functions()
 
     def _reset_step_functions(self) -> None:
         for name in ("train_function", "test_function", "predict_function"):
             self.__dict__[name] = None
-        for name in ("_compiled_fwd", "_compiled_test_fwd", "_compiled_predict"):
+        for name in ("_compiled_fwd", "_compiled_update", "_compiled_test_fwd", "_compiled_predict", "_jit_auto_state"):
             self.__dict__.pop(name, None)
 
     @property
@@ -142,13 +182,32 @@ class StepFunctions:
         if self.train_function is not None and not force:
             return self.train_function
         self.__dict__["_cached_train_vars"] = None
-        self.__dict__["_compiled_fwd"] = self._jit(self._forward_loss, "train")
+        self._install_compiled_train_step(self._jit_compile)
+        auto = auto_jit.AutoJit(self) if self.__dict__.get("_jit_auto") and self._uses_default_train_step() else None
+        self.__dict__["_jit_auto_state"] = auto
 
         def one_step(data: Any) -> Mapping[str, Any]:
             return self.train_step(data)
 
-        self.__dict__["train_function"] = one_step
-        return one_step
+        def auto_step(data: Any) -> Mapping[str, Any]:
+            auto = self.__dict__["_jit_auto_state"]
+            auto.before_step()
+            logs = self.train_step(data)
+            auto.after_step()
+            return logs
+
+        fn = one_step if auto is None else auto_step
+        self.__dict__["train_function"] = fn
+        return fn
+
+    def _install_compiled_train_step(self, on: bool) -> None:
+        """The compiled parts of the train step: forward + loss always, the optimizer update (with loss and metric
+        tracking) when ``train_step`` is the trainer's own (a custom step does its own update)."""
+        self.__dict__["_compiled_fwd"] = JitFunction(self._forward_loss, "train") if on else None
+        whole = on and self._uses_default_train_step()
+        self.__dict__["_compiled_update"] = (
+            JitFunction(self._apply_update, "optimizer update of the train", eager_first_call=True) if whole else None
+        )
 
     def make_test_function(self, force: bool = False) -> Any:
         if self.test_function is not None and not force:

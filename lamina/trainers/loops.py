@@ -130,7 +130,11 @@ class TrainingLoops:
             adapter, val_adapter, callbacks = dist._fit_begin(self, adapter, val_adapter, callbacks)
         cbs = self._callback_list(callbacks, verbose, epochs, adapter.num_batches, add_history=True)
         self.__dict__["stop_training"] = False
+        steps = adapter.num_batches
+        self.__dict__["_planned_train_steps"] = steps * max(epochs - initial_epoch, 0) if steps else None
         train_fn = self.make_train_function()
+        if self.__dict__.get("_jit_auto_state") is not None:  # jit_compile="auto": decided again for this fit
+            self._jit_auto_state.new_fit()
         if dist is not None:  # [distribution] forward through DDP, per-batch gradient weights
             train_fn = dist._wrap_train_function(self, train_fn, adapter)
         self.__dict__["_cached_train_vars"] = None

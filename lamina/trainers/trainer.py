@@ -45,6 +45,7 @@ class Trainer(TrainingLoops, StepFunctions):
         d["history"] = None
         d["steps_per_execution"] = 1
         d["_jit_compile"] = False
+        d["_jit_auto"] = False
         d["_run_eagerly"] = False
         d["train_function"] = None
         d["test_function"] = None
@@ -75,8 +76,11 @@ class Trainer(TrainingLoops, StepFunctions):
             weighted_metrics: metrics that also receive ``sample_weight``.
             run_eagerly: never compile the step.
             steps_per_execution: batches per call of the step function (callbacks see every N-th batch).
-            jit_compile: ``True`` runs the forward pass and loss of each step through ``torch.compile``
-                (a function the compiler cannot handle runs eagerly, with one warning); ``"auto"`` means eager.
+            jit_compile: ``True`` compiles the whole train step with ``torch.compile`` (forward, loss and
+                backward as one program, the optimizer update and metric tracking as another) and the
+                forward pass of the test and predict steps; a function the compiler cannot handle runs
+                eagerly, with one warning. ``"auto"`` compiles the train step only where that was measured
+                faster (see ``lamina/trainers/auto_jit.py``; on a CPU it stays eager).
             auto_scale_loss: with a ``mixed_float16`` policy, wrap the optimizer in loss scaling.
 
         Example:
@@ -106,6 +110,7 @@ class Trainer(TrainingLoops, StepFunctions):
         if jit_compile not in (True, False, "auto"):
             raise ValueError(f"`jit_compile` must be True, False or 'auto'. Received: jit_compile={jit_compile!r}")
         self.__dict__["_jit_compile"] = jit_compile is True and not run_eagerly
+        self.__dict__["_jit_auto"] = jit_compile == "auto" and not run_eagerly
         self.__dict__["_run_eagerly"] = bool(run_eagerly)
         self._reset_step_functions()
         self.__dict__["compiled"] = True
@@ -264,16 +269,32 @@ class Trainer(TrainingLoops, StepFunctions):
         with self._autocast():
             fwd = self._compiled_forward or self._forward_loss
             y_pred, loss = fwd(x, y, sample_weight)
-        self._track_loss(loss, _batch_size(x))
         variables = self._train_variables()
+        grads = None
         if variables:
             for v in variables:
                 v.value.grad = None
             opt = self.optimizer
             scaled = opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
             scaled.backward()
-            opt.apply([v.value.grad for v in variables], variables)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+            grads = [v.value.grad for v in variables]
+        (self.__dict__.get("_compiled_update") or self._apply_update)(x, y, y_pred, sample_weight, loss, grads)
+        return _LazyLogs(self) if self._default_compute_metrics() else self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _apply_update(self, x: Any, y: Any, y_pred: Any, sample_weight: Any, loss: torch.Tensor, grads: Any) -> None:
+        """The second half of the train step (what ``jit_compile`` compiles after the backward pass): the optimizer
+        update, the loss tracker and, unless ``compute_metrics`` is overridden, the compiled metrics."""
+        if grads is not None:
+            self.optimizer.apply(grads, self._train_variables())
+        self._track_loss(loss, _batch_size(x))
+        if self._default_compute_metrics() and self._compile_metrics is not None and y is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+
+    def _uses_default_train_step(self) -> bool:
+        return type(self).train_step is Trainer.train_step
+
+    def _default_compute_metrics(self) -> bool:
+        return type(self).compute_metrics is Trainer.compute_metrics
 
     def test_step(self, data: Any) -> Mapping[str, Any]:
         """One evaluation step on a batch: forward in inference mode, loss and metrics."""

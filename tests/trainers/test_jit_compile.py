@@ -1,5 +1,6 @@
-"""``jit_compile=True``: every layer family either compiles (``torch.compile`` of each step's forward and loss) or
-that step runs eagerly, with one warning that names the reason; ``fit`` never dies of it.
+"""``jit_compile=True``: every layer family either compiles (the whole train step: forward + loss + backward as one
+program, the optimizer update with loss and metric tracking as another; the test and predict steps' forward) or
+that part runs eagerly, with one warning that names the reason; ``fit`` never dies of it.
 
 Compiling costs seconds per graph on a CPU, so the default run uses tiny models, one per situation: a CNN with
 BatchNormalization and Dropout and a short last batch (Inductor compiles it), an LSTM (on CPU its fused oneDNN
@@ -73,6 +74,50 @@ def test_cnn_with_batchnorm_and_dropout_compiles_with_a_short_last_batch():
     eager.set_weights(jit.get_weights())
     np.testing.assert_allclose(jit.predict(x[:16], batch_size=16, verbose=0), eager(x[:16]).detach().numpy(), atol=1e-5)
     assert jit._compiled_predict.fallback_reason is None
+
+
+def test_whole_train_step_compiles_once_and_trains_as_eager_with_a_ragged_last_batch():
+    """Forward, loss, backward and the Adam update with loss and accuracy tracking, compiled: the same losses,
+    metrics and weights as the eager twin. Each part compiles one graph for the batch of 16; the ragged batch of 8
+    closing every epoch runs eagerly instead of recompiling (three epochs, still one graph each)."""
+
+    def build():
+        return lamina.Sequential([lamina.Input((5,)), layers.Dense(8, activation="relu"), layers.Dense(3)])
+
+    jit, eager = build(), build()
+    eager.set_weights(jit.get_weights())
+    loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for model, flag in ((jit, True), (eager, False)):
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], jit_compile=flag)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 5), dtype=np.float32), rng.integers(0, 3, 40)
+    h_jit, warned = _fit_recording(jit, x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    h_eager = eager.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
+    assert warned == []
+    parts = [jit._compiled_fwd, jit._compiled_update]
+    assert [p.fallback_reason for p in parts] == [None, None]
+    assert [p.graphs_compiled for p in parts] == [1, 1]  # no recompile: not for the ragged batch, not per epoch
+    assert [p.eager_calls for p in parts] == [3, 3]  # the batch of 8 in each of the three epochs
+    assert sorted(h_jit.history) == sorted(h_eager.history) == ["accuracy", "loss"]
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(h_jit.history[key], h_eager.history[key], rtol=1e-5)
+    for a, b in zip(jit.get_weights(), eager.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert int(jit.optimizer.iterations) == int(eager.optimizer.iterations) == 9
+
+
+def test_custom_train_step_compiles_only_its_forward():
+    """A model with its own ``train_step`` does its own update: only the forward pass and loss are compiled."""
+
+    class Custom(lamina.Model):
+        def train_step(self, data):
+            return super().train_step(data)
+
+    inputs = lamina.Input((3,))
+    model = Custom(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    model.make_train_function()
+    assert model._compiled_fwd is not None and model._compiled_update is None
 
 
 def test_lstm_falls_back_to_eager_with_one_warning_and_eager_results():
