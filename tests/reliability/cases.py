@@ -194,6 +194,8 @@ _CALLS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("Bidirectional_GRU_features", "gru_f", lambda K: _built(K, K.layers.Bidirectional(K.layers.GRU(3, name="gru_f")), (2, 5, 6))(np.ones((2, 5, 7), _f))),
     ("ConvLSTM2D_channels", "cl1", lambda K: _built(K, K.layers.ConvLSTM2D(2, 3, name="cl1"), (1, 2, 5, 5, 3))(np.ones((1, 2, 5, 5, 4), _f))),
     ("LSTM_initial_state_count", "r1", lambda K: K.layers.LSTM(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((2, 3), _f)])),
+    ("LSTM_initial_state_width", "r1", lambda K: K.layers.LSTM(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((2, 5), _f)] * 2)),
+    ("GRU_initial_state_batch", "r1", lambda K: K.layers.GRU(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((3, 3), _f)])),
     ("Concatenate_shapes", "cat1", lambda K: K.layers.Concatenate(name="cat1")([np.ones((2, 3, 4), _f), np.ones((2, 5, 4), _f)])),
     ("Add_shapes", "add1", lambda K: K.layers.Add(name="add1")([np.ones((2, 3), _f), np.ones((2, 4), _f)])),
     ("Dot_axes", "dot1", lambda K: K.layers.Dot(axes=1, name="dot1")([np.ones((2, 3), _f), np.ones((2, 4), _f)])),
