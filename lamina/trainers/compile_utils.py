@@ -110,6 +110,34 @@ def _per_output(spec: Any, n: int, names: list[str] | None, what: str) -> list[A
     return [spec] * n
 
 
+def _check_targets(y_true: Any, trues: list, loss_specs: list, names: list[str]) -> None:
+    """Every output with a loss needs a target, and every target an output: otherwise training would
+    silently leave an output untrained (Keras raises here too)."""
+    if isinstance(y_true, dict):
+        unknown = sorted(set(y_true) - set(names), key=str)
+        if unknown:
+            raise ValueError(
+                f"The targets `y` name outputs {unknown} that the model does not have. Output names: {names}."
+            )
+    if len(trues) > len(names):
+        raise ValueError(
+            f"The model has {len(names)} outputs {names}, but `y` holds {len(trues)} targets. "
+            "Pass one target per output (a list in output order or a dict by output name)."
+        )
+    missing = [
+        name
+        for i, (name, spec) in enumerate(zip(names, loss_specs))
+        if spec is not None and (i >= len(trues) or trues[i] is None)
+    ]
+    if missing:
+        raise ValueError(
+            f"The model has {len(names)} outputs {names} and `compile` gave a loss for each of {missing}, but "
+            f"`y` holds no target for them (received {len(trues)} target(s)). Pass one target per output "
+            "(a list in output order or a dict by output name), or give those outputs `loss=None` "
+            "(a dict `loss={name: ...}` with only the outputs you train)."
+        )
+
+
 class CompileLoss:
     """The weighted sum of per-output losses (``loss``, ``loss_weights`` as given to ``compile``)."""
 
@@ -134,6 +162,15 @@ class CompileLoss:
         n = len(preds)
         names = self.output_names if self.output_names and len(self.output_names) == n else None
         loss_specs = _per_output(self._user_loss, n, names, "loss")
+        if n > 1:
+            wanted = [i for i, spec in enumerate(loss_specs) if spec is not None]
+            if not isinstance(y_true, dict) and len(trues) < n and len(trues) == len(wanted):
+                # targets given only for the outputs that have a loss, in order
+                spread: list[Any] = [None] * n
+                for i, t in zip(wanted, trues):
+                    spread[i] = t
+                trues = spread
+            _check_targets(y_true, trues, loss_specs, names or [f"output_{i}" for i in range(n)])
         if self._user_loss_weights is None:
             weights = [None] * n
         elif isinstance(self._user_loss_weights, (int, float)):
@@ -169,7 +206,8 @@ class CompileLoss:
                 trues = active_trues
             else:
                 raise ValueError(
-                    f"y_true and y_pred have different structures: {len(trues)} targets for {len(preds)} outputs."
+                    f"y_true and y_pred have different structures: {len(trues)} targets for {len(preds)} outputs"
+                    f" {self.names}."
                 )
         sws = (
             _flat_outputs(sample_weight, self.output_names)
