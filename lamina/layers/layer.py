@@ -322,7 +322,9 @@ class Layer(WeightTracking, Operation):
             return self._symbolic_call(args, kwargs)
         inputs = self._convert_inputs(args[0])
         args = (inputs, *args[1:])
-        first = flatten(inputs)[0] if not isinstance(inputs, torch.Tensor) else inputs
+        first = inputs if isinstance(inputs, torch.Tensor) else next(iter(flatten(inputs)), None)
+        if first is None:
+            raise self._error("tensor inputs", f"inputs={args[0]!r}"[:200], "Pass an array or a tensor.", TypeError)
         if not self.built:
             device = first.device if isinstance(first, torch.Tensor) else None
             self._maybe_build(_shape_of(inputs), device)

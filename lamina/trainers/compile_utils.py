@@ -45,6 +45,11 @@ def get_metric(identifier: Any, y_true: Any, y_pred: Any) -> Any:
         else:
             metric = metrics_module.CategoricalAccuracy(name=str(identifier))
     else:
+        if not (isinstance(identifier, (str, dict)) or callable(identifier)):
+            raise TypeError(
+                "Each entry of `metrics`/`weighted_metrics` must be a metric name, a function or a Metric "
+                f"instance. Received: metrics entry {identifier!r} (of type {type(identifier).__name__})"
+            )
         metric = metrics_module.get(identifier)
     name = identifier if isinstance(identifier, str) else _object_name(metric)
     if not isinstance(metric, metrics_module.Metric):
@@ -85,9 +90,22 @@ def _flat_outputs(y: Any, output_names: list[str] | None) -> list[Any]:
 def _per_output(spec: Any, n: int, names: list[str] | None, what: str) -> list[Any]:
     """Spreads a compile argument over ``n`` outputs (one value for all, a list, or a dict by name)."""
     if n == 1:
+        if isinstance(spec, dict) and what in ("loss", "loss_weights"):
+            unknown = sorted(set(spec) - set(names or []), key=str)
+            if unknown:
+                raise ValueError(
+                    f"`{what}` names outputs {unknown} that the model does not have. Output names: {names}. "
+                    f"Received: {what}={spec!r}"
+                )
+            return [spec.get(names[0])] if names else [None]
         if isinstance(spec, dict) and names and set(spec) <= set(names):
             return [spec.get(names[0])]
-        if isinstance(spec, (list, tuple)) and len(spec) == 1 and what == "loss":
+        if isinstance(spec, (list, tuple)) and what in ("loss", "loss_weights"):
+            if len(spec) != 1:
+                raise ValueError(
+                    f"`{what}` has {len(spec)} entries, but the model has 1 output {names or ''}. "
+                    f"Received: {what}={spec!r}"
+                )
             return [spec[0]]
         return [spec]
     if isinstance(spec, dict):
@@ -105,7 +123,10 @@ def _per_output(spec: Any, n: int, names: list[str] | None, what: str) -> list[A
         ):
             return [spec] * n
         if len(spec) != n:
-            raise ValueError(f"`{what}` has {len(spec)} entries, but the model has {n} outputs.")
+            raise ValueError(
+                f"`{what}` has {len(spec)} entries, but the model has {n} outputs {names or ''}. "
+                f"Received: {what}={spec!r}"
+            )
         return list(spec)
     return [spec] * n
 
@@ -177,6 +198,12 @@ class CompileLoss:
             weights = [float(self._user_loss_weights)] * n
         else:
             weights = _per_output(self._user_loss_weights, n, names, "loss_weights")
+            for w in weights:
+                if w is not None and (isinstance(w, bool) or not isinstance(w, (int, float))):
+                    raise TypeError(
+                        "`loss_weights` must hold numbers (one per output). "
+                        f"Received: loss_weights={self._user_loss_weights!r}"
+                    )
         self.losses = [
             get_loss(spec, t, p) if t is not None else None
             for spec, t, p in zip(loss_specs, trues + [None] * (n - len(trues)), preds)

@@ -177,7 +177,11 @@ class RNN(Layer):
                 "Pass one tensor per state (e.g. [h, c] for an LSTM).",
             )
         for i, (leaf, size) in enumerate(zip(leaves, flatten(self.state_size))):
-            if isinstance(size, int) and size > 0 and (leaf.ndim != 2 or leaf.shape[0] != batch or leaf.shape[1] != size):
+            if (
+                isinstance(size, int)
+                and size > 0
+                and (leaf.ndim != 2 or leaf.shape[0] != batch or leaf.shape[1] != size)
+            ):
                 raise self._error(
                     f"initial state {i} of shape ({batch}, {size})",
                     f"shape {tuple(leaf.shape)}",
