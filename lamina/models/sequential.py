@@ -238,7 +238,12 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Sequential:
         config = dict(config)
-        layer_configs = config.pop("layers")
+        layer_configs = config.pop("layers", None)
+        if not isinstance(layer_configs, (list, tuple)):
+            raise ValueError(
+                "A Sequential config needs `layers`, a list of layer configs. "
+                f"Received: layers={layer_configs!r} (config keys: {sorted(config, key=str)})"[:400]
+            )
         build_input_shape = config.pop("build_input_shape", None)
         config.pop("dtype", None)
         model = cls(**{k: v for k, v in config.items() if k in ("name", "trainable")})

@@ -35,6 +35,25 @@ def _ask_to_overwrite(filepath: str) -> bool:
     return answer == "y"
 
 
+def _fspath(filepath: Any) -> str:
+    """``filepath`` as a string path; anything that is not a path names the argument."""
+    try:
+        return os.fspath(filepath)
+    except TypeError:
+        raise TypeError(
+            "`filepath` must be a string or a path-like object (pathlib.Path). "
+            f"Received: filepath={filepath!r} (of type {type(filepath).__name__})"
+        ) from None
+
+
+def _check_custom_objects(custom_objects: Any) -> None:
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(
+            "`custom_objects` must be a dict mapping names to classes or functions. "
+            f"Received: custom_objects={custom_objects!r} (of type {type(custom_objects).__name__})"
+        )
+
+
 def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool | None = None, **kwargs: Any) -> None:
     """Saves a model as a ``.keras`` file (or legacy ``.h5``, or an unzipped folder with ``zipped=False``).
 
@@ -67,7 +86,7 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
     if isinstance(filepath, io.IOBase):
         keras_format.save_model(model, filepath, include_optimizer)
         return
-    path = os.fspath(filepath)
+    path = _fspath(filepath)
     if zipped is None:
         zipped = True
     if os.path.exists(path) and not overwrite and not _ask_to_overwrite(path):
@@ -116,13 +135,16 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
         ValueError: for a truncated or corrupt file, a file of a newer format, or weights that do not fit.
         TypeError: for a class that cannot be found (register it or pass ``custom_objects``).
     """
+    _check_custom_objects(custom_objects)
     if isinstance(filepath, io.IOBase):
         return keras_format.load_model(filepath, custom_objects, compile, safe_mode)
-    path = os.fspath(filepath)
+    path = _fspath(filepath)
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, keras_format.CONFIG_FILENAME)):
             return keras_format.load_model_from_dir(path, custom_objects, compile, safe_mode)
-        raise ValueError(f"File format not supported: {path!r} is a folder without config.json.")
+        raise ValueError(
+            f"File format not supported: {path!r} is a folder without config.json. Received: filepath={path!r}"
+        )
     if not os.path.exists(path):
         raise ValueError(
             f"File not found: filepath={path}. Please ensure the file is an accessible `.keras` zip file."
@@ -141,7 +163,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
 
 def save_weights(model: Any, filepath: Any, overwrite: bool = True, max_shard_size: Any = None, **kwargs: Any) -> None:
     """Saves all weights (and optimizer state) to a Keras 3 ``.weights.h5`` file, atomically."""
-    path = os.fspath(filepath)
+    path = _fspath(filepath)
     if max_shard_size is not None:
         raise NotImplementedError(
             "Sharded weight files (max_shard_size) are not supported by Lamina yet; save a single `.weights.h5` file."
@@ -168,7 +190,7 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
     Every missing, extra or wrongly shaped weight is reported in one ``ValueError`` and
     nothing is changed, unless ``skip_mismatch=True`` (then those are skipped with a warning).
     """
-    path = os.fspath(filepath)
+    path = _fspath(filepath)
     by_name = kwargs.pop("by_name", None)
     objects_to_skip = kwargs.pop("objects_to_skip", None)
     if kwargs:

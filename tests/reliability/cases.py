@@ -506,7 +506,7 @@ _CONFIGS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("config_unknown_arg", "bogus_arg", lambda K: _layer_from(K, _dense_cfg(config={"bogus_arg": 1}))),
     ("units_huge", "units", lambda K: _build_dense(K, 10**12)),
     ("units_float_huge", "units", lambda K: _build_dense(K, 1e12)),
-    ("batch_shape_huge", "batch_shape", lambda K: K.Sequential([K.layers.deserialize(_input_cfg([None, 10**12])), K.layers.Dense(2)])),
+    ("batch_shape_huge", "after_big", lambda K: K.Sequential([K.layers.deserialize(_input_cfg([None, 10**12])), K.layers.Dense(2, name="after_big")])),
     ("batch_shape_str", "batch_shape", lambda K: K.layers.deserialize(_input_cfg("abc"))),
     ("deserialize_activation_unknown", "nope_act", lambda K: K.activations.deserialize("nope_act")),
     ("get_optimizer_unknown", "nope_opt", lambda K: K.optimizers.get("nope_opt")),

@@ -66,7 +66,7 @@ class Bidirectional(Layer):
             raise ValueError(f"`backward_layer` need to be a `keras.layers.Layer` instance. Received: {backward_layer}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(
-                f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
+                f"Invalid merge mode. Received: merge_mode={merge_mode!r}. Merge mode should be one of "
                 '{"sum", "mul", "ave", "concat", None}'
             )
         super().__init__(**kwargs)
