@@ -168,6 +168,8 @@ def _parse_json(data: bytes, name: str, what: str) -> Any:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"Cannot read {what}: '{name}' is not valid JSON ({e}).") from None
+    except RecursionError:
+        raise ValueError(f"Not allowed: '{name}' of {what} nests its JSON too deeply.") from None
 
 
 def _version_tuple(version: Any) -> tuple[int, ...] | None:
