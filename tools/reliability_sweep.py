@@ -92,7 +92,7 @@ def run(folder: str, kind: str, show: bool) -> collections.Counter:
         if last < n - 1:  # the worker died on case last + 1
             counts["crash"] += 1
             if show:
-                print(f"  crash    #{last + 1}: {proc.stderr.strip().splitlines()[-1:] }")
+                print(f"  crash    #{last + 1}: {proc.stderr.strip().splitlines()[-1:]}")
             last += 1
         start = last + 1
     return counts
@@ -114,7 +114,8 @@ def main() -> None:
     bad = sum(sw.values()) - sw["clean"]
     print(
         f"sweep: {sum(sw.values())} cases, {sw['clean']} clean errors, {bad} bad outcomes "
-        f"({sw['silent']} silent, {sw['internal']} internal types, {sw['unnamed']} naming nothing, {sw['crash']} crashes)"
+        f"({sw['silent']} silent, {sw['internal']} internal types, {sw['unnamed']} naming nothing, "
+        f"{sw['crash']} crashes)"
     )
     if os.path.exists(os.path.join(folder, "fuzz.py")):
         fz = run(folder, "fuzz", args.show)

@@ -171,7 +171,11 @@ _CALLS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("Dense_string", "d1", lambda K: K.layers.Dense(3, name="d1")(np.array(["a", "b"]))),
     ("Dense_none", "d1", lambda K: K.layers.Dense(3, name="d1")(None)),
     ("Conv2D_rank", "c1", lambda K: K.layers.Conv2D(2, 3, name="c1")(np.ones((2, 8, 8), _f))),
-    ("Conv2D_channels", "c1", lambda K: _built(K, K.layers.Conv2D(2, 3, name="c1"), (1, 8, 8, 3))(np.ones((1, 8, 8, 4), _f))),
+    (
+        "Conv2D_channels",
+        "c1",
+        lambda K: _built(K, K.layers.Conv2D(2, 3, name="c1"), (1, 8, 8, 3))(np.ones((1, 8, 8, 4), _f)),
+    ),
     ("Conv1D_too_short", "c1", lambda K: K.layers.Conv1D(2, 5, name="c1")(np.ones((1, 3, 2), _f))),
     ("Conv3D_rank", "c1", lambda K: K.layers.Conv3D(2, 3, name="c1")(np.ones((1, 8, 8, 3), _f))),
     ("MaxPooling2D_too_big", "p1", lambda K: K.layers.MaxPooling2D(4, name="p1")(np.ones((1, 2, 2, 1), _f))),
@@ -181,32 +185,98 @@ _CALLS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("Softmax_axis", "s1", lambda K: K.layers.Softmax(axis=3, name="s1")(np.ones((2, 3), _f))),
     ("LayerNormalization_axis", "n1", lambda K: K.layers.LayerNormalization(axis=5, name="n1")(np.ones((2, 3), _f))),
     ("BatchNormalization_axis", "n1", lambda K: K.layers.BatchNormalization(axis=4, name="n1")(np.ones((2, 3), _f))),
-    ("BatchNormalization_features", "n1", lambda K: _built(K, K.layers.BatchNormalization(name="n1"), (2, 3))(np.ones((2, 4), _f))),
+    (
+        "BatchNormalization_features",
+        "n1",
+        lambda K: _built(K, K.layers.BatchNormalization(name="n1"), (2, 3))(np.ones((2, 4), _f)),
+    ),
     ("LSTM_rank", "r1", lambda K: K.layers.LSTM(3, name="r1")(np.ones((2, 5), _f))),
     ("LSTM_features", "r1", lambda K: _built(K, K.layers.LSTM(3, name="r1"), (2, 5, 6))(np.ones((2, 5, 7), _f))),
     ("GRU_features", "r1", lambda K: _built(K, K.layers.GRU(3, name="r1"), (2, 5, 6))(np.ones((2, 5, 7), _f))),
-    ("SimpleRNN_features", "r1", lambda K: _built(K, K.layers.SimpleRNN(3, name="r1"), (2, 5, 6))(np.ones((2, 5, 7), _f))),
-    ("LSTM_features_seq", "r1", lambda K: _built(K, K.layers.LSTM(3, return_sequences=True, name="r1"), (2, 5, 6))(np.ones((2, 5, 4), _f))),
-    ("LSTM_features_backwards", "r1", lambda K: _built(K, K.layers.LSTM(3, go_backwards=True, name="r1"), (2, 5, 6))(np.ones((2, 5, 4), _f))),
-    ("RNN_LSTMCell_features", "r1", lambda K: _built(K, K.layers.RNN(K.layers.LSTMCell(3), name="r1"), (2, 5, 6))(np.ones((2, 5, 7), _f))),
-    ("RNN_stacked_features", "r1", lambda K: _built(K, K.layers.RNN([K.layers.GRUCell(3), K.layers.GRUCell(2)], name="r1"), (2, 5, 6))(np.ones((2, 5, 7), _f))),
-    ("Bidirectional_LSTM_features", "lstm_f", lambda K: _built(K, K.layers.Bidirectional(K.layers.LSTM(3, name="lstm_f")), (2, 5, 6))(np.ones((2, 5, 7), _f))),
-    ("Bidirectional_GRU_features", "gru_f", lambda K: _built(K, K.layers.Bidirectional(K.layers.GRU(3, name="gru_f")), (2, 5, 6))(np.ones((2, 5, 7), _f))),
-    ("ConvLSTM2D_channels", "cl1", lambda K: _built(K, K.layers.ConvLSTM2D(2, 3, name="cl1"), (1, 2, 5, 5, 3))(np.ones((1, 2, 5, 5, 4), _f))),
-    ("LSTM_initial_state_count", "r1", lambda K: K.layers.LSTM(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((2, 3), _f)])),
-    ("LSTM_initial_state_width", "r1", lambda K: K.layers.LSTM(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((2, 5), _f)] * 2)),
-    ("GRU_initial_state_batch", "r1", lambda K: K.layers.GRU(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((3, 3), _f)])),
-    ("Concatenate_shapes", "cat1", lambda K: K.layers.Concatenate(name="cat1")([np.ones((2, 3, 4), _f), np.ones((2, 5, 4), _f)])),
+    (
+        "SimpleRNN_features",
+        "r1",
+        lambda K: _built(K, K.layers.SimpleRNN(3, name="r1"), (2, 5, 6))(np.ones((2, 5, 7), _f)),
+    ),
+    (
+        "LSTM_features_seq",
+        "r1",
+        lambda K: _built(K, K.layers.LSTM(3, return_sequences=True, name="r1"), (2, 5, 6))(np.ones((2, 5, 4), _f)),
+    ),
+    (
+        "LSTM_features_backwards",
+        "r1",
+        lambda K: _built(K, K.layers.LSTM(3, go_backwards=True, name="r1"), (2, 5, 6))(np.ones((2, 5, 4), _f)),
+    ),
+    (
+        "RNN_LSTMCell_features",
+        "r1",
+        lambda K: _built(K, K.layers.RNN(K.layers.LSTMCell(3), name="r1"), (2, 5, 6))(np.ones((2, 5, 7), _f)),
+    ),
+    (
+        "RNN_stacked_features",
+        "r1",
+        lambda K: _built(K, K.layers.RNN([K.layers.GRUCell(3), K.layers.GRUCell(2)], name="r1"), (2, 5, 6))(
+            np.ones((2, 5, 7), _f)
+        ),
+    ),
+    (
+        "Bidirectional_LSTM_features",
+        "lstm_f",
+        lambda K: _built(K, K.layers.Bidirectional(K.layers.LSTM(3, name="lstm_f")), (2, 5, 6))(np.ones((2, 5, 7), _f)),
+    ),
+    (
+        "Bidirectional_GRU_features",
+        "gru_f",
+        lambda K: _built(K, K.layers.Bidirectional(K.layers.GRU(3, name="gru_f")), (2, 5, 6))(np.ones((2, 5, 7), _f)),
+    ),
+    (
+        "ConvLSTM2D_channels",
+        "cl1",
+        lambda K: _built(K, K.layers.ConvLSTM2D(2, 3, name="cl1"), (1, 2, 5, 5, 3))(np.ones((1, 2, 5, 5, 4), _f)),
+    ),
+    (
+        "LSTM_initial_state_count",
+        "r1",
+        lambda K: K.layers.LSTM(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((2, 3), _f)]),
+    ),
+    (
+        "LSTM_initial_state_width",
+        "r1",
+        lambda K: K.layers.LSTM(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((2, 5), _f)] * 2),
+    ),
+    (
+        "GRU_initial_state_batch",
+        "r1",
+        lambda K: K.layers.GRU(3, name="r1")(np.ones((2, 5, 6), _f), initial_state=[np.zeros((3, 3), _f)]),
+    ),
+    (
+        "Concatenate_shapes",
+        "cat1",
+        lambda K: K.layers.Concatenate(name="cat1")([np.ones((2, 3, 4), _f), np.ones((2, 5, 4), _f)]),
+    ),
     ("Add_shapes", "add1", lambda K: K.layers.Add(name="add1")([np.ones((2, 3), _f), np.ones((2, 4), _f)])),
     ("Dot_axes", "dot1", lambda K: K.layers.Dot(axes=1, name="dot1")([np.ones((2, 3), _f), np.ones((2, 4), _f)])),
     ("Reshape_size", "rs1", lambda K: K.layers.Reshape((5,), name="rs1")(np.ones((2, 3), _f))),
     ("Permute_rank", "pm1", lambda K: K.layers.Permute((2, 1), name="pm1")(np.ones((2, 3, 4, 5), _f))),
     ("Cropping2D_too_much", "cr1", lambda K: K.layers.Cropping2D(3, name="cr1")(np.ones((1, 4, 4, 1), _f))),
-    ("Embedding_float_build", "e1", lambda K: _built(K, K.layers.Embedding(5, 2, name="e1"), (2, 3))(np.full((2, 3), 9))),
+    (
+        "Embedding_float_build",
+        "e1",
+        lambda K: _built(K, K.layers.Embedding(5, 2, name="e1"), (2, 3))(np.full((2, 3), 9)),
+    ),
     ("Embedding_negative", "e1", lambda K: K.layers.Embedding(5, 2, name="e1")(np.full((2, 3), -1))),
-    ("MultiHeadAttention_dims", "mha1", lambda K: _built(K, K.layers.MultiHeadAttention(2, 4, name="mha1"), (2, 3, 8)) and None),
+    (
+        "MultiHeadAttention_dims",
+        "mha1",
+        lambda K: _built(K, K.layers.MultiHeadAttention(2, 4, name="mha1"), (2, 3, 8)) and None,
+    ),
     ("RepeatVector_rank", "rv1", lambda K: K.layers.RepeatVector(3, name="rv1")(np.ones((2, 3, 4), _f))),
-    ("TimeDistributed_rank", "td1", lambda K: K.layers.TimeDistributed(K.layers.Dense(2), name="td1")(np.ones((2,), _f))),
+    (
+        "TimeDistributed_rank",
+        "td1",
+        lambda K: K.layers.TimeDistributed(K.layers.Dense(2), name="td1")(np.ones((2,), _f)),
+    ),
 ]
 
 
@@ -235,9 +305,27 @@ _MODEL_CALLS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("Functional_features", "x", lambda K: two_output_model(K)(np.ones((4, 5), _f))),
     ("TwoInput_one_array", "input", lambda K: two_input_model(K)(X)),
     ("TwoInput_three_arrays", "input", lambda K: two_input_model(K)([X, X, X])),
-    ("Sequential_lstm_features_predict", "lstm_p", lambda K: K.Sequential([K.layers.Input((5, 6)), K.layers.LSTM(3, name="lstm_p")]).predict(np.ones((4, 5, 7), _f), verbose=0)),
-    ("Sequential_gru_features_predict", "gru_p", lambda K: K.Sequential([K.layers.Input((5, 6)), K.layers.GRU(3, name="gru_p")]).predict(np.ones((4, 5, 7), _f), verbose=0)),
-    ("Sequential_bidi_features_predict", "lstm_b", lambda K: K.Sequential([K.layers.Input((5, 6)), K.layers.Bidirectional(K.layers.LSTM(3, name="lstm_b"))]).predict(np.ones((4, 5, 7), _f), verbose=0)),
+    (
+        "Sequential_lstm_features_predict",
+        "lstm_p",
+        lambda K: K.Sequential([K.layers.Input((5, 6)), K.layers.LSTM(3, name="lstm_p")]).predict(
+            np.ones((4, 5, 7), _f), verbose=0
+        ),
+    ),
+    (
+        "Sequential_gru_features_predict",
+        "gru_p",
+        lambda K: K.Sequential([K.layers.Input((5, 6)), K.layers.GRU(3, name="gru_p")]).predict(
+            np.ones((4, 5, 7), _f), verbose=0
+        ),
+    ),
+    (
+        "Sequential_bidi_features_predict",
+        "lstm_b",
+        lambda K: K.Sequential(
+            [K.layers.Input((5, 6)), K.layers.Bidirectional(K.layers.LSTM(3, name="lstm_b"))]
+        ).predict(np.ones((4, 5, 7), _f), verbose=0),
+    ),
 ]
 for _name, _needle, _call in _MODEL_CALLS:
     add(f"model-{_name}", _needle, (lambda c: lambda K, tmp: c(K))(_call))
@@ -289,7 +377,11 @@ _Y1 = np.ones((4, 1), _f)
 add("compile-two_outputs_one_loss_one_y", "head_b", lambda K, tmp: _two_out_fit(K, "mse", _Y1))
 add("compile-two_outputs_one_loss_three_y", "head_a", lambda K, tmp: _two_out_fit(K, "mse", [_Y1, _Y1, _Y1]))
 add("compile-two_outputs_three_losses", "loss", lambda K, tmp: _two_out_fit(K, ["mse"] * 3, [_Y1, _Y1]))
-add("compile-two_outputs_loss_weights_len", "loss_weights", lambda K, tmp: _two_out_fit(K, "mse", [_Y1, _Y1], loss_weights=[1.0]))
+add(
+    "compile-two_outputs_loss_weights_len",
+    "loss_weights",
+    lambda K, tmp: _two_out_fit(K, "mse", [_Y1, _Y1], loss_weights=[1.0]),
+)
 add("compile-two_outputs_y_dict_key", "nope", lambda K, tmp: _two_out_fit(K, "mse", {"head_a": _Y1, "nope": _Y1}))
 add("compile-two_outputs_evaluate_one_y", "head_b", lambda K, tmp: _eval_two(K))
 
@@ -302,7 +394,9 @@ def _eval_two(K: Any) -> Any:
 
 add("model-fit_before_compile", "compile", lambda K, tmp: dense_model(K, compiled=False).fit(X, Y, verbose=0))
 add("model-evaluate_before_compile", "compile", lambda K, tmp: dense_model(K, compiled=False).evaluate(X, Y, verbose=0))
-add("model-train_on_batch_before_compile", "compile", lambda K, tmp: dense_model(K, compiled=False).train_on_batch(X, Y))
+add(
+    "model-train_on_batch_before_compile", "compile", lambda K, tmp: dense_model(K, compiled=False).train_on_batch(X, Y)
+)
 
 
 # ---------------------------------------------------------------- fit / evaluate / predict arguments
@@ -392,7 +486,11 @@ _EVAL: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("evaluate_steps_zero", "steps", lambda K: dense_model(K).evaluate(X, Y, steps=0, verbose=0)),
     ("evaluate_x_csv", "x", lambda K: dense_model(K).evaluate("data.csv", verbose=0)),
     ("evaluate_x_y_length", "x", lambda K: dense_model(K).evaluate(X, np.ones((3, 2), _f), verbose=0)),
-    ("evaluate_sample_weight_str", "sample_weight", lambda K: dense_model(K).evaluate(X, Y, sample_weight="a", verbose=0)),
+    (
+        "evaluate_sample_weight_str",
+        "sample_weight",
+        lambda K: dense_model(K).evaluate(X, Y, sample_weight="a", verbose=0),
+    ),
     ("evaluate_features", "out", lambda K: dense_model(K).evaluate(np.ones((4, 5), _f), Y, verbose=0)),
     ("predict_steps_zero", "steps", lambda K: dense_model(K).predict(X, steps=0, verbose=0)),
     ("predict_steps_neg", "steps", lambda K: dense_model(K).predict(X, steps=-1, verbose=0)),
@@ -404,7 +502,11 @@ _EVAL: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("predict_rank", "out", lambda K: dense_model(K).predict(np.ones((4,), _f), verbose=0)),
     ("predict_callbacks_int", "callbacks", lambda K: dense_model(K).predict(X, callbacks=5, verbose=0)),
     ("predict_on_batch_features", "out", lambda K: dense_model(K).predict_on_batch(np.ones((4, 5), _f))),
-    ("train_on_batch_sample_weight", "sample_weight", lambda K: dense_model(K).train_on_batch(X, Y, sample_weight=np.ones((4, 5), _f))),
+    (
+        "train_on_batch_sample_weight",
+        "sample_weight",
+        lambda K: dense_model(K).train_on_batch(X, Y, sample_weight=np.ones((4, 5), _f)),
+    ),
     ("train_on_batch_class_weight", "class_weight", lambda K: dense_model(K).train_on_batch(X, Y, class_weight=[1, 2])),
 ]
 for _name, _needle, _call in _EVAL:
@@ -437,17 +539,47 @@ _SAVE: list[tuple[str, str, Callable[[Any, str], Any]]] = [
     ("load_model_missing", "missing.keras", lambda K, t: K.models.load_model(os.path.join(t, "missing.keras"))),
     ("load_model_txt", "m.txt", lambda K, t: K.models.load_model(os.path.join(t, "m.txt"))),
     ("load_model_int", "filepath", lambda K, t: K.models.load_model(5)),
-    ("load_model_custom_objects_int", "custom_objects", lambda K, t: K.models.load_model(_saved(K, t), custom_objects=5)),
-    ("load_model_custom_objects_list", "custom_objects", lambda K, t: K.models.load_model(_saved(K, t), custom_objects=["a"])),
+    (
+        "load_model_custom_objects_int",
+        "custom_objects",
+        lambda K, t: K.models.load_model(_saved(K, t), custom_objects=5),
+    ),
+    (
+        "load_model_custom_objects_list",
+        "custom_objects",
+        lambda K, t: K.models.load_model(_saved(K, t), custom_objects=["a"]),
+    ),
     ("load_model_dir", "filepath", lambda K, t: K.models.load_model(t)),
-    ("load_model_empty_file", "m.keras", lambda K, t: (open(os.path.join(t, "m.keras"), "wb").close(), K.models.load_model(os.path.join(t, "m.keras")))),
-    ("load_model_text_file", "m.keras", lambda K, t: (open(os.path.join(t, "m.keras"), "w").write("hello"), K.models.load_model(os.path.join(t, "m.keras")))),
-    ("load_weights_missing", "missing.weights.h5", lambda K, t: dense_model(K).load_weights(os.path.join(t, "missing.weights.h5"))),
+    (
+        "load_model_empty_file",
+        "m.keras",
+        lambda K, t: (open(os.path.join(t, "m.keras"), "wb").close(), K.models.load_model(os.path.join(t, "m.keras"))),
+    ),
+    (
+        "load_model_text_file",
+        "m.keras",
+        lambda K, t: (
+            open(os.path.join(t, "m.keras"), "w").write("hello"),
+            K.models.load_model(os.path.join(t, "m.keras")),
+        ),
+    ),
+    (
+        "load_weights_missing",
+        "missing.weights.h5",
+        lambda K, t: dense_model(K).load_weights(os.path.join(t, "missing.weights.h5")),
+    ),
     ("load_weights_txt", "m.txt", lambda K, t: dense_model(K).load_weights(os.path.join(t, "m.txt"))),
     ("load_weights_int", "filepath", lambda K, t: dense_model(K).load_weights(5)),
     ("load_weights_mismatch", "out", lambda K, t: _other_model(K).load_weights(_weights(K, t))),
     ("load_weights_keras_mismatch", "out", lambda K, t: _other_model(K).load_weights(_saved(K, t))),
-    ("load_weights_text_file", "m.weights.h5", lambda K, t: (open(os.path.join(t, "m.weights.h5"), "w").write("hello"), dense_model(K).load_weights(os.path.join(t, "m.weights.h5")))),
+    (
+        "load_weights_text_file",
+        "m.weights.h5",
+        lambda K, t: (
+            open(os.path.join(t, "m.weights.h5"), "w").write("hello"),
+            dense_model(K).load_weights(os.path.join(t, "m.weights.h5")),
+        ),
+    ),
 ]
 for _name, _needle, _call in _SAVE:
     add(f"saving-{_name}", _needle, (lambda c: lambda K, tmp: c(K, tmp))(_call))
@@ -506,7 +638,11 @@ _CONFIGS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("config_unknown_arg", "bogus_arg", lambda K: _layer_from(K, _dense_cfg(config={"bogus_arg": 1}))),
     ("units_huge", "units", lambda K: _build_dense(K, 10**12)),
     ("units_float_huge", "units", lambda K: _build_dense(K, 1e12)),
-    ("batch_shape_huge", "after_big", lambda K: K.Sequential([K.layers.deserialize(_input_cfg([None, 10**12])), K.layers.Dense(2, name="after_big")])),
+    (
+        "batch_shape_huge",
+        "after_big",
+        lambda K: K.Sequential([K.layers.deserialize(_input_cfg([None, 10**12])), K.layers.Dense(2, name="after_big")]),
+    ),
     ("batch_shape_str", "batch_shape", lambda K: K.layers.deserialize(_input_cfg("abc"))),
     ("deserialize_activation_unknown", "nope_act", lambda K: K.activations.deserialize("nope_act")),
     ("get_optimizer_unknown", "nope_opt", lambda K: K.optimizers.get("nope_opt")),
