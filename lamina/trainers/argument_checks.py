@@ -61,8 +61,9 @@ def check_validation_freq(value: Any) -> None:
     check_count("validation_freq", value, allow_none=False)
 
 
-def check_validation_data(value: Any) -> None:
-    """``validation_data`` is ``(x, y)``, ``(x, y, sample_weight)`` or a dataset/generator/PyDataset."""
+def check_validation_data(value: Any, needs_targets: bool = True) -> None:
+    """``validation_data`` is ``(x, y)``, ``(x, y, sample_weight)`` or a dataset/generator/PyDataset; a model
+    trained without a compiled loss (``add_loss`` only) may also take bare inputs."""
     accepted = (
         "Pass a tuple `(x_val, y_val)` or `(x_val, y_val, val_sample_weight)`, or a dataset, generator or "
         "PyDataset yielding such tuples"
@@ -76,7 +77,8 @@ def check_validation_data(value: Any) -> None:
                 f"{type(value).__name__} of {len(value)} item(s). {accepted}."
             )
         return
-    if isinstance(value, (str, bytes, numbers.Number, Mapping, np.ndarray, torch.Tensor)) or value is Ellipsis:
+    bare_inputs = isinstance(value, (Mapping, np.ndarray, torch.Tensor))
+    if isinstance(value, (str, bytes, numbers.Number)) or value is Ellipsis or (bare_inputs and needs_targets):
         shown = (
             repr(value)
             if not isinstance(value, (np.ndarray, torch.Tensor))
@@ -127,6 +129,7 @@ def check_fit_arguments(
     validation_data: Any,
     class_weight: Any,
     sample_weight: Any,
+    needs_targets: bool = True,
 ) -> None:
     """Every scalar argument of ``fit``, checked before any data is read."""
     check_count("batch_size", batch_size)
@@ -137,6 +140,6 @@ def check_fit_arguments(
     check_count("validation_batch_size", validation_batch_size)
     check_validation_freq(validation_freq)
     check_validation_split(validation_split)
-    check_validation_data(validation_data)
+    check_validation_data(validation_data, needs_targets)
     check_class_weight(class_weight)
     check_sample_weight(sample_weight)

@@ -142,6 +142,7 @@ class TrainingLoops:
         check_fit_arguments(
             batch_size, epochs, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
             validation_freq, validation_split, validation_data, class_weight, sample_weight,
+            needs_targets=self._compile_loss is not None,
         )  # fmt: skip
         verbose = _resolve_verbose(verbose)
         if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs, for debugging
