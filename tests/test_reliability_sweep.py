@@ -6,6 +6,7 @@ the outcomes before/after a change). Each case builds a tiny model, so the whole
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 
@@ -35,3 +36,4 @@ def test_bad_input_raises_clean_error(case, tmp_path):
         warnings.simplefilter("ignore")
         with pytest.raises((ValueError, TypeError), match="(?i)" + re.escape(case.needle)):
             case.fn(lamina, str(tmp_path))
+    assert [name for name in os.listdir(tmp_path) if ".tmp" in name] == []  # no temp file left behind

@@ -7,8 +7,13 @@ Run from a checkout's root (its ``lamina`` is the one measured); ``--cases`` poi
 
 Outcomes: ``clean`` (ValueError/TypeError naming the argument, layer or file), ``unnamed`` (right type,
 names nothing), ``internal`` (another exception type), ``silent`` (no error: a wrong result), ``crash``
-(the process died), and for the fuzz ``loaded`` (the mutant still loads; fine), ``leak`` (a file left
-behind) and ``ran`` (code from the file ran). Cases run in a worker process, restarted after a crash.
+(the process died), ``leak`` (a file left behind), and for the fuzz ``loaded`` (the mutant still loads;
+fine) and ``ran`` (code from the file ran). Cases run in a worker process, restarted after a crash.
+
+Example (the figures of issue 14; "before" measures another checkout with this checkout's cases):
+
+    cd /work/base && python /work/wt-rel/tools/reliability_sweep.py --cases /work/wt-rel/tests/reliability
+    cd /work/wt-rel && python tools/reliability_sweep.py --show
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ def worker(folder: str, kind: str, start: int) -> None:
                 except Exception as e:  # noqa: BLE001 - counting every kind
                     exc = e
                 out = classify(exc, item.needle)
+                if any(".tmp" in name for name in os.listdir(tmp)):
+                    out = "leak"  # a failed save left its temp file behind
                 detail = "" if exc is None else f"{type(exc).__name__}: {str(exc)[:160]}"
             else:
                 out, detail = fuzz.try_mutant(item, tmp)
@@ -115,7 +122,7 @@ def main() -> None:
     print(
         f"sweep: {sum(sw.values())} cases, {sw['clean']} clean errors, {bad} bad outcomes "
         f"({sw['silent']} silent, {sw['internal']} internal types, {sw['unnamed']} naming nothing, "
-        f"{sw['crash']} crashes)"
+        f"{sw['leak']} leaked temp files, {sw['crash']} crashes)"
     )
     if os.path.exists(os.path.join(folder, "fuzz.py")):
         fz = run(folder, "fuzz", args.show)
