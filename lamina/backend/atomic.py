@@ -105,6 +105,35 @@ def _naming_target(error: OSError, tmp: str, target: str) -> OSError:
     return OSError(f"Cannot write {target!r}: {message}")
 
 
+def _make_temp(target: str) -> str:
+    """A new empty temp file next to ``target``, named so that a later save to ``target`` can tell whose it is."""
+    folder, base = os.path.split(target)
+    # the temp name keeps the extension: some writers (torch.export.save) look at it
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{base}.{_HOST}-{os.getpid()}.", suffix=f".tmp{os.path.splitext(base)[1]}", dir=folder
+        )
+    except OSError as e:  # a read-only folder: name the target, not a temp name nobody asked for
+        raise OSError(e.errno, f"Cannot write {target!r}: {e.strerror}", target) from None
+    os.close(fd)
+    return tmp
+
+
+@contextlib.contextmanager
+def scratch_file(filepath: str | os.PathLike) -> Iterator[str]:
+    """A scratch file next to ``filepath`` for the duration of the block (a writer's intermediate file).
+
+    It is named like :func:`atomic_write`'s temp files for ``filepath``, so if the process is killed
+    inside the block, the next save to ``filepath`` removes it.
+    """
+    tmp = _make_temp(os.path.abspath(os.fspath(filepath)))
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+
+
 @contextlib.contextmanager
 def atomic_write(filepath: str | os.PathLike) -> Iterator[str]:
     """Yields a temporary path next to ``filepath``; on success it atomically replaces ``filepath``.
@@ -128,16 +157,8 @@ def atomic_write(filepath: str | os.PathLike) -> Iterator[str]:
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot write {target!r}: the folder {folder!r} does not exist.")
-    base = os.path.basename(target)
     remove_stale_temp_files(target)
-    # the temp name keeps the extension: some writers (torch.export.save) look at it
-    try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{base}.{_HOST}-{os.getpid()}.", suffix=f".tmp{os.path.splitext(base)[1]}", dir=folder
-        )
-    except OSError as e:  # a read-only folder: name the target, not a temp name nobody asked for
-        raise OSError(e.errno, f"Cannot write {target!r}: {e.strerror}", target) from None
-    os.close(fd)
+    tmp = _make_temp(target)
     try:
         try:
             yield tmp

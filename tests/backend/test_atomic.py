@@ -103,6 +103,10 @@ def test_kill_during_save_leaves_loadable_files(tmp_path):
     for model in (loaded, fresh):
         for got, want in zip(model.get_weights(), expected, strict=True):
             np.testing.assert_array_equal(got, want)
+    # the next saves to the same targets remove whatever the killed save left (its temp and scratch files)
+    loaded.save(model_path)
+    loaded.save_weights(weights_path)
+    assert sorted(os.listdir(tmp_path)) == ["m.keras", "m.weights.h5"]
 
 
 # A writer that stops inside atomic_write (as a SIGKILLed save does) with only the stdlib loaded: quick to start.
