@@ -663,3 +663,68 @@ def _ids_unique() -> None:
 
 
 _ids_unique()
+
+
+# ---------------------------------------------------------------- more of the same families (issue 14 follow-up)
+def _rnn_state(K: Any, layer: Any, state: list) -> Any:
+    x = np.ones((2, 5, 6), _f)
+    layer(x)
+    return layer(x, initial_state=state)
+
+
+_MORE: list[tuple[str, str, Callable[[Any], Any]]] = [
+    ("LSTM_initial_state_width", "r1", lambda K: _rnn_state(K, K.layers.LSTM(3, name="r1"), [np.ones((2, 4), _f)] * 2)),
+    ("GRU_initial_state_batch", "r1", lambda K: _rnn_state(K, K.layers.GRU(3, name="r1"), [np.ones((3, 3), _f)])),
+    (
+        "Bidirectional_GRU_features",
+        "r1",
+        lambda K: _built(K, K.layers.Bidirectional(K.layers.GRU(3, name="r1")), (2, 5, 6))(np.ones((2, 5, 7), _f)),
+    ),
+    (
+        "ConvLSTM1D_channels",
+        "r1",
+        lambda K: _built(K, K.layers.ConvLSTM1D(2, 3, name="r1"), (1, 4, 8, 3))(np.ones((1, 4, 8, 5), _f)),
+    ),
+    ("Conv1D_channels", "c1", lambda K: _built(K, K.layers.Conv1D(2, 3, name="c1"), (1, 8, 3))(np.ones((1, 8, 4), _f))),
+    (
+        "DepthwiseConv2D_channels",
+        "c1",
+        lambda K: _built(K, K.layers.DepthwiseConv2D(3, name="c1"), (1, 8, 8, 3))(np.ones((1, 8, 8, 4), _f)),
+    ),
+    ("MaxPooling1D_rank", "p1", lambda K: K.layers.MaxPooling1D(2, name="p1")(np.ones((4, 4), _f))),
+    ("AveragePooling2D_too_big", "p1", lambda K: K.layers.AveragePooling2D(3, name="p1")(np.ones((1, 2, 2, 1), _f))),
+    ("Softmax_axis_negative", "s1", lambda K: K.layers.Softmax(axis=-4, name="s1")(np.ones((2, 3), _f))),
+    ("Embedding_too_big", "e1", lambda K: K.layers.Embedding(3, 2, name="e1")(np.array([[0, 7]]))),
+    ("Dense_none_list", "d1", lambda K: K.layers.Dense(3, name="d1")([None])),
+]
+for _name, _needle, _call in _MORE:
+    add(f"call2-{_name}", _needle, (lambda c: lambda K, tmp: c(K))(_call))
+
+_MORE_FIT: list[tuple[str, str, dict]] = [
+    ("validation_batch_size_zero", "validation_batch_size", {"validation_data": (X, Y), "validation_batch_size": 0}),
+    ("validation_batch_size_str", "validation_batch_size", {"validation_data": (X, Y), "validation_batch_size": "a"}),
+    ("validation_freq_list_zero", "validation_freq", {"validation_data": (X, Y), "validation_freq": [0, 1]}),
+    ("initial_epoch_neg", "initial_epoch", {"initial_epoch": -1}),
+    ("epochs_none", "epochs", {"epochs": None}),
+    ("batch_size_bool", "batch_size", {"batch_size": True}),
+    ("class_weight_neg_key", "class_weight", {"class_weight": {-1: 1.0}}),
+    ("class_weight_str_value", "class_weight", {"class_weight": {0: "a"}}),
+    ("validation_data_str_tuple", "out", {"validation_data": (np.ones((4, 4), _f), Y)}),
+]
+for _name, _needle, _kw in _MORE_FIT:
+    add(f"fit2-{_name}", _needle, _fit_case(_kw))
+
+_MORE_SAVING: list[tuple[str, str, Callable[[Any, str], Any]]] = [
+    ("save_none", "filepath", lambda K, t: dense_model(K).save(None)),
+    ("load_model_none", "filepath", lambda K, t: K.models.load_model(None)),
+    ("load_weights_none", "filepath", lambda K, t: dense_model(K).load_weights(None)),
+    (
+        "load_model_custom_objects_str",
+        "custom_objects",
+        lambda K, t: K.models.load_model(_saved(K, t), custom_objects="x"),
+    ),
+]
+for _name, _needle, _call in _MORE_SAVING:
+    add(f"saving2-{_name}", _needle, (lambda c: lambda K, tmp: c(K, tmp))(_call))
+
+_ids_unique()
