@@ -206,6 +206,8 @@ class Sequential(Model):
         a dict, a longer list, None or a string (for a non-string input) is refused, naming the model."""
         if isinstance(x, (list, tuple)) and len(x) == 1:
             x = x[0]
+        elif isinstance(x, dict) and list(x) == [self._seq[0].name]:  # by input name, as Keras's functional stack
+            x = x[self._seq[0].name]
         text = isinstance(x, (str, bytes)) and self._seq[0].dtype != "string"
         if x is None or text or isinstance(x, (list, tuple, dict)):
             shown = f"a {type(x).__name__} of {len(x)} items" if isinstance(x, (list, tuple, dict)) else repr(x)[:80]
