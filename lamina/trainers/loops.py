@@ -69,22 +69,16 @@ class TrainingLoops:
         Runs only after a failure, so the happy path pays nothing; the failure came before any update."""
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
         if y is not None and self._compile_loss is not None:
-            self._validate_first_batch(batch)
-            if sample_weight is not None:
+            try:
+                self._validate_first_batch(batch)  # raises the ValueError when the targets are at fault
                 with torch.no_grad():
                     y_pred = self(x, training=False)
+            except (IndexError, RuntimeError):
+                raise error from None  # the model itself fails on this batch: its own error says why
+            if sample_weight is not None:
                 for sw, p in zip(flatten(sample_weight), flatten(y_pred)):
                     if isinstance(sw, torch.Tensor) and isinstance(p, torch.Tensor):
-                        per_sample = tuple(p.shape[:-1]) if p.ndim > 1 else tuple(p.shape)
-                        shape = tuple(sw.shape)
-                        while len(shape) > 1 and shape[-1] == 1:
-                            shape = shape[:-1]
-                        if shape != per_sample[: len(shape)]:
-                            raise ValueError(
-                                f'Model "{self.name}": `sample_weight` must hold one weight per sample (shape '
-                                f"{per_sample[:1]}) or per loss element (shape {per_sample}), but received "
-                                f"sample_weight of shape {tuple(sw.shape)} for an output of shape {tuple(p.shape)}."
-                            ) from None
+                        _check_sample_weight_shape(self.name, sw, p)
         raise error
 
     def _check_target_shape(self, loss: Any, y_true: Any, y_pred: Any) -> None:
@@ -476,6 +470,20 @@ class TrainingLoops:
             adapter.batch_size = adapter.num_samples
             adapter.num_batches = 1
         return next(iter(adapter.epoch_iterator(0)))
+
+
+def _check_sample_weight_shape(model_name: str, sw: torch.Tensor, pred: torch.Tensor) -> None:
+    """One weight per sample, or per loss element (a trailing axis of size 1 aside)."""
+    per_sample = tuple(pred.shape[:-1]) if pred.ndim > 1 else tuple(pred.shape)
+    shape = tuple(sw.shape)
+    while len(shape) > 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    if shape != per_sample[: len(shape)]:
+        raise ValueError(
+            f'Model "{model_name}": `sample_weight` must hold one weight per sample (shape {per_sample[:1]}) or '
+            f"per loss element (shape {per_sample}), but received sample_weight of shape {tuple(sw.shape)} for "
+            f"an output of shape {tuple(pred.shape)}."
+        ) from None
 
 
 def _takes_text(model: Any) -> bool:
