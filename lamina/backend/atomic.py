@@ -101,7 +101,7 @@ def _naming_target(error: OSError, tmp: str, target: str) -> OSError:
     """The same error, naming the file the user asked for instead of our hidden temp file."""
     message = (error.strerror or str(error)).replace(tmp, target)
     if error.errno:
-        return OSError(error.errno, f"{message} (while writing {target!r})", target)  # PermissionError, ...
+        return OSError(error.errno, f"Cannot write {target!r}: {message}")  # errno keeps the subclass
     return OSError(f"Cannot write {target!r}: {message}")
 
 
