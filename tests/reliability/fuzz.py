@@ -165,7 +165,7 @@ def _zip_rewrite(data: bytes, edit: Any) -> bytes:
     return buf.getvalue()
 
 
-def _h5_edit(data: bytes, rng: random.Random, folder: str, under: str = "") -> bytes:
+def _h5_edit(data: bytes, rng: random.Random, folder: str) -> bytes:
     """One random edit of a dataset (or attribute) of an h5 file, written with h5py."""
     import h5py
 
