@@ -117,6 +117,26 @@ def check_sample_weight(value: Any) -> None:
         )
 
 
+def check_data(name: str, value: Any, single_input: bool = True) -> None:
+    """``x``/``y`` are arrays, tensors or structures of them: a path string or a ragged nested list is named
+    here instead of failing later as "empty" or "a scalar"."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(
+            f"`{name}` must be arrays or tensors (or a dataset, generator or PyDataset), not a string. "
+            f"Received: {name}={value!r}"[:300]
+            + ". To train on a file, read it first (e.g. pandas.read_csv)."
+        )
+    rows = value if single_input and isinstance(value, (list, tuple)) and value else None
+    if rows is not None and all(isinstance(r, (list, tuple)) for r in rows):
+        if all(isinstance(v, numbers.Number) for r in rows for v in r) and len({len(r) for r in rows}) > 1:
+            lengths = sorted({len(r) for r in rows})
+            raise ValueError(
+                f"`{name}` is a ragged nested list (rows of lengths {lengths[:10]}); tensors need rows of one "
+                "length. Pad them (keras.utils.pad_sequences) or pass a NumPy array. "
+                f"Received: {name}={value!r}"[:400]
+            )
+
+
 def check_fit_arguments(
     batch_size: Any,
     epochs: Any,

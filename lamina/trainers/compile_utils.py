@@ -103,7 +103,7 @@ def _per_output(spec: Any, n: int, names: list[str] | None, what: str) -> list[A
         if isinstance(spec, (list, tuple)) and what in ("loss", "loss_weights"):
             if len(spec) != 1:
                 raise ValueError(
-                    f"`{what}` has {len(spec)} entries, but the model has 1 output {names or ''}. "
+                    f"`{what}` has {len(spec)} entries, but the model has 1 output{f' {names}' if names else ''}. "
                     f"Received: {what}={spec!r}"
                 )
             return [spec[0]]

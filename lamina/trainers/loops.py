@@ -21,7 +21,13 @@ from lamina.callbacks import CallbackList
 from lamina.callbacks.logs import check_logs, pythonify_logs
 from lamina.callbacks.progbar import interactive_output
 from lamina.trainers import data_adapters
-from lamina.trainers.argument_checks import check_class_weight, check_count, check_fit_arguments, check_sample_weight
+from lamina.trainers.argument_checks import (
+    check_class_weight,
+    check_count,
+    check_data,
+    check_fit_arguments,
+    check_sample_weight,
+)
 from lamina.trainers.compile_utils import CompileMetrics, _flat_outputs
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
 from lamina.trainers.logs import _LazyLogs
@@ -62,6 +68,11 @@ class TrainingLoops:
                 except ValueError as e:
                     raise ValueError(f'Model "{self.name}": {e}') from None
                 self._check_target_shape(inner, t, p)
+
+    def _check_data(self, x: Any, y: Any = None) -> None:
+        single = len(self.__dict__.get("_inputs_list") or [None]) == 1
+        check_data("x", x, single)
+        check_data("y", y, len(getattr(self, "output_names", None) or [None]) == 1)
 
     def _explain_step_error(self, batch: Any, error: BaseException) -> None:
         """A step failed inside torch (a label out of range, a ``sample_weight`` of the wrong shape): find
@@ -138,6 +149,7 @@ class TrainingLoops:
             validation_freq, validation_split, validation_data, class_weight, sample_weight,
             needs_targets=self._compile_loss is not None,
         )  # fmt: skip
+        self._check_data(x, y)
         verbose = _resolve_verbose(verbose)
         if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs, for debugging
             warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
@@ -331,6 +343,7 @@ class TrainingLoops:
         check_count("batch_size", batch_size)
         check_count("steps", steps)
         check_sample_weight(sample_weight)
+        self._check_data(x, y)
         verbose = _resolve_verbose(verbose)
         steps = _capped(steps, config.max_steps_per_epoch(), "steps_per_epoch")
         adapter = data_adapters.get_data_adapter(
@@ -368,6 +381,7 @@ class TrainingLoops:
         """The model's outputs for ``x`` as NumPy arrays (batched, inference mode, no gradients)."""
         check_count("batch_size", batch_size)
         check_count("steps", steps)
+        self._check_data(x)
         verbose = _resolve_verbose(verbose)
         device = self._device()
         steps = _capped(steps, config.max_steps_per_epoch(), "steps_per_epoch")
