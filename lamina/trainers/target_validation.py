@@ -80,10 +80,10 @@ def validate_targets(y_true: Any, y_pred: Any, loss: Any = None) -> None:
 
     Example:
         >>> import numpy as np
-        >>> import lamina
-        >>> lamina.losses.validate_targets(np.array([0, 2]), np.zeros((2, 3)), "sparse_categorical_crossentropy")
+        >>> from lamina.trainers.target_validation import validate_targets
+        >>> validate_targets(np.array([0, 2]), np.zeros((2, 3)), "sparse_categorical_crossentropy")
         >>> try:
-        ...     lamina.losses.validate_targets(np.array([0, 3]), np.zeros((2, 3)), "sparse_categorical_crossentropy")
+        ...     validate_targets(np.array([0, 3]), np.zeros((2, 3)), "sparse_categorical_crossentropy")
         ... except ValueError as e:
         ...     print(str(e).split(".")[0])
         Labels must be class ids in [0, 3) for y_pred of shape (2, 3), but received label 3
