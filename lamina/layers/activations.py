@@ -305,7 +305,8 @@ class Softmax(Layer):
                 outputs = torch.softmax(inputs, dim=axis)
         except IndexError:  # torch's "Dimension out of range"
             raise self._error(
-                f"`axis` within the input's rank {inputs.ndim}", f"axis={axis} for input shape {tuple(inputs.shape)}"
+                f"`axis` within the input's rank {inputs.ndim}",
+                f"axis={axis}, out of bounds for input shape {tuple(inputs.shape)}",
             ) from None
         if mask is not None:
             # a fully masked row would otherwise be uniform

@@ -21,7 +21,8 @@ def _check_axes_in_bounds(layer: Layer, axis: Any, input_shape: tuple) -> None:
     for a in axes:
         if a >= rank or a < -rank:
             raise layer._error(
-                f"`axis` within the input's rank {rank}", f"axis={axis} for input shape {tuple(input_shape)}"
+                f"`axis` within the input's rank {rank}",
+                f"axis={axis}, out of bounds for input shape {tuple(input_shape)}",
             )
 
 
