@@ -186,7 +186,8 @@ def test_other_targets_and_anonymous_recent_temps_are_kept(tmp_path):
 
 def test_write_errors_name_the_target_not_the_temp_file(tmp_path):
     target = tmp_path / "m.keras"
-    with pytest.raises(OSError, match=r"Errno 28\] Cannot write .*m\.keras': No space left") as info, atomic_write(target) as tmp:
+    no_space = r"Errno 28\] Cannot write .*m\.keras': No space left"
+    with pytest.raises(OSError, match=no_space) as info, atomic_write(target) as tmp:
         raise OSError(28, "No space left on device", tmp)
     assert ".tmp" not in str(info.value)
     with pytest.raises(OSError, match="m.keras") as info, atomic_write(target) as tmp:
