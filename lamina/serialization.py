@@ -189,6 +189,16 @@ def get_builtin(module: str, name: str) -> Any:
     return _BUILTINS.get(module, {}).get(name)
 
 
+# Top-level packages whose configs may name Lamina's built-in classes (Keras 3, its add-ons, tf.keras 2).
+_KERAS_PACKAGES = frozenset({"keras", "keras_hub", "keras_cv", "keras_nlp", "tf_keras", "tensorflow", "builtins"})
+
+
+def _is_keras_module(module: Any) -> bool:
+    if not module:
+        return True  # tf.keras 2 and hand-written configs name no module
+    return isinstance(module, str) and module.split(".", 1)[0] in _KERAS_PACKAGES
+
+
 def _lookup_builtin(module: str | None, name: str) -> Any:
     """A registered object by Keras module and name; any module's when the module is not one we know."""
     for key in (module or "", "keras.layers", "keras", *_BUILTINS):
@@ -318,9 +328,22 @@ def deserialize_keras_object(
     registered_name = config.get("registered_name") or class_name
     if class_name == "function":
         return _deserialize_function(inner, module, registered_name, custom_objects)
+    if inner is not None and not isinstance(inner, dict):
+        raise TypeError(
+            f"The config of {class_name!r} must be a dict of its arguments. Received: config={inner!r}"[:300]
+        )
     cls = get_registered_object(registered_name, custom_objects) or get_registered_object(class_name, custom_objects)
     if cls is None:
         cls = _lookup_builtin(module, class_name)
+        if cls is not None and not _is_keras_module(module):
+            # as Keras: a built-in class is found only under Keras's own modules; a config pairing "Dense"
+            # with module "os" (or registered_name "os>system") is not a Keras file and is refused
+            raise TypeError(
+                f"Could not locate class {class_name!r} in module {module!r}: built-in classes live in Keras's "
+                "modules (keras.layers, ...). Custom classes must be decorated with "
+                f"`@lamina.saving.register_keras_serializable()` or passed in `custom_objects`. "
+                f"Received: module={module!r}, registered_name={config.get('registered_name')!r}"
+            )
     if cls is None:
         raise TypeError(
             f"Could not locate class {class_name!r} (module {module!r}). Make sure custom classes are decorated "

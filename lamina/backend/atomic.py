@@ -9,9 +9,20 @@ POSIX and Windows). Until that rename, the previous file is untouched.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
+
+# A temp file's name says who writes it: ``.<target>.<host>-<pid>.<random>.tmp<ext>``. A later save to the
+# same target removes the temp files of writers on this host that are no longer alive (a SIGKILL skips
+# every cleanup), and never one whose writer still runs.
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+# Temp files of older Lamina versions carry no writer: removed only when untouched for this long.
+_ANONYMOUS_TEMP_AGE_S = 24 * 3600
 
 
 def _fsync_path(path: str) -> None:
@@ -33,6 +44,94 @@ def _fsync_dir(folder: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing the same target
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_temp_files(target: str) -> list[str]:
+    """Removes the temp files that killed saves to ``target`` left behind; returns their paths.
+
+    A temp file is removed when its writer (same host, by process id) is gone, or, for a temp file
+    without a writer in its name, when it has not been touched for a day. A live writer's file stays.
+    """
+    folder, base = os.path.split(os.path.abspath(target))
+    ext = os.path.splitext(base)[1]
+    pattern = re.compile(
+        r"\." + re.escape(base) + r"\.(?:(?P<host>[0-9a-f]{8})-(?P<pid>\d+)\.)?[^.]+\.tmp" + re.escape(ext) + r"$"
+    )
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        m = pattern.match(name)
+        if m is None:
+            continue
+        path = os.path.join(folder, name)
+        if m.group("pid") is not None:
+            if m.group("host") != _HOST or _pid_alive(int(m.group("pid"))):
+                continue
+        else:
+            try:
+                if now - os.stat(path).st_mtime < _ANONYMOUS_TEMP_AGE_S:
+                    continue
+            except OSError:
+                continue
+        try:
+            os.remove(path)
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def _naming_target(error: OSError, tmp: str, target: str) -> OSError:
+    """The same error, naming the file the user asked for instead of our hidden temp file."""
+    message = (error.strerror or str(error)).replace(tmp, target)
+    if error.errno:
+        return OSError(error.errno, f"Cannot write {target!r}: {message}")  # errno keeps the subclass
+    return OSError(f"Cannot write {target!r}: {message}")
+
+
+def _make_temp(target: str) -> str:
+    """A new empty temp file next to ``target``, named so that a later save to ``target`` can tell whose it is."""
+    folder, base = os.path.split(target)
+    # the temp name keeps the extension: some writers (torch.export.save) look at it
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{base}.{_HOST}-{os.getpid()}.", suffix=f".tmp{os.path.splitext(base)[1]}", dir=folder
+        )
+    except OSError as e:  # a read-only folder: name the target, not a temp name nobody asked for
+        raise OSError(e.errno, f"Cannot write {target!r}: {e.strerror}", target) from None
+    os.close(fd)
+    return tmp
+
+
+@contextlib.contextmanager
+def scratch_file(filepath: str | os.PathLike) -> Iterator[str]:
+    """A scratch file next to ``filepath`` for the duration of the block (a writer's intermediate file).
+
+    It is named like :func:`atomic_write`'s temp files for ``filepath``, so if the process is killed
+    inside the block, the next save to ``filepath`` removes it.
+    """
+    tmp = _make_temp(os.path.abspath(os.fspath(filepath)))
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
 
 
 @contextlib.contextmanager
@@ -58,12 +157,13 @@ def atomic_write(filepath: str | os.PathLike) -> Iterator[str]:
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"Cannot write {target!r}: the folder {folder!r} does not exist.")
-    base = os.path.basename(target)
-    # the temp name keeps the extension: some writers (torch.export.save) look at it
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=f".tmp{os.path.splitext(base)[1]}", dir=folder)
-    os.close(fd)
+    remove_stale_temp_files(target)
+    tmp = _make_temp(target)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as e:  # a full disk, a quota: the writer names the temp file, or nothing
+            raise _naming_target(e, tmp, target) from e
         _fsync_path(tmp)
         if os.path.exists(target):
             try:  # keep the permissions of the file being replaced

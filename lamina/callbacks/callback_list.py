@@ -33,10 +33,15 @@ class CallbackList(Callback):
     ) -> None:
         super().__init__()
 
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError(
+                "`callbacks` must be a list of lamina.callbacks.Callback instances. "
+                f"Received: callbacks={callbacks!r} (of type {type(callbacks).__name__})"
+            )
         self.callbacks: list[Callback] = list(callbacks or [])
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be lamina.callbacks.Callback instances. Received: {cb!r}")
+                raise TypeError(f"`callbacks` must be lamina.callbacks.Callback instances. Received: {cb!r}")
         if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in self.callbacks):
             self.callbacks.append(ProgbarLogger())
         if add_history and not any(isinstance(cb, History) for cb in self.callbacks):
@@ -51,6 +56,10 @@ class CallbackList(Callback):
         super().set_model(model)
         for cb in self.callbacks:
             cb.set_model(model)
+        history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
+        if history is not None and model is not None:
+            # as Keras: `fit` returns this History even when no epoch runs (epochs=0)
+            model.history = history
 
     def set_params(self, params: dict[str, Any]) -> None:
         super().set_params(params)

@@ -295,13 +295,19 @@ class Softmax(Layer):
                 mask = mask > 0.5
             inputs = inputs.masked_fill(~mask, _large_negative(inputs.dtype))
         axis = self.axis
-        if isinstance(axis, (tuple, list)):
-            if len(axis) > 1:
-                outputs = torch.exp(inputs - torch.logsumexp(inputs, dim=tuple(axis), keepdim=True))
+        try:
+            if isinstance(axis, (tuple, list)):
+                if len(axis) > 1:
+                    outputs = torch.exp(inputs - torch.logsumexp(inputs, dim=tuple(axis), keepdim=True))
+                else:
+                    outputs = torch.softmax(inputs, dim=axis[0])
             else:
-                outputs = torch.softmax(inputs, dim=axis[0])
-        else:
-            outputs = torch.softmax(inputs, dim=axis)
+                outputs = torch.softmax(inputs, dim=axis)
+        except IndexError:  # torch's "Dimension out of range"
+            raise self._error(
+                f"`axis` within the input's rank {inputs.ndim}",
+                f"axis={axis}, out of bounds for input shape {tuple(inputs.shape)}",
+            ) from None
         if mask is not None:
             # a fully masked row would otherwise be uniform
             outputs = outputs.masked_fill(~mask, 0.0)

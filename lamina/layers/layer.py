@@ -322,7 +322,12 @@ class Layer(WeightTracking, Operation):
             return self._symbolic_call(args, kwargs)
         inputs = self._convert_inputs(args[0])
         args = (inputs, *args[1:])
-        first = flatten(inputs)[0] if not isinstance(inputs, torch.Tensor) else inputs
+        # the first tensor (an optional input may be None); none at all is a call without data
+        first = (
+            inputs if isinstance(inputs, torch.Tensor) else next((t for t in flatten(inputs) if t is not None), None)
+        )
+        if first is None:
+            raise self._error("tensor inputs", f"inputs={args[0]!r}"[:200], "Pass an array or a tensor.", TypeError)
         if not self.built:
             device = first.device if isinstance(first, torch.Tensor) else None
             self._maybe_build(_shape_of(inputs), device)

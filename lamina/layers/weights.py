@@ -7,7 +7,9 @@ trainable, a buffer when it is state.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +23,17 @@ from lamina.backend import naming
 from lamina.backend.naming import auto_name
 from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack
 from lamina.variable import Variable, get_stateless_scope
+
+
+@functools.cache
+def _memory_limit(device: torch.device) -> int:
+    """Bytes the device has in all: a weight larger than this can never be allocated."""
+    if device.type == "cuda":
+        return int(torch.cuda.get_device_properties(device).total_memory)
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # not POSIX: no bound known
+        return 2**62
 
 
 def standardize_shape(shape: Any) -> tuple[int | None, ...]:
@@ -132,9 +145,17 @@ class WeightTracking:
             )
         dtype = backend.standardize_dtype(dtype or self.variable_dtype)
         tdtype = backend.torch_dtype(dtype)
+        device = getattr(_ctx, "build_device", None) or backend.default_device()
+        nbytes = math.prod(shape) * tdtype.itemsize
+        if nbytes > _memory_limit(device):  # refuse before the allocator fails with a RuntimeError
+            raise self._error(
+                "a weight that fits in memory",
+                f"shape={shape} for weight {name!r} ({nbytes / 2**30:.3g} GiB; the {device.type} device has "
+                f"{_memory_limit(device) / 2**30:.3g} GiB)",
+                "Check the layer's sizes (units, filters, input shape) or the config it was loaded from.",
+            )
         if initializer is None:
             initializer = "glorot_uniform" if tdtype.is_floating_point else "zeros"
-        device = getattr(_ctx, "build_device", None) or backend.default_device()
         # an unnamed weight takes a process-wide unique name (variable, variable_1, ...), as in Keras
         vname = auto_name("variable") if name is None else name
         attr = vname

@@ -347,6 +347,10 @@ class Functional(Model):
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Functional:
         """A graph config rebuilds the graph; a subclass with its own constructor gets ``cls(**config)``."""
         graph = all(key in config for key in ("layers", "input_layers", "output_layers"))
+        if graph and not isinstance(config["layers"], list):
+            raise ValueError(
+                f"A functional model config needs `layers`, a list. Received: layers={config['layers']!r}"[:300]
+            )
         if graph and (cls is Functional or functional_like_constructor(cls)):
             return functional_from_config(cls, config, custom_objects)
         return Layer.from_config.__func__(cls, config)
@@ -384,7 +388,12 @@ def _create_layers(config: dict[str, Any], custom_objects: dict | None) -> tuple
     created: dict[str, Any] = {}
     pending: dict[str, list] = {}
     for layer_data in config["layers"]:
-        name = layer_data["name"]
+        name = layer_data.get("name") if isinstance(layer_data, dict) else None
+        if not isinstance(name, str) or name in created or not isinstance(layer_data.get("inbound_nodes", []), list):
+            raise ValueError(
+                "Each layer of a functional model config must be a dict with a unique string `name` and a list of "
+                f"`inbound_nodes`. Received: layer config {layer_data!r}"[:400]
+            )
         data = {k: v for k, v in layer_data.items() if k not in ("inbound_nodes", "name")}
         data.pop("build_config", None) if data.get("class_name") != "InputLayer" else None
         op = OPERATIONS.get(data.get("class_name"))
@@ -398,13 +407,19 @@ def _create_layers(config: dict[str, Any], custom_objects: dict | None) -> tuple
 
 
 def _tensor_from(created: dict[str, Any], hist: list) -> KerasTensor:
-    layer_name, node_index, tensor_index = hist
-    layer = created[layer_name]
-    if isinstance(layer, Functional):  # a nested model's node 0 is its own graph's output
-        node_index -= 1
-        if node_index < 0:
-            return layer._outputs_list[tensor_index]
-    return layer._inbound_nodes[node_index].outputs[tensor_index]
+    try:
+        layer_name, node_index, tensor_index = hist
+        layer = created[layer_name]
+        if isinstance(layer, Functional):  # a nested model's node 0 is its own graph's output
+            node_index -= 1
+            if node_index < 0:
+                return layer._outputs_list[tensor_index]
+        return layer._inbound_nodes[node_index].outputs[tensor_index]
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise ValueError(
+            f"The functional model config refers to a tensor that no layer produces: keras_history={hist!r} "
+            f"(layers: {sorted(created)[:20]})"[:400]
+        ) from None
 
 
 def _ready(created: dict[str, Any], node_data: Any) -> bool:

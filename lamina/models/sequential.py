@@ -193,11 +193,30 @@ class Sequential(Model):
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         x = inputs
         if self._seq and isinstance(self._seq[0], InputLayer):  # as Keras's functional stack: (N, 28, 28) data
+            x = self._one_input(x)
             x = adjust_input_rank(x, self._seq[0].batch_shape)  # for Input((28, 28, 1)) gets its last axis
         if mask is not None and isinstance(x, torch.Tensor):
             x._keras_mask = mask
         for layer in self.layers:
             x = layer(x)
+        return x
+
+    def _one_input(self, x: Any) -> Any:
+        """A Sequential model has one input: a one-item list is unwrapped (as Keras's functional stack does);
+        a dict, a longer list, None or a string (for a non-string input) is refused, naming the model."""
+        if isinstance(x, (list, tuple)) and len(x) == 1:
+            x = x[0]
+        elif isinstance(x, dict) and list(x) == [self._seq[0].name]:  # by input name, as Keras's functional stack
+            x = x[self._seq[0].name]
+        text = isinstance(x, (str, bytes)) and self._seq[0].dtype != "string"
+        if x is None or text or isinstance(x, (list, tuple, dict)):
+            shown = f"a {type(x).__name__} of {len(x)} items" if isinstance(x, (list, tuple, dict)) else repr(x)[:80]
+            raise self._error(
+                f"one input of shape {tuple(self._seq[0].batch_shape)}",
+                f"inputs={shown}",
+                "Pass one array or tensor.",
+                TypeError if x is None or text else ValueError,
+            )
         return x
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -221,7 +240,12 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None) -> Sequential:
         config = dict(config)
-        layer_configs = config.pop("layers")
+        layer_configs = config.pop("layers", None)
+        if not isinstance(layer_configs, (list, tuple)):
+            raise ValueError(
+                "A Sequential config needs `layers`, a list of layer configs. "
+                f"Received: layers={layer_configs!r} (config keys: {sorted(config, key=str)})"[:400]
+            )
         build_input_shape = config.pop("build_input_shape", None)
         config.pop("dtype", None)
         model = cls(**{k: v for k, v in config.items() if k in ("name", "trainable")})

@@ -17,10 +17,11 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 from lamina import serialization
-from lamina.backend.atomic import atomic_write
+from lamina.backend.atomic import atomic_write, scratch_file
 from lamina.saving import assets, h5_reading, tf_keras_compat, weights_h5
 from lamina.serialization import serialize_keras_object
 
@@ -51,25 +52,36 @@ def metadata_json() -> str:
 
 
 # ---------------------------------------------------------------------------- save
-def _write_zip(model: Any, target: Any, include_optimizer: bool, scratch_dir: str | None) -> None:
+def _write_zip(model: Any, target: Any, include_optimizer: bool, final_path: str | None) -> None:
     config = model_config_json(model, include_optimizer)
     meta = metadata_json()
     with zipfile.ZipFile(target, "w") as zf:  # ZIP_STORED, as Keras
         zf.writestr(METADATA_FILENAME, meta)
         zf.writestr(CONFIG_FILENAME, config)
-        # The weights go through a scratch file next to the target, so a big model is never held twice in memory.
-        fd, scratch = tempfile.mkstemp(prefix=".weights.", suffix=".h5.tmp", dir=scratch_dir)
-        os.close(fd)
-        try:
+        # The weights go through a scratch file next to the target, so a big model is never held twice in memory;
+        # named after the target, so a save killed here leaves nothing the next save does not remove.
+        with _scratch(final_path) as scratch:
             import h5py
 
             with h5py.File(scratch, "w") as f:
                 weights_h5.save_state(model, f, include_optimizer=include_optimizer)
             zf.write(scratch, WEIGHTS_FILENAME)
-        finally:
-            with contextlib.suppress(OSError):
-                os.remove(scratch)
         assets.write_assets_to_zip(model, zf)  # after the weights, as Keras (vocabularies of lookup layers)
+
+
+@contextlib.contextmanager
+def _scratch(final_path: str | None) -> Iterator[str]:
+    if final_path is not None:
+        with scratch_file(final_path) as scratch:
+            yield scratch
+        return
+    fd, scratch = tempfile.mkstemp(prefix=".weights.", suffix=".h5.tmp")  # a file object: no target folder
+    os.close(fd)
+    try:
+        yield scratch
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(scratch)
 
 
 def save_model(model: Any, filepath: Any, include_optimizer: bool = True) -> None:
@@ -85,7 +97,7 @@ def save_model(model: Any, filepath: Any, include_optimizer: bool = True) -> Non
         return
     path = os.fspath(filepath)
     with atomic_write(path) as tmp:
-        _write_zip(model, tmp, include_optimizer, os.path.dirname(os.path.abspath(path)))
+        _write_zip(model, tmp, include_optimizer, path)
 
 
 def save_model_to_dir(model: Any, dirpath: Any, include_optimizer: bool = True) -> None:
@@ -168,6 +180,8 @@ def _parse_json(data: bytes, name: str, what: str) -> Any:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"Cannot read {what}: '{name}' is not valid JSON ({e}).") from None
+    except RecursionError:
+        raise ValueError(f"Not allowed: '{name}' of {what} nests its JSON too deeply.") from None
 
 
 def _version_tuple(version: Any) -> tuple[int, ...] | None:

@@ -20,7 +20,7 @@ import numpy as np
 from lamina import metrics, tree
 from lamina.backend.atomic import atomic_write
 from lamina.saving import h5_reading, tf_keras_compat, weights_h5
-from lamina.saving.keras_format import KERAS_FORMAT_VERSION, model_from_config_dict
+from lamina.saving.keras_format import KERAS_FORMAT_VERSION, check_version, model_from_config_dict
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
 _HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -162,6 +162,13 @@ def load_weights(
     load_weights_from_hdf5_group(group, model, skip_mismatch=skip_mismatch, by_name=by_name, source=source)
 
 
+def _json_attr(raw: str, attribute: str, what: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise ValueError(f"Cannot load {what}: its attribute {attribute!r} is not valid JSON ({e}).") from None
+
+
 # ---------------------------------------------------------------------------- whole model
 def load_model_from_hdf5(
     filepath: Any, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True
@@ -177,11 +184,9 @@ def load_model_from_hdf5(
                     "(Keras 3 .weights.h5 layout). Build the model, then call model.load_weights()."
                 )
             raise ValueError(f"Cannot load {what}: no model config found in the file (attribute 'model_config').")
-        try:
-            config = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"Cannot load {what}: its model_config is not valid JSON ({e}).") from None
+        config = _json_attr(raw, "model_config", what)
         version = _attr_text(f.attrs.get("keras_version"))
+        check_version({"keras_version": version}, what)  # as for a .keras file claiming a newer format
         try:
             config = tf_keras_compat.convert_config(config)
         except ValueError as e:
@@ -200,7 +205,12 @@ def load_model_from_hdf5(
                 stacklevel=3,
             )
             return model
-        training = json.loads(training)
+        training = _json_attr(training, "training_config", what)
+        if not isinstance(training, dict):
+            raise ValueError(
+                f"Cannot load {what}: its attribute 'training_config' must hold a JSON object. "
+                f"Received: training_config={training!r}"[:300]
+            )
         _compile_from_training_config(model, training, custom_objects)
         if "optimizer_weights" in f:
             if tf_keras_compat.is_v2_optimizer(training.get("optimizer_config")):

@@ -10,12 +10,16 @@ Every write is atomic (see :func:`lamina.backend.atomic_write`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import struct
 import sys
 import warnings
 import zipfile
+import zlib
+from collections.abc import Iterator
 from typing import Any
 
 from lamina.backend.atomic import atomic_write
@@ -33,6 +37,62 @@ def _ask_to_overwrite(filepath: str) -> bool:
     while answer not in ("y", "n"):
         answer = input('Enter "y" (overwrite) or "n" (cancel).').strip().lower()
     return answer == "y"
+
+
+def _fspath(filepath: Any) -> str:
+    """``filepath`` as a string path; anything that is not a path names the argument."""
+    try:
+        return os.fspath(filepath)
+    except TypeError:
+        raise TypeError(
+            "`filepath` must be a string or a path-like object (pathlib.Path). "
+            f"Received: filepath={filepath!r} (of type {type(filepath).__name__})"
+        ) from None
+
+
+# What a damaged or hostile file can make the readers underneath raise (zipfile, h5py, json, the config
+# walkers): reported as a ValueError naming the file, never as the internal type.
+_DAMAGE_ERRORS = (
+    KeyError,
+    IndexError,
+    AttributeError,
+    RuntimeError,  # RecursionError included
+    OverflowError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    OSError,
+)
+
+
+@contextlib.contextmanager
+def _reading(what: str) -> Iterator[None]:
+    """Turns damage found while reading ``what`` into one ``ValueError`` that names the file."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except (ValueError, TypeError) as e:
+        if what.strip("'\"") in str(e) or what in str(e):
+            raise
+        # a reader deep inside (an h5 group, a layer's config) did not know the file's name: add it
+        cls = TypeError if isinstance(e, TypeError) else ValueError
+        raise cls(f"Cannot load {what}: {e}") from e
+    except _DAMAGE_ERRORS as e:
+        if isinstance(e, RecursionError):
+            detail = "it nests its data too deeply"
+        else:
+            detail = f"{type(e).__name__}: {e}"[:300]
+        raise ValueError(f"Cannot load {what}: the file is damaged or is not a file Keras wrote ({detail}).") from e
+
+
+def _check_custom_objects(custom_objects: Any) -> None:
+    if custom_objects is not None and not isinstance(custom_objects, dict):
+        raise TypeError(
+            "`custom_objects` must be a dict mapping names to classes or functions. "
+            f"Received: custom_objects={custom_objects!r} (of type {type(custom_objects).__name__})"
+        )
 
 
 def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool | None = None, **kwargs: Any) -> None:
@@ -67,7 +127,7 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, zipped: bool |
     if isinstance(filepath, io.IOBase):
         keras_format.save_model(model, filepath, include_optimizer)
         return
-    path = os.fspath(filepath)
+    path = _fspath(filepath)
     if zipped is None:
         zipped = True
     if os.path.exists(path) and not overwrite and not _ask_to_overwrite(path):
@@ -116,13 +176,22 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
         ValueError: for a truncated or corrupt file, a file of a newer format, or weights that do not fit.
         TypeError: for a class that cannot be found (register it or pass ``custom_objects``).
     """
+    _check_custom_objects(custom_objects)
     if isinstance(filepath, io.IOBase):
-        return keras_format.load_model(filepath, custom_objects, compile, safe_mode)
-    path = os.fspath(filepath)
+        with _reading("the file object"):
+            return keras_format.load_model(filepath, custom_objects, compile, safe_mode)
+    path = _fspath(filepath)
+    with _reading(repr(path)):
+        return _load_model_from_path(path, custom_objects, compile, safe_mode)
+
+
+def _load_model_from_path(path: str, custom_objects: Any, compile: bool, safe_mode: bool) -> Any:
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, keras_format.CONFIG_FILENAME)):
             return keras_format.load_model_from_dir(path, custom_objects, compile, safe_mode)
-        raise ValueError(f"File format not supported: {path!r} is a folder without config.json.")
+        raise ValueError(
+            f"File format not supported: {path!r} is a folder without config.json. Received: filepath={path!r}"
+        )
     if not os.path.exists(path):
         raise ValueError(
             f"File not found: filepath={path}. Please ensure the file is an accessible `.keras` zip file."
@@ -141,7 +210,7 @@ def load_model(filepath: Any, custom_objects: dict | None = None, compile: bool 
 
 def save_weights(model: Any, filepath: Any, overwrite: bool = True, max_shard_size: Any = None, **kwargs: Any) -> None:
     """Saves all weights (and optimizer state) to a Keras 3 ``.weights.h5`` file, atomically."""
-    path = os.fspath(filepath)
+    path = _fspath(filepath)
     if max_shard_size is not None:
         raise NotImplementedError(
             "Sharded weight files (max_shard_size) are not supported by Lamina yet; save a single `.weights.h5` file."
@@ -168,7 +237,7 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
     Every missing, extra or wrongly shaped weight is reported in one ``ValueError`` and
     nothing is changed, unless ``skip_mismatch=True`` (then those are skipped with a warning).
     """
-    path = os.fspath(filepath)
+    path = _fspath(filepath)
     by_name = kwargs.pop("by_name", None)
     objects_to_skip = kwargs.pop("objects_to_skip", None)
     if kwargs:
@@ -180,6 +249,11 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
         )
     if not os.path.exists(path):
         raise ValueError(f"File not found: filepath={path}.")
+    with _reading(repr(path)):
+        _load_weights_from_path(model, path, skip_mismatch, by_name, objects_to_skip)
+
+
+def _load_weights_from_path(model: Any, path: str, skip_mismatch: bool, by_name: Any, objects_to_skip: Any) -> None:
     what = repr(path)
     if path.endswith(".keras"):
         if by_name is not None:

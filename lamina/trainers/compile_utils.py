@@ -45,6 +45,11 @@ def get_metric(identifier: Any, y_true: Any, y_pred: Any) -> Any:
         else:
             metric = metrics_module.CategoricalAccuracy(name=str(identifier))
     else:
+        if not (isinstance(identifier, (str, dict)) or callable(identifier)):
+            raise TypeError(
+                "Each entry of `metrics`/`weighted_metrics` must be a metric name, a function or a Metric "
+                f"instance. Received: metrics entry {identifier!r} (of type {type(identifier).__name__})"
+            )
         metric = metrics_module.get(identifier)
     name = identifier if isinstance(identifier, str) else _object_name(metric)
     if not isinstance(metric, metrics_module.Metric):
@@ -85,9 +90,22 @@ def _flat_outputs(y: Any, output_names: list[str] | None) -> list[Any]:
 def _per_output(spec: Any, n: int, names: list[str] | None, what: str) -> list[Any]:
     """Spreads a compile argument over ``n`` outputs (one value for all, a list, or a dict by name)."""
     if n == 1:
+        if isinstance(spec, dict) and what in ("loss", "loss_weights"):
+            unknown = sorted(set(spec) - set(names or []), key=str)
+            if unknown:
+                raise ValueError(
+                    f"`{what}` names outputs {unknown} that the model does not have. Output names: {names}. "
+                    f"Received: {what}={spec!r}"
+                )
+            return [spec.get(names[0])] if names else [None]
         if isinstance(spec, dict) and names and set(spec) <= set(names):
             return [spec.get(names[0])]
-        if isinstance(spec, (list, tuple)) and len(spec) == 1 and what == "loss":
+        if isinstance(spec, (list, tuple)) and what in ("loss", "loss_weights"):
+            if len(spec) != 1:
+                raise ValueError(
+                    f"`{what}` has {len(spec)} entries, but the model has 1 output{f' {names}' if names else ''}. "
+                    f"Received: {what}={spec!r}"
+                )
             return [spec[0]]
         return [spec]
     if isinstance(spec, dict):
@@ -105,9 +123,40 @@ def _per_output(spec: Any, n: int, names: list[str] | None, what: str) -> list[A
         ):
             return [spec] * n
         if len(spec) != n:
-            raise ValueError(f"`{what}` has {len(spec)} entries, but the model has {n} outputs.")
+            raise ValueError(
+                f"`{what}` has {len(spec)} entries, but the model has {n} outputs {names or ''}. "
+                f"Received: {what}={spec!r}"
+            )
         return list(spec)
     return [spec] * n
+
+
+def _check_targets(y_true: Any, trues: list, loss_specs: list, names: list[str]) -> None:
+    """Every output with a loss needs a target, and every target an output: otherwise training would
+    silently leave an output untrained (Keras raises here too)."""
+    if isinstance(y_true, dict):
+        unknown = sorted(set(y_true) - set(names), key=str)
+        if unknown:
+            raise ValueError(
+                f"The targets `y` name outputs {unknown} that the model does not have. Output names: {names}."
+            )
+    if len(trues) > len(names):
+        raise ValueError(
+            f"The model has {len(names)} outputs {names}, but `y` holds {len(trues)} targets. "
+            "Pass one target per output (a list in output order or a dict by output name)."
+        )
+    missing = [
+        name
+        for i, (name, spec) in enumerate(zip(names, loss_specs))
+        if spec is not None and (i >= len(trues) or trues[i] is None)
+    ]
+    if missing:
+        raise ValueError(
+            f"The model has {len(names)} outputs {names} and `compile` gave a loss for each of {missing}, but "
+            f"`y` holds no target for them (received {len(trues)} target(s)). Pass one target per output "
+            "(a list in output order or a dict by output name), or give those outputs `loss=None` "
+            "(a dict `loss={name: ...}` with only the outputs you train)."
+        )
 
 
 class CompileLoss:
@@ -134,12 +183,27 @@ class CompileLoss:
         n = len(preds)
         names = self.output_names if self.output_names and len(self.output_names) == n else None
         loss_specs = _per_output(self._user_loss, n, names, "loss")
+        if n > 1:
+            wanted = [i for i, spec in enumerate(loss_specs) if spec is not None]
+            if not isinstance(y_true, dict) and len(trues) < n and len(trues) == len(wanted):
+                # targets given only for the outputs that have a loss, in order
+                spread: list[Any] = [None] * n
+                for i, t in zip(wanted, trues):
+                    spread[i] = t
+                trues = spread
+            _check_targets(y_true, trues, loss_specs, names or [f"output_{i}" for i in range(n)])
         if self._user_loss_weights is None:
             weights = [None] * n
         elif isinstance(self._user_loss_weights, (int, float)):
             weights = [float(self._user_loss_weights)] * n
         else:
             weights = _per_output(self._user_loss_weights, n, names, "loss_weights")
+            for w in weights:
+                if w is not None and (isinstance(w, bool) or not isinstance(w, (int, float))):
+                    raise TypeError(
+                        "`loss_weights` must hold numbers (one per output). "
+                        f"Received: loss_weights={self._user_loss_weights!r}"
+                    )
         self.losses = [
             get_loss(spec, t, p) if t is not None else None
             for spec, t, p in zip(loss_specs, trues + [None] * (n - len(trues)), preds)
@@ -169,7 +233,8 @@ class CompileLoss:
                 trues = active_trues
             else:
                 raise ValueError(
-                    f"y_true and y_pred have different structures: {len(trues)} targets for {len(preds)} outputs."
+                    f"y_true and y_pred have different structures: {len(trues)} targets for {len(preds)} outputs"
+                    f" {self.names}."
                 )
         sws = (
             _flat_outputs(sample_weight, self.output_names)

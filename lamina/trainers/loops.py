@@ -21,11 +21,18 @@ from lamina.callbacks import CallbackList
 from lamina.callbacks.logs import check_logs, pythonify_logs
 from lamina.callbacks.progbar import interactive_output
 from lamina.trainers import data_adapters
+from lamina.trainers.argument_checks import (
+    check_class_weight,
+    check_count,
+    check_data,
+    check_fit_arguments,
+    check_sample_weight,
+)
 from lamina.trainers.compile_utils import CompileMetrics, _flat_outputs
 from lamina.trainers.data_adapters import unpack_x_y_sample_weight
 from lamina.trainers.logs import _LazyLogs
 from lamina.trainers.target_validation import validate_targets
-from lamina.tree import map_structure
+from lamina.tree import flatten, map_structure
 
 
 class TrainingLoops:
@@ -61,6 +68,29 @@ class TrainingLoops:
                 except ValueError as e:
                     raise ValueError(f'Model "{self.name}": {e}') from None
                 self._check_target_shape(inner, t, p)
+
+    def _check_data(self, x: Any, y: Any = None) -> None:
+        single = len(self.__dict__.get("_inputs_list") or [None]) == 1
+        check_data("x", x, single)
+        check_data("y", y, len(getattr(self, "output_names", None) or [None]) == 1)
+
+    def _explain_step_error(self, batch: Any, error: BaseException) -> None:
+        """A step failed inside torch (a label out of range, a ``sample_weight`` of the wrong shape): find
+        the argument at fault and raise a ``ValueError`` naming it, else re-raise the original error.
+        Runs only after a failure, so the happy path pays nothing; the failure came before any update."""
+        x, y, sample_weight = unpack_x_y_sample_weight(batch)
+        if y is not None and self._compile_loss is not None:
+            try:
+                self._validate_first_batch(batch)  # raises the ValueError when the targets are at fault
+                with torch.no_grad():
+                    y_pred = self(x, training=False)
+            except (IndexError, RuntimeError):
+                raise error from None  # the model itself fails on this batch: its own error says why
+            if sample_weight is not None:
+                for sw, p in zip(flatten(sample_weight), flatten(y_pred)):
+                    if isinstance(sw, torch.Tensor) and isinstance(p, torch.Tensor):
+                        _check_sample_weight_shape(self.name, sw, p)
+        raise error
 
     def _check_target_shape(self, loss: Any, y_true: Any, y_pred: Any) -> None:
         """Built-in elementwise losses need ``y_true`` to broadcast with ``y_pred`` (after Keras's squeeze of a
@@ -114,8 +144,12 @@ class TrainingLoops:
                 do not fit the loss — always before any weight changes.
         """
         self._assert_compile_called("fit")
-        if epochs is None or epochs < 0:
-            raise ValueError(f"`epochs` must be a non-negative integer. Received: epochs={epochs!r}")
+        check_fit_arguments(
+            batch_size, epochs, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
+            validation_freq, validation_split, validation_data, class_weight, sample_weight,
+            needs_targets=self._compile_loss is not None,
+        )  # fmt: skip
+        self._check_data(x, y)
         verbose = _resolve_verbose(verbose)
         if config.max_epochs() and config.max_epochs() < epochs:  # keras.config.set_max_epochs, for debugging
             warnings.warn(f"Limiting epochs to {config.max_epochs()}", stacklevel=2)
@@ -223,7 +257,10 @@ class TrainingLoops:
                 self._validate_first_batch(batch)
             if begin_hooks and step % spe == 0:
                 cbs.on_train_batch_begin(step)
-            logs = train_fn(batch)
+            try:
+                logs = train_fn(batch)
+            except (IndexError, RuntimeError) as e:
+                self._explain_step_error(batch, e)
             if end_hooks and (step + 1) % spe == 0:
                 cbs.on_train_batch_end(step, logs)
             if self.stop_training:
@@ -273,7 +310,10 @@ class TrainingLoops:
                 built = True
             if begin_hooks:
                 cbs.on_test_batch_begin(step)
-            logs = test_fn(batch)
+            try:
+                logs = test_fn(batch)
+            except (IndexError, RuntimeError) as e:
+                self._explain_step_error(batch, e)
             if end_hooks:
                 cbs.on_test_batch_end(step, logs)
         if dist is not None:  # [distribution] global metrics
@@ -304,6 +344,10 @@ class TrainingLoops:
         self._assert_compile_called("evaluate")
         if kwargs:
             raise ValueError(f"Invalid keyword arguments: {sorted(kwargs)}")
+        check_count("batch_size", batch_size)
+        check_count("steps", steps)
+        check_sample_weight(sample_weight)
+        self._check_data(x, y)
         verbose = _resolve_verbose(verbose)
         steps = _capped(steps, config.max_steps_per_epoch(), "steps_per_epoch")
         adapter = data_adapters.get_data_adapter(
@@ -339,6 +383,9 @@ class TrainingLoops:
         callbacks: list | None = None,
     ) -> Any:
         """The model's outputs for ``x`` as NumPy arrays (batched, inference mode, no gradients)."""
+        check_count("batch_size", batch_size)
+        check_count("steps", steps)
+        self._check_data(x)
         verbose = _resolve_verbose(verbose)
         device = self._device()
         steps = _capped(steps, config.max_steps_per_epoch(), "steps_per_epoch")
@@ -403,18 +450,29 @@ class TrainingLoops:
     ) -> Any:
         """One training step on exactly this batch; returns the metrics so far."""
         self._assert_compile_called("train_on_batch")
+        check_class_weight(class_weight)
+        check_sample_weight(sample_weight)
         batch = self._one_batch(x, y, sample_weight, class_weight)
         self._symbolic_build_from_batch(batch)
-        logs = pythonify_logs(self._logs_or_metrics(self.make_train_function()(batch)))
+        try:
+            logs = self.make_train_function()(batch)
+        except (IndexError, RuntimeError) as e:
+            self._explain_step_error(batch, e)
+        logs = pythonify_logs(self._logs_or_metrics(logs))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """Loss and metrics on exactly this batch (metrics are reset first)."""
         self._assert_compile_called("test_on_batch")
+        check_sample_weight(sample_weight)
         batch = self._one_batch(x, y, sample_weight)
         self._symbolic_build_from_batch(batch)
         self.reset_metrics()
-        logs = pythonify_logs(self._logs_or_metrics(self.make_test_function()(batch)))
+        try:
+            logs = self.make_test_function()(batch)
+        except (IndexError, RuntimeError) as e:
+            self._explain_step_error(batch, e)
+        logs = pythonify_logs(self._logs_or_metrics(logs))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
@@ -430,6 +488,20 @@ class TrainingLoops:
             adapter.batch_size = adapter.num_samples
             adapter.num_batches = 1
         return next(iter(adapter.epoch_iterator(0)))
+
+
+def _check_sample_weight_shape(model_name: str, sw: torch.Tensor, pred: torch.Tensor) -> None:
+    """One weight per sample, or per loss element (a trailing axis of size 1 aside)."""
+    per_sample = tuple(pred.shape[:-1]) if pred.ndim > 1 else tuple(pred.shape)
+    shape = tuple(sw.shape)
+    while len(shape) > 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    if shape != per_sample[: len(shape)]:
+        raise ValueError(
+            f'Model "{model_name}": `sample_weight` must hold one weight per sample (shape {per_sample[:1]}) or '
+            f"per loss element (shape {per_sample}), but received sample_weight of shape {tuple(sw.shape)} for "
+            f"an output of shape {tuple(pred.shape)}."
+        ) from None
 
 
 def _takes_text(model: Any) -> bool:

@@ -201,6 +201,8 @@ class MultiHeadAttention(QKVAttention):
         query_shape, value_shape = tuple(query_shape), tuple(value_shape)
         key_shape = value_shape if key_shape is None else tuple(key_shape)
         self._check_shapes(query_shape, value_shape, key_shape)
+        # the fused projections skip the sub-layers' input checks: `call` compares these feature sizes
+        self.__dict__["_feature_sizes"] = (query_shape[-1], value_shape[-1], key_shape[-1])
         common = self._common_sublayer_kwargs
         rank = len(query_shape)
         self.query_dense = self._projection(rank, (self._num_heads, self._key_dim), "query", common())
@@ -287,6 +289,12 @@ class MultiHeadAttention(QKVAttention):
         self_attention = key is None and query is value
         if key is None:
             key = value
+        sizes = self.__dict__.get("_feature_sizes")
+        if sizes is not None and (query.shape[-1], value.shape[-1], key.shape[-1]) != sizes:
+            raise self._error(
+                f"query, value and key with last axes {sizes} (as built)",
+                f"query.shape={tuple(query.shape)}, value.shape={tuple(value.shape)}, key.shape={tuple(key.shape)}",
+            )
         if attention_mask is not None:
             attention_mask = self._check_attention_mask(
                 attention_mask,

@@ -72,6 +72,10 @@ class Dense(Layer):
         self.supports_masking = True
 
     def build(self, input_shape: tuple) -> None:
+        if not input_shape:
+            raise self._error(
+                "inputs of rank >= 1", f"a scalar (input_shape={input_shape})", "Pass a batch of vectors."
+            )
         input_dim = input_shape[-1]
         if input_dim is None:
             raise self._error(

@@ -11,8 +11,14 @@ import torch.nn.functional as F
 from lamina import constraints, initializers, regularizers, serialization
 from lamina.layers.layer import Layer
 
-
 # ---------------------------------------------------------------------------------------------- Embedding
+
+
+class EmbeddingIndexError(IndexError, ValueError):
+    """A token id outside ``[0, input_dim)``: an ``IndexError`` as Keras's torch backend raises, and a
+    ``ValueError`` as every other bad input in Lamina."""
+
+
 class Embedding(Layer):
     """Maps integer indices to dense vectors: row ``i`` of an ``(input_dim, output_dim)`` table.
 
@@ -110,7 +116,7 @@ class Embedding(Layer):
                 f"indices in [0, {self.input_dim})",
                 f"indices in [{lo}, {hi}]",
                 "Increase `input_dim` to the vocabulary size or fix the token ids.",
-                IndexError,
+                EmbeddingIndexError,
             ) from e
         if out.dtype != self._compute_tdtype():
             out = out.to(self._compute_tdtype())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from lamina import backend
@@ -67,10 +68,7 @@ class InputLayer(Layer):
             if isinstance(shape, int):
                 shape = (shape,)
             batch_shape = (batch_size, *shape)
-        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
-        for d in self.batch_shape:
-            if d is not None and d <= 0:
-                raise ValueError(f"InputLayer sizes must be positive. Received: batch_shape={self.batch_shape}")
+        self.batch_shape = _standardize_batch_shape(shape, batch_size, batch_shape)
         self._input_dtype = backend.standardize_dtype(dtype or backend.floatx())
         self.sparse = bool(sparse)
         self.optional = optional
@@ -106,6 +104,25 @@ class InputLayer(Layer):
         config = dict(config)
         config.pop("ragged", None)
         return cls(**config)
+
+
+def _standardize_batch_shape(shape: Any, batch_size: Any, batch_shape: Any) -> tuple[int | None, ...]:
+    """``batch_shape`` as a tuple of positive ints or None; a bad size names the argument it came from."""
+    arg, value = ("shape", shape) if shape is not None else ("batch_shape", batch_shape)
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0
+    ):
+        raise ValueError(f"`batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}")
+    if isinstance(value, (str, bytes)) or not isinstance(batch_shape, (tuple, list)):
+        raise ValueError(
+            f"`{arg}` must be a tuple of positive integers (None for an unknown size). Received: {arg}={value!r}"
+        )
+    for d in batch_shape:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, numbers.Integral) or d <= 0):
+            raise ValueError(
+                f"`{arg}` must be a tuple of positive integers (None for an unknown size). Received: {arg}={value!r}"
+            )
+    return tuple(None if d is None else int(d) for d in batch_shape)
 
 
 def Input(  # noqa: N802 - Keras's name

@@ -20,7 +20,10 @@ def _check_axes_in_bounds(layer: Layer, axis: Any, input_shape: tuple) -> None:
     rank = len(input_shape)
     for a in axes:
         if a >= rank or a < -rank:
-            raise ValueError(f"Axis {a} is out of bounds for input shape {tuple(input_shape)}. Received: axis={axis}")
+            raise layer._error(
+                f"`axis` within the input's rank {rank}",
+                f"axis={axis}, out of bounds for input shape {tuple(input_shape)}",
+            )
 
 
 def _l2_normalize(x: torch.Tensor) -> torch.Tensor:

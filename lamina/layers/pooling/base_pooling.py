@@ -74,10 +74,14 @@ class BasePooling(Layer):
         padding: Any = 0
         if self.padding == "same":
             x, padding = same_padding_args(x, self.pool_size, self.strides, mode="replicate")
-        if self.pool_mode == "max":
-            y = _MAX_POOL[self.rank](x, self.pool_size, self.strides, padding)
-        else:
-            y = _AVG_POOL[self.rank](x, self.pool_size, self.strides, padding, count_include_pad=False)
+        try:
+            if self.pool_mode == "max":
+                y = _MAX_POOL[self.rank](x, self.pool_size, self.strides, padding)
+            else:
+                y = _AVG_POOL[self.rank](x, self.pool_size, self.strides, padding, count_include_pad=False)
+        except RuntimeError:
+            self.compute_output_shape(tuple(inputs.shape))  # names the window that does not fit
+            raise
         return to_channels_last(y, self.rank) if channels_last else y
 
     def compute_output_shape(self, input_shape: Any) -> tuple:

@@ -25,6 +25,9 @@ class Rescaling(Layer):
     """
 
     def __init__(self, scale: Any, offset: Any = 0.0, **kwargs: Any) -> None:
+        for arg, value in (("scale", scale), ("offset", offset)):
+            if isinstance(value, (str, bytes, bool)) or value is None:
+                raise TypeError(f"`{arg}` must be a number or an array of numbers. Received: {arg}={value!r}")
         super().__init__(**kwargs)
         self.scale = scale
         self.offset = offset

@@ -62,11 +62,17 @@ class Bidirectional(Layer):
             raise ValueError(
                 f"Please initialize `Bidirectional` layer with a `keras.layers.Layer` instance. Received: {layer}"
             )
+        if backward_layer is None and not hasattr(layer, "go_backwards"):
+            # the backward copy is made from the config with go_backwards flipped: only recurrent layers have it
+            raise ValueError(
+                "`Bidirectional` wraps a recurrent layer (RNN, LSTM, GRU, ...) or takes a `backward_layer`. "
+                f"Received: layer={type(layer).__name__} (name {layer.name!r}), which has no `go_backwards`."
+            )
         if backward_layer is not None and not isinstance(backward_layer, Layer):
             raise ValueError(f"`backward_layer` need to be a `keras.layers.Layer` instance. Received: {backward_layer}")
         if merge_mode not in _MERGE_MODES:
             raise ValueError(
-                f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
+                f"Invalid merge mode. Received: merge_mode={merge_mode!r}. Merge mode should be one of "
                 '{"sum", "mul", "ave", "concat", None}'
             )
         super().__init__(**kwargs)

@@ -176,7 +176,33 @@ class RNN(Layer):
                 f"{len(leaves)}",
                 "Pass one tensor per state (e.g. [h, c] for an LSTM).",
             )
+        for i, (leaf, size) in enumerate(zip(leaves, flatten(self.state_size))):
+            if (
+                isinstance(size, int)
+                and size > 0
+                and (leaf.ndim != 2 or leaf.shape[0] != batch or leaf.shape[1] != size)
+            ):
+                raise self._error(
+                    f"initial state {i} of shape ({batch}, {size})",
+                    f"shape {tuple(leaf.shape)}",
+                    "Pass states of shape (batch, units).",
+                )
         return _pack_like(initial_state, leaves)
+
+    def _check_step_shape(self, sequences: torch.Tensor) -> None:
+        # The fused kernels (oneDNN LSTM/GRU) do not check the feature size: a wrong width there gives
+        # numbers or corrupts memory instead of an error, so every call checks it against the built cell.
+        self._check_rank(tuple(sequences.shape))
+        built = getattr(self.cell, "_build_shapes", None)
+        if not isinstance(built, tuple) or len(built) != sequences.ndim - 1:
+            return
+        got = tuple(sequences.shape[2:])
+        if any(w is not None and w != g for w, g in zip(built[1:], got)):
+            want = tuple(built[1:])
+            raise self._error(
+                f"inputs of shape (batch, timesteps, {', '.join(map(str, want))}) (the shape it was built for)",
+                f"shape {tuple(sequences.shape)}",
+            )
 
     def _cell_step_fn(self, sequences: torch.Tensor, training: bool) -> Any:
         cell = self.cell
@@ -249,6 +275,7 @@ class RNN(Layer):
             mask = flatten(mask)[0]
         if mask is not None:
             mask = as_mask(mask, sequences.device)
+        self._check_step_shape(sequences)
         initial_state = self._prepare_initial_state(sequences, initial_state)
         # dropout masks are drawn at the first step and reused for the whole sequence
         self._reset_dropout(self.cell)
