@@ -29,7 +29,7 @@ class AdditiveAttention(Attention):
         >>> layer = lamina.layers.AdditiveAttention()
         >>> layer([torch.ones(2, 3, 4), torch.ones(2, 5, 4)]).shape
         torch.Size([2, 3, 4])
-        >>> [(w.name, w.shape) for w in layer.weights]
+        >>> [(w.name, tuple(w.shape)) for w in layer.weights]
         [('scale', (4,))]
     """
 

@@ -58,7 +58,7 @@ class GroupedQueryAttention(QKVAttention):
         >>> x = torch.ones(2, 3, 8)
         >>> gqa(x, x).shape
         torch.Size([2, 3, 8])
-        >>> [w.shape for w in gqa.weights][::2]
+        >>> [tuple(w.shape) for w in gqa.weights][::2]
         [(8, 4, 4), (8, 2, 4), (8, 2, 4), (4, 4, 8)]
     """
 

@@ -96,7 +96,7 @@ class MultiHeadAttention(QKVAttention):
         >>> out, scores = mha(x, x, return_attention_scores=True)
         >>> out.shape, scores.shape
         (torch.Size([3, 5, 8]), torch.Size([3, 2, 5, 5]))
-        >>> [(w.path, w.shape) for w in mha.weights][:2]
+        >>> [(w.path, tuple(w.shape)) for w in mha.weights][:2]
         [('multi_head_attention/query/kernel', (8, 2, 4)), ('multi_head_attention/query/bias', (2, 4))]
     """
 

@@ -39,7 +39,7 @@ class TorchModuleWrapper(Layer):
         >>> layer = lamina.layers.TorchModuleWrapper(torch.nn.Linear(4, 2))
         >>> layer(torch.ones(3, 4)).shape
         torch.Size([3, 2])
-        >>> [(w.path, w.shape) for w in layer.weights]
+        >>> [(w.path, tuple(w.shape)) for w in layer.weights]
         [('torch_module_wrapper/weight', (2, 4)), ('torch_module_wrapper/bias', (2,))]
     """
 

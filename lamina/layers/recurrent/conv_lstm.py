@@ -208,7 +208,7 @@ class ConvLSTM2D(ConvLSTM):
         >>> layer = lamina.layers.ConvLSTM2D(4, 3, padding="same", return_sequences=True)
         >>> layer(torch.ones(2, 5, 8, 8, 3)).shape
         torch.Size([2, 5, 8, 8, 4])
-        >>> [(w.path, w.shape) for w in layer.weights]  # doctest: +NORMALIZE_WHITESPACE
+        >>> [(w.path, tuple(w.shape)) for w in layer.weights]  # doctest: +NORMALIZE_WHITESPACE
         [('conv_lstm2d/conv_lstm_cell/kernel', (3, 3, 3, 16)),
          ('conv_lstm2d/conv_lstm_cell/recurrent_kernel', (3, 3, 4, 16)),
          ('conv_lstm2d/conv_lstm_cell/bias', (16,))]
