@@ -49,6 +49,8 @@ def map_graph(
     op_index: dict[int, int] = {}
 
     def visit(tensor: KerasTensor, output: KerasTensor) -> None:
+        if id(tensor) in input_ids and getattr(tensor, "_keras_history", None) is None:
+            return  # a bare KerasTensor given as an input (keras.Function's own inputs): a leaf
         layer, node_index, _ = _history(tensor)
         node = layer._inbound_nodes[node_index]
         if id(node) in finished:
@@ -92,6 +94,8 @@ def map_graph(
             if id(parent) in in_graph:
                 node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
     for t in inputs:
+        if getattr(t, "_keras_history", None) is None:
+            continue
         layer, node_index, _ = _history(t)
         if id(layer) not in layer_depth and layer._inbound_nodes[node_index].is_input:
             layer_depth[id(layer)] = 0

@@ -272,12 +272,12 @@ class SKLearnTransformer(TransformerMixin, SKLBase):
         >>> import numpy as np, lamina
         >>> from lamina.wrappers import SKLearnTransformer
         >>> def build(X, y):
-        ...     model = lamina.Sequential([lamina.Input((X.shape[1],)), lamina.layers.Dense(2)])
+        ...     model = lamina.Sequential([lamina.Input((X.shape[1],)), lamina.layers.Dense(1)])
         ...     model.compile(optimizer="sgd", loss="mse")
         ...     return model
         >>> X = np.random.default_rng(0).random((8, 3))
-        >>> SKLearnTransformer(model=build).fit(X, X[:, :2]).transform(X).shape
-        (8, 2)
+        >>> SKLearnTransformer(model=build).fit(X, X[:, 0]).transform(X).shape
+        (8, 1)
     """
 
     def transform(self, X: Any) -> np.ndarray:
