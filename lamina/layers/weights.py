@@ -283,6 +283,7 @@ class WeightTracking:
         if scope is not None:  # Keras: a stateless block leaves the layer alone, its scope may collect the loss
             if scope.collect_losses:
                 scope.add_loss(loss)
+                scope._loss_owners[id(loss)] = id(self)  # what `layer.losses` reads inside the block
             return
         _LOSSES_USED[0] = True
         self._losses.append(loss)
@@ -291,8 +292,12 @@ class WeightTracking:
     def losses(self) -> list[torch.Tensor]:
         """Losses from ``add_loss`` in the last call plus weight-regularization penalties."""
         out = []
+        scope = get_stateless_scope()
         for layer in self._flatten_layers():
-            out.extend(layer._losses)
+            if scope is None:
+                out.extend(layer._losses)
+            else:  # Keras: inside a stateless block, the losses this layer added to the scope
+                out.extend(x for x in scope.losses if scope._loss_owners.get(id(x)) == id(layer))
             for v in layer._trainable_vars + layer._non_trainable_vars:
                 if v.regularizer is not None:
                     out.append(v.regularizer(v.value))
