@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -100,6 +102,8 @@ class Layer(WeightTracking, Operation):
         cls._call_has_training = "training" in params
         cls._call_has_mask = "mask" in params
         cls._call_has_var_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+        if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_in_name_scope", False):
+            cls.build = _build_in_name_scope(cls.__dict__["build"])
 
     def __init__(
         self,
@@ -541,6 +545,26 @@ def _rematerialized_call(layer: Layer, *args: Any, **kwargs: Any) -> Any:
         if not sum(flat) > mode.output_size_threshold:
             return call(*args, **kwargs)
     return remat(call)(*args, **kwargs)
+
+
+def _build_in_name_scope(build: Callable[..., Any]) -> Callable[..., Any]:
+    """``build`` run under the layer's name scope, as Keras's build wrapper does: a sub-layer built directly
+    inside (``self.inner.build(shape)``) gets weight paths ``block/inner/kernel``, also when the user calls
+    ``block.build(shape)`` themself."""
+
+    @functools.wraps(build)
+    def wrapper(self: Layer, *args: Any, **kwargs: Any) -> Any:
+        stack = _scope_stack()
+        if stack and str(stack[-1]) == self.name:  # `_maybe_build` (or an overriding build) opened it already
+            return build(self, *args, **kwargs)
+        stack.append(self.name)
+        try:
+            return build(self, *args, **kwargs)
+        finally:
+            stack.pop()
+
+    wrapper._in_name_scope = True
+    return wrapper
 
 
 def build_child(parent: Layer, child: Any, shape: Any) -> None:

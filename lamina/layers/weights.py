@@ -161,7 +161,12 @@ class WeightTracking:
         attr = vname
         if attr in self._parameters or attr in self._buffers or hasattr(type(self), attr) or attr in self.__dict__:
             attr = f"_w_{vname}_{len(self._trainable_vars) + len(self._non_trainable_vars)}"
-        path = f"{naming.current_path()}/{vname}" if _scope_stack() else f"{self.name}/{vname}"
+        # Keras adds a weight under `name_scope(layer.name, caller=layer)`: the open scopes, then the layer's name
+        # unless the innermost scope is this layer already (while `_maybe_build` runs)
+        stack, prefix = _scope_stack(), naming.current_path()
+        if not stack or str(stack[-1]) != self.name:
+            prefix = f"{prefix}/{self.name}" if prefix else self.name
+        path = f"{prefix}/{vname}"
         var = Variable(
             initializers.get(initializer), shape, dtype, trainable=trainable, name=vname, device=device, path=path,
             autocast=autocast, aggregation=aggregation,
