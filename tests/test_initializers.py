@@ -38,14 +38,20 @@ def test_lowercase_aliases_are_keras_classes(name):
     assert isinstance(lamina.initializers.get(name), ours)
     expected = keras.initializers.serialize(theirs())
     if name == "identity":  # Keras's Identity has no get_config and drops `gain`; Lamina keeps it (Keras reads it)
-        assert expected["config"] == {} and keras.initializers.deserialize({**expected, "config": {"gain": 2.0}}).gain == 2.0
+        assert expected["config"] == {}
+        assert keras.initializers.deserialize({**expected, "config": {"gain": 2.0}}).gain == 2.0
         expected["config"] = {"gain": 1.0}
     assert lamina.initializers.serialize(ours()) == expected
 
 
 @pytest.mark.parametrize(
     "name,kwargs,shape",
-    [("zeros", {}, (2, 3)), ("ones", {}, (3,)), ("constant", {"value": 1.5}, (2, 2)), ("identity", {"gain": 2.0}, (3, 4))],
+    [
+        ("zeros", {}, (2, 3)),
+        ("ones", {}, (3,)),
+        ("constant", {"value": 1.5}, (2, 2)),
+        ("identity", {"gain": 2.0}, (3, 4)),
+    ],
 )
 def test_lowercase_deterministic_initializers_equal_keras(name, kwargs, shape):
     ours = getattr(lamina.initializers, name)(**kwargs)(shape)

@@ -1,7 +1,6 @@
 """keras.version() / keras.__version__: the Keras release whose API Lamina follows, and Lamina's own release."""
 
 import re
-import tomllib
 from pathlib import Path
 
 import keras
@@ -17,7 +16,9 @@ def test_version_names_the_keras_release_followed():
 
 
 def test_lamina_release_is_the_packaged_one():
-    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
-    assert lamina.__lamina_version__ == pyproject["project"]["version"]
+    text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    # the [project] table's version line (tomllib is Python 3.11+, the project supports 3.10)
+    (packaged,) = re.findall(r'(?m)^version = "([^"]+)"$', text.split("[project]", 1)[1].split("\n[", 1)[0])
+    assert lamina.__lamina_version__ == packaged
     assert re.fullmatch(r"\d+\.\d+\.\d+", lamina.__lamina_version__)
     assert lamina.__lamina_version__ != lamina.__version__

@@ -30,7 +30,8 @@ def _ema_model(k, weights=None, use_ema=True):
 
 
 def _ema_values(model):
-    return [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in model.optimizer._model_variables_moving_average]
+    averages = model.optimizer._model_variables_moving_average
+    return [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in averages]
 
 
 def test_fit_ends_on_the_moving_average_like_keras():
@@ -98,7 +99,10 @@ def test_swap_ema_weights_on_epoch_leaves_the_average_in_the_model_like_keras():
         shuffle=False,
         verbose=0,
         validation_data=(x, y),
-        callbacks=[callbacks.SwapEMAWeights(swap_on_epoch=True), callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))],
+        callbacks=[
+            callbacks.SwapEMAWeights(swap_on_epoch=True),
+            callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch)),
+        ],
     )
     theirs.fit(
         x,
@@ -260,4 +264,5 @@ def test_torch_is_untouched_by_the_callbacks():
     params = [id(p) for p in model.parameters()]
     model.fit(x, y, epochs=1, verbose=0)
     model.evaluate(x, y, verbose=0, callbacks=[callbacks.SwapEMAWeights()])
-    assert [id(p) for p in model.parameters()] == params and all(isinstance(p, torch.nn.Parameter) for p in model.parameters())
+    assert [id(p) for p in model.parameters()] == params
+    assert all(isinstance(p, torch.nn.Parameter) for p in model.parameters())
