@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from lamina import backend, dtype_policies, regularizers, tree
+from lamina.backend import naming
 from lamina.backend.remat import get_current_remat_mode, remat
 from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack, current_training
 from lamina.layers.input_spec import InputSpec, check_input_spec
@@ -199,7 +200,7 @@ class Layer(WeightTracking, Operation):
         prev_dev = getattr(_ctx, "build_device", None)
         if device is not None and device.type != "meta":
             _ctx.build_device = device
-        scope.append(self.name)
+        scope.append(naming.caller_entry(self.name, self))
         try:
             build_arg = shapes
             sig = inspect.signature(self.build).parameters
@@ -438,7 +439,8 @@ class Layer(WeightTracking, Operation):
         if self.input_spec is not None:
             self._check_input_spec(inputs, self.input_spec)
         scope = _scope_stack()
-        scope.append(self.name)  # sub-layers built by `call` get weight paths under this layer, as in Keras
+        # sub-layers built by `call` get weight paths under this layer, as in Keras
+        scope.append(naming.caller_entry(self.name, self))
         try:
             return super()._symbolic_call(args, kwargs)
         finally:
@@ -554,10 +556,10 @@ def _build_in_name_scope(build: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(build)
     def wrapper(self: Layer, *args: Any, **kwargs: Any) -> Any:
-        stack = _scope_stack()
-        if stack and str(stack[-1]) == self.name:  # `_maybe_build` (or an overriding build) opened it already
+        if naming.scope_is_open_for(self):  # `_maybe_build` (or an overriding build) opened it already
             return build(self, *args, **kwargs)
-        stack.append(self.name)
+        stack = _scope_stack()
+        stack.append(naming.caller_entry(self.name, self))
         try:
             return build(self, *args, **kwargs)
         finally:
@@ -572,9 +574,9 @@ def build_child(parent: Layer, child: Any, shape: Any) -> None:
     if not isinstance(child, Layer) or child.built:
         return
     stack = _scope_stack()
-    pushed = not stack or stack[-1] != parent.name
+    pushed = not naming.scope_is_open_for(parent)
     if pushed:
-        stack.append(parent.name)
+        stack.append(naming.caller_entry(parent.name, parent))
     try:
         child._maybe_build(tuple(shape) if isinstance(shape, list) else shape)
     finally:

@@ -21,7 +21,7 @@ from torch import nn
 from lamina import backend, constraints, initializers, regularizers
 from lamina.backend import naming
 from lamina.backend.naming import auto_name
-from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack
+from lamina.layers.call_context import _LOSSES_USED, _ctx
 from lamina.variable import Variable, get_stateless_scope
 
 
@@ -163,8 +163,8 @@ class WeightTracking:
             attr = f"_w_{vname}_{len(self._trainable_vars) + len(self._non_trainable_vars)}"
         # Keras adds a weight under `name_scope(layer.name, caller=layer)`: the open scopes, then the layer's name
         # unless the innermost scope is this layer already (while `_maybe_build` runs)
-        stack, prefix = _scope_stack(), naming.current_path()
-        if not stack or str(stack[-1]) != self.name:
+        prefix = naming.current_path()
+        if not naming.scope_is_open_for(self):
             prefix = f"{prefix}/{self.name}" if prefix else self.name
         path = f"{prefix}/{vname}"
         var = Variable(

@@ -38,6 +38,10 @@ def _paths(k):
     out += [v.path for v in model.weights]
     with k.name_scope(""):
         out.append(k.Variable(1.0, name="e").path)
+    with k.name_scope("same"):  # a user's scope named like the layer is not the layer's own: no deduplication
+        same = k.layers.Dense(2, name="same")
+        same.build((None, 3))
+        out.append(same.kernel.path)
     return out
 
 
@@ -46,6 +50,7 @@ def test_name_scope_paths_match_keras():
     lamina.backend.clear_session()
     assert _paths(lamina) == theirs
     assert theirs[:4] == ["outer/v", "outer/inner/w", "outer/dd/kernel", "zz/q/o"]
+    assert theirs[-1] == "same/same/kernel"
 
 
 def test_name_scope_attributes_and_errors():
