@@ -98,6 +98,10 @@ KNOWN_SIGNATURE_DIFFERENCES = {
     "keras.layers.EinsumDense": _LORA,
     "keras.layers.Embedding": _LORA,
     "keras.distribution.ModelParallel": "accepts Keras's arguments through *args/**kwargs and refuses them clearly",
+    "keras.Variable": (
+        "a torch.nn.Parameter subclass: `initializer` may be omitted like Parameter's `data`, and Keras's **kwargs "
+        "are the keyword-only `device` and `path` (tests/test_variable.py pins the order)"
+    ),
 }
 
 
