@@ -275,7 +275,7 @@ def test_constructor_errors_match_keras(kwargs, error, match):
 
 def test_constructor_is_stricter_than_keras_where_keras_is_silent():
     # Keras ignores a `shape` that disagrees with the value and unknown keywords; we say so instead
-    with pytest.raises(ValueError, match=r'expects an initial value of shape \(3,\), but received shape \(2,\)'):
+    with pytest.raises(ValueError, match=r"expects an initial value of shape \(3,\), but received shape \(2,\)"):
         lamina.Variable(np.ones(2), shape=(3,))
     with pytest.raises(TypeError, match=r"unexpected keyword arguments: \['foo'\]"):
         lamina.Variable(np.ones(2), foo=1)
