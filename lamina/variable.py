@@ -227,8 +227,47 @@ class Variable(torch.nn.Parameter):
             return None
         slots = owner._parameters if self._attr in owner._parameters else owner._buffers
         old = slots[self._attr]
-        slots[self._attr] = tensor  # a plain tensor for the scope's duration, as torch.func.functional_call does
+        # for the scope's duration the slot holds the scope's value (as torch.func.functional_call does), seen
+        # through a `_ScopedVariable` so that `layer.kernel.assign(...)`, `.value` and `.path` still work
+        restore = tensor is None or tensor is self or isinstance(tensor, _ScopedVariable)  # the slot's earlier content
+        slots[self._attr] = tensor if restore else _scoped(self, tensor)
         return old
+
+
+class _ScopedVariable(Variable):
+    """What a layer's slot holds inside a ``StatelessScope``: the scope's value (sharing its storage and its
+    autograd history), with the Keras attributes of the variable it stands for; ``assign`` and ``value`` go to
+    that variable, so they reach the scope."""
+
+    @property
+    def value(self) -> torch.Tensor:
+        return self._source.value
+
+    def assign(self, value: Any) -> Variable:
+        return self._source.assign(value)
+
+    def assign_add(self, value: Any) -> Variable:
+        return self._source.assign_add(value)
+
+    def assign_sub(self, value: Any) -> Variable:
+        return self._source.assign_sub(value)
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:  # type: ignore[override]
+        return backend.to_numpy(self.detach().as_subclass(torch.Tensor)).copy()
+
+    def __deepcopy__(self, memo: dict) -> Variable:
+        return copy.deepcopy(self._source, memo)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return self._source.__reduce_ex__(protocol)
+
+
+def _scoped(variable: Variable, tensor: torch.Tensor) -> _ScopedVariable:
+    out = tensor.as_subclass(_ScopedVariable)  # a view: in-place updates land on the scope's tensor
+    out.__dict__.update({k: v for k, v in variable.__dict__.items() if k != "_owner"})
+    out.__dict__["_owner"] = None
+    out.__dict__["_source"] = variable
+    return out
 
 
 _scopes = threading.local()
@@ -278,6 +317,7 @@ class StatelessScope:
         self.collect_losses = collect_losses
         self.initialize_variables = initialize_variables
         self.losses: list[Any] = []
+        self._loss_owners: dict[int, int] = {}  # id(loss) -> id(layer that added it)
         self.state_mapping: dict[int, torch.Tensor] = {}
         self._variables: dict[int, Variable] = {}
         self._originals: dict[int, torch.Tensor] = {}
@@ -330,6 +370,7 @@ class StatelessScope:
 
     def get_current_value(self, variable: Variable) -> torch.Tensor | None:
         """The variable's value in this scope (mapped or updated), or ``None`` if the scope never saw it."""
+        variable = getattr(variable, "_source", variable)  # `layer.kernel` read inside the scope
         return self.state_mapping.get(id(variable))  # the tensor in the layer's slot: in-place updates land on it
 
     def __exit__(self, *exc: Any) -> None:
@@ -339,6 +380,17 @@ class StatelessScope:
         self._originals.clear()
         self._active = False
         _scopes.stateless = self.original_scope
+
+
+def update_state(variable: torch.Tensor, value: torch.Tensor) -> None:
+    """Writes ``value`` into a layer's state ``variable`` in place (a moving statistic); inside a
+    ``StatelessScope`` the update is recorded in the scope instead, so the variable keeps its value, as Keras's
+    ``assign`` inside a scope does."""
+    if get_stateless_scope() is not None and isinstance(variable, Variable):
+        variable.assign(value)
+        return
+    with torch.no_grad():
+        variable.copy_(value)
 
 
 def _rebuild(data: torch.Tensor, requires_grad: bool, state: dict[str, Any]) -> Variable:
@@ -361,7 +413,10 @@ def _make_value(initializer: Any, shape: Any, dtype: Any, device: Any, name: str
     dev = device if device is not None else backend.default_device()
     if isinstance(initializer, str) or (callable(initializer) and not isinstance(initializer, torch.Tensor)):
         if shape is None:
-            raise ValueError(f'Variable "{name}": a shape is needed when the initializer is {initializer!r}.')
+            raise ValueError(
+                f'Variable "{name}": when creating a Variable from an initializer, the `shape` argument should be '
+                f"specified. Received: initializer={initializer!r} and shape={shape}"
+            )
         init = _initializer(initializer)
         tdtype = backend.torch_dtype(dtype)
         with torch.no_grad():
@@ -370,6 +425,8 @@ def _make_value(initializer: Any, shape: Any, dtype: Any, device: Any, name: str
     else:
         if isinstance(initializer, torch.Tensor):
             initializer = initializer.detach()
+        elif dtype is None and isinstance(initializer, (np.ndarray, np.generic)):
+            dtype = initializer.dtype  # Keras: an array keeps its own dtype (float64 stays float64)
         value = backend.convert_to_tensor(initializer, dtype=dtype, device=dev)
         if shape is not None and tuple(value.shape) != tuple(shape):
             raise ValueError(

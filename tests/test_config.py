@@ -58,7 +58,7 @@ def test_setters_and_their_errors():
     assert lamina.layers.Dense(2).dtype_policy.name == "mixed_bfloat16"
     with pytest.raises(ValueError, match="floatx=.int8"):
         config.set_floatx("int8")
-    with pytest.raises(ValueError, match="data_format='nhwc'"):
+    with pytest.raises(ValueError, match="Received: data_format=nhwc"):  # Keras's message, no quotes
         config.set_image_data_format("nhwc")
     with pytest.raises(ValueError, match="max_epochs=0"):
         config.set_max_epochs(0)
@@ -135,7 +135,8 @@ def test_traceback_filtering_hides_lamina_frames():
     filtered = frames()
     # what is left of Lamina: the filter's own frame, and the line that raised (kept when every inner frame is
     # Lamina's, so the error still has a location, as in Keras)
-    assert sum("/lamina/" in f for f in filtered) == 2 and filtered[-1].endswith("layer.py")
+    # (the input check lives in lamina/layers/input_spec.py)
+    assert sum("/lamina/" in f for f in filtered) == 2 and filtered[-1].endswith("/lamina/layers/input_spec.py")
     config.disable_traceback_filtering()
     assert config.is_traceback_filtering_enabled() is False
     assert sum("/lamina/" in f for f in frames()) > 3
@@ -158,3 +159,37 @@ def test_clear_session_resets_what_keras_resets():
     lamina.backend.clear_session(free_memory=False)
     with pytest.raises(TypeError, match="free_memory='yes'"):
         lamina.backend.clear_session(free_memory="yes")
+
+
+def _capped_run(k):
+    """Epochs run, training batches per epoch and validation batches under max_epochs=2, max_steps_per_epoch=3."""
+    k.config.set_max_epochs(2)
+    k.config.set_max_steps_per_epoch(3)
+    batches, val = [], []
+
+    class Count(k.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            batches.append(0)
+
+        def on_train_batch_end(self, batch, logs=None):
+            batches[-1] += 1
+
+        def on_test_batch_end(self, batch, logs=None):
+            val.append(batch)
+
+    try:
+        model = k.Sequential([k.Input((2,)), k.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        x, y = np.ones((64, 2), "float32"), np.zeros((64, 1), "float32")
+        with pytest.warns(UserWarning, match="Limiting epochs to 2"):
+            history = model.fit(x, y, batch_size=8, epochs=4, verbose=0, validation_data=(x, y), callbacks=[Count()])
+    finally:
+        k.config.set_max_epochs(None)
+        k.config.set_max_steps_per_epoch(None)
+    return len(history.history["loss"]), batches, len(val), sorted(history.history)
+
+
+def test_max_epochs_and_steps_cap_fit_like_keras():
+    ours = _capped_run(lamina)
+    assert ours == _capped_run(keras)
+    assert ours[:2] == (2, [3, 3])

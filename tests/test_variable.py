@@ -210,3 +210,247 @@ def test_standalone_variable_and_layer_tracking():
     assert float(layer.total) == 4.0
     assert layer.weights == [layer.total] and layer.non_trainable_weights == [layer.total]
     assert dict(layer.named_buffers())["total"] is layer.total
+
+
+# -- the constructor: Keras's positional order, defaults and argument checks ---------------------------------
+
+
+def test_constructor_signature_is_keras_order():
+    import inspect
+
+    import keras
+
+    ours = list(inspect.signature(lamina.Variable.__init__).parameters)
+    theirs = list(inspect.signature(keras.Variable.__init__).parameters)
+    # Keras takes `**kwargs` last; ours are the keyword-only `device` and `path`
+    assert ours[: len(theirs) - 1] == theirs[:-1]
+    assert ours[len(theirs) - 1 :] == ["device", "path"]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (("ones", (2, 3)), {}),
+        ((np.ones(2),), {}),
+        ((np.ones(2, "float16"),), {}),
+        (([1.0, 2.0],), {}),
+        ((np.ones(2), None, "int32", False), {}),
+        ((np.ones(2, "float32"), None, None, True, False, "mean", "on_read", "vv"), {}),
+        ((np.ones(3, "float32"),), {"aggregation": None, "synchronization": None, "name": "n"}),
+    ],
+)
+def test_constructor_matches_keras(args, kwargs):
+    import keras
+
+    theirs = keras.Variable(*args, **kwargs)
+    ours = lamina.Variable(*args, **kwargs)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert lamina.backend.standardize_dtype(ours.dtype) == keras.backend.standardize_dtype(theirs.dtype)
+    assert ours.trainable == theirs.trainable
+    assert (ours.aggregation, ours.synchronization) == (theirs.aggregation, theirs.synchronization)
+    if "name" in kwargs or len(args) > 7:
+        assert ours.name == theirs.name and ours.path == theirs.path
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"initializer": np.ones(2), "name": "a/b"}, ValueError, "cannot contain character `/`. Received: name='a/b'"),
+        ({"initializer": np.ones(2), "name": 3}, ValueError, "must be a string.*Received: name=3"),
+        ({"initializer": np.ones(2), "aggregation": "max"}, ValueError, "aggregation`.*Received: aggregation='max'"),
+        ({"initializer": np.ones(2), "synchronization": "x"}, ValueError, "synchronization`.*Received: synchron"),
+        ({"initializer": "ones"}, ValueError, "the `shape` argument should be specified.*shape=None"),
+        ({"initializer": "nope", "shape": (2,)}, ValueError, "Unknown initializer: 'nope'"),
+    ],
+)
+def test_constructor_errors_match_keras(kwargs, error, match):
+    import keras
+
+    with pytest.raises(error, match=match):
+        lamina.Variable(**kwargs)
+    with pytest.raises(ValueError):  # Keras refuses the same input
+        keras.Variable(**kwargs)
+
+
+def test_constructor_is_stricter_than_keras_where_keras_is_silent():
+    # Keras ignores a `shape` that disagrees with the value and unknown keywords; we say so instead
+    with pytest.raises(ValueError, match=r"expects an initial value of shape \(3,\), but received shape \(2,\)"):
+        lamina.Variable(np.ones(2), shape=(3,))
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments: \['foo'\]"):
+        lamina.Variable(np.ones(2), foo=1)
+
+
+# -- StatelessScope ------------------------------------------------------------------------------------------
+
+
+def _both():
+    import keras
+
+    return [keras, lamina]
+
+
+def _np(k, x):
+    return np.asarray(k.ops.convert_to_numpy(x))
+
+
+def test_stateless_scope_maps_and_records_assigns_like_keras():
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    results = []
+    for k in _both():
+        layer = k.layers.Dense(2, kernel_initializer="ones")
+        layer.build((None, 3))
+        with k.StatelessScope([(layer.kernel, np.full((3, 2), 2.0, "float32"))]) as scope:
+            y = _np(k, layer(x))
+            layer.bias.assign(np.array([1.0, 3.0], "float32"))
+            layer.bias.assign_add(np.array([1.0, 1.0], "float32"))
+            current = _np(k, scope.get_current_value(layer.bias))
+            in_scope = _np(k, layer.bias.value)
+            y2 = _np(k, layer(x))
+            kernel_seen = _np(k, scope.get_current_value(layer.kernel))
+        after = (layer.kernel.numpy(), layer.bias.numpy())
+        results.append((y, current, in_scope, y2, kernel_seen, *after))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, theirs)
+    np.testing.assert_array_equal(results[1][-1], [0.0, 0.0])  # the bias itself never changed
+
+
+def test_stateless_scope_layer_attributes_keep_the_variable_api():
+    layer = layers.Dense(2, name="dd")
+    layer.build((None, 3))
+    kernel = layer.kernel
+    with lamina.StatelessScope([(kernel, np.zeros((3, 2), "float32"))]) as scope:
+        seen = layer.kernel  # the slot holds the scope's value, seen as a variable
+        assert isinstance(seen, lamina.Variable) and seen.path == "dd/kernel" and seen.name == "kernel"
+        np.testing.assert_array_equal(seen.numpy(), np.zeros((3, 2)))
+        assert seen.value is scope.get_current_value(kernel)
+        seen.assign(np.ones((3, 2)))  # reaches the scope, not the variable
+        np.testing.assert_array_equal(scope.get_current_value(seen).numpy(), np.ones((3, 2)))
+        assert layer.weights[0] is kernel  # `weights` lists the variables themselves
+    assert layer.kernel is kernel and dict(layer.named_parameters())["kernel"] is kernel
+    assert not np.array_equal(kernel.numpy(), np.ones((3, 2)))
+
+
+def test_stateless_scope_gradients_flow_to_the_mapped_values():
+    grads = []
+    for k in _both():
+        k.utils.set_random_seed(0)
+        layer = k.layers.Dense(2)
+        layer.build((None, 3))
+        value = torch.arange(6, dtype=torch.float32).reshape(3, 2).requires_grad_(True)
+        with k.StatelessScope([(layer.kernel, value)]):
+            out = layer(torch.ones(4, 3))
+        (grad,) = torch.autograd.grad((out**2).sum(), value)
+        grads.append(grad.detach().cpu().numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_stateless_scope_batch_normalization_moving_stats(mapped):
+    x = np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [1.0, -1.0, 0.5]], "float32")
+    results = []
+    for k in _both():
+        bn = k.layers.BatchNormalization(momentum=0.5)
+        bn.build((None, 3))
+        mapping = [(v, v.numpy() + 1.0) for v in bn.non_trainable_variables] if mapped else []
+        with k.StatelessScope(mapping) as scope:
+            y = _np(k, bn(x, training=True))
+            y_inference = _np(k, bn(x, training=False))  # reads the updated statistics
+            stats = [_np(k, scope.get_current_value(v)) for v in bn.non_trainable_variables]
+        after = [v.numpy() for v in bn.non_trainable_variables]
+        results.append((y, y_inference, *stats, *after))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(results[1][-2], np.zeros(3))  # the moving mean itself is untouched
+    np.testing.assert_array_equal(results[1][-1], np.ones(3))
+
+
+def test_stateless_scope_collect_losses_like_keras():
+    counts = []
+    for k in _both():
+
+        class Penalty(k.layers.Layer):
+            def call(self, x):
+                self.add_loss(k.ops.sum(x))
+                return x
+
+        layer = Penalty()
+        x = np.arange(6, dtype="float32").reshape(2, 3)
+        with k.StatelessScope(collect_losses=True) as scope:
+            layer(x)
+            inside = [float(_np(k, t)) for t in layer.losses]
+        with k.StatelessScope() as quiet:
+            layer(x)
+        counts.append(([float(_np(k, t)) for t in scope.losses], inside, len(quiet.losses), len(layer.losses)))
+    assert counts[1] == counts[0] == ([15.0], [15.0], 0, 0)
+
+
+def test_stateless_scope_nested_and_restored_like_keras():
+    results = []
+    for k in _both():
+        v = k.Variable(np.ones(2, "float32"))
+        with k.StatelessScope([(v, np.full(2, 5.0, "float32"))]) as outer:
+            with k.StatelessScope([(v, np.full(2, 7.0, "float32"))]) as inner:
+                first = _np(k, v.value)
+                v.assign(np.full(2, 9.0, "float32"))
+                inner_value = _np(k, v.value)
+                outer_value = _np(k, outer.get_current_value(v))
+            after_inner = _np(k, v.value)
+            recorded = _np(k, inner.get_current_value(v))
+        results.append((first, inner_value, outer_value, after_inner, recorded, v.numpy()))
+    for ours, theirs in zip(results[1], results[0], strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert lamina.variable.get_stateless_scope() is None
+
+
+def test_stateless_scope_nested_in_a_layer_slot():
+    layer = layers.Dense(1, use_bias=False, kernel_initializer="ones")
+    layer.build((None, 2))
+    kernel = layer.kernel
+    x = np.ones((1, 2), "float32")
+    with lamina.StatelessScope([(kernel, np.full((2, 1), 2.0, "float32"))]):
+        with lamina.StatelessScope([(kernel, np.full((2, 1), 3.0, "float32"))]):
+            assert float(layer(x).detach()[0, 0]) == 6.0
+        assert float(layer(x).detach()[0, 0]) == 4.0
+    assert float(layer(x).detach()[0, 0]) == 2.0 and layer.kernel is kernel
+
+
+def test_stateless_scope_restores_after_an_exception():
+    layer = layers.Dense(1)
+    layer.build((None, 2))
+    kernel = layer.kernel
+    with pytest.raises(RuntimeError, match="boom"):
+        with lamina.StatelessScope([(kernel, np.zeros((2, 1), "float32"))]):
+            raise RuntimeError("boom")
+    assert layer.kernel is kernel and lamina.variable.get_stateless_scope() is None
+
+
+def test_stateless_scope_errors_match_keras():
+    import keras
+
+    layer = layers.Dense(2)
+    layer.build((None, 3))
+    with pytest.raises(ValueError, match="all keys in argument `mapping` must be Variable instances"):
+        lamina.StatelessScope([(1, 2)])
+    with pytest.raises(ValueError, match="all keys in argument `mapping` must be Variable instances"):
+        keras.StatelessScope([(1, 2)])
+    with pytest.raises(ValueError, match=r"For variable dense/kernel of shape \(3, 2\), received .* shape \(2, 2\)"):
+        lamina.StatelessScope([(layer.kernel, np.zeros((2, 2)))])
+    with pytest.raises(ValueError, match="must be a list of \\(variable, value\\) pairs"):
+        lamina.StatelessScope([layer.kernel])
+
+
+def test_stateless_scope_on_a_deepcopied_and_pickled_model():
+    model = lamina.Sequential([lamina.Input((3,)), layers.Dense(2), layers.BatchNormalization()])
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        weights = clone.weights
+        mapping = [(v, np.zeros(tuple(v.shape), "float32")) for v in clone.layers[0].weights]
+        mapping += [(v, v.numpy()) for v in clone.layers[1].weights]  # gamma 1, beta 0, mean 0, variance 1
+        with lamina.StatelessScope(mapping) as scope:
+            out = clone(x, training=True)
+            np.testing.assert_array_equal(out.detach().numpy(), np.zeros((2, 2)))
+            moved = scope.get_current_value(clone.layers[1].moving_variance)
+        np.testing.assert_allclose(moved.numpy(), np.full(2, 0.99), rtol=1e-6)  # 0.99 * 1 + 0.01 * var(zeros)
+        assert [w.numpy().tolist() for w in clone.weights] == [w.numpy().tolist() for w in model.weights]
+        assert all(a is b for a, b in zip(clone.weights, weights, strict=True))

@@ -11,6 +11,7 @@ Run from the repository root::
     python tools/api_coverage.py --table          # the table and the summary only
     python tools/api_coverage.py --module keras.ops --module keras.config   # only these modules (and below)
     python tools/api_coverage.py --json out.json  # also write every module's present/missing/excluded names
+    python tools/api_coverage.py --root ../other   # measure the Lamina checkout at ../other (e.g. an older commit)
 
 What is counted:
 
@@ -79,9 +80,9 @@ def import_keras() -> types.ModuleType:
         return importlib.import_module("keras")
 
 
-def import_lamina() -> types.ModuleType:
-    """Imports Lamina from this checkout (not from an installed copy)."""
-    sys.path.insert(0, str(ROOT))
+def import_lamina(root: Path = ROOT) -> types.ModuleType:
+    """Imports Lamina from the checkout at ``root`` (this one by default), not from an installed copy."""
+    sys.path.insert(0, str(Path(root).resolve()))
     return importlib.import_module("lamina")
 
 
@@ -129,6 +130,10 @@ def resolve_lamina(lamina: types.ModuleType, keras_name: str) -> types.ModuleTyp
             break
     if obj is not None:
         return obj  # a module, or a namespace object standing in for one
+    base = Path(lamina.__file__).parent.joinpath(*parts)
+    if not (base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()):
+        # not in the measured checkout: an editable install's import hook would otherwise load another checkout's
+        return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -201,14 +206,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", action="store_true", help="print only the table and the summary")
     parser.add_argument("--module", action="append", help="only this Keras module and those below it")
     parser.add_argument("--json", help="write every module's present/missing/excluded names to this file")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the Lamina checkout to measure (default: this one)")
     args = parser.parse_args(argv)
+    if not (args.root / "lamina" / "__init__.py").is_file():
+        parser.error(f"--root must be a Lamina checkout (a folder holding lamina/__init__.py). Received: {args.root}")
 
     keras = import_keras()
-    lamina = import_lamina()
+    lamina = import_lamina(args.root)
     results = measure(keras, lamina, args.module)
     if not results:
         parser.error(f"no Keras module matches --module {args.module}")
-    print(f"Keras {keras.version()} public API (torch backend) against Lamina at {ROOT}\n")
+    checkout = Path(lamina.__file__).parent.parent
+    print(f"Keras {keras.version()} public API (torch backend) against Lamina at {checkout}\n")
     print_table(results)
     if not args.table:
         print_missing(results)

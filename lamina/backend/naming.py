@@ -66,6 +66,21 @@ def scope_stack() -> list[str]:
     return s
 
 
+def caller_entry(name: str, caller: Any) -> str:
+    """The scope-stack entry a layer pushes for its own scope, as Keras's ``name_scope(layer.name, caller=layer)``:
+    it names the caller, so only the same layer reopening it is deduplicated (a user's scope of the same name is
+    not)."""
+    entry = _ScopeEntry(name)
+    entry.caller = caller
+    return entry
+
+
+def scope_is_open_for(caller: Any) -> bool:
+    """Whether the innermost open scope is ``caller``'s own (pushed with :func:`caller_entry`)."""
+    stack = scope_stack()
+    return bool(stack) and getattr(stack[-1], "caller", None) is caller
+
+
 def reset_name_scopes() -> None:
     _scopes.stack = []
 

@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,7 @@ import torch
 from torch import nn
 
 from lamina import backend, dtype_policies, regularizers, tree
+from lamina.backend import naming
 from lamina.backend.remat import get_current_remat_mode, remat
 from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack, current_training
 from lamina.layers.input_spec import InputSpec, check_input_spec
@@ -100,6 +103,8 @@ class Layer(WeightTracking, Operation):
         cls._call_has_training = "training" in params
         cls._call_has_mask = "mask" in params
         cls._call_has_var_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+        if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_in_name_scope", False):
+            cls.build = _build_in_name_scope(cls.__dict__["build"])
 
     def __init__(
         self,
@@ -195,7 +200,7 @@ class Layer(WeightTracking, Operation):
         prev_dev = getattr(_ctx, "build_device", None)
         if device is not None and device.type != "meta":
             _ctx.build_device = device
-        scope.append(self.name)
+        scope.append(naming.caller_entry(self.name, self))
         try:
             build_arg = shapes
             sig = inspect.signature(self.build).parameters
@@ -434,7 +439,8 @@ class Layer(WeightTracking, Operation):
         if self.input_spec is not None:
             self._check_input_spec(inputs, self.input_spec)
         scope = _scope_stack()
-        scope.append(self.name)  # sub-layers built by `call` get weight paths under this layer, as in Keras
+        # sub-layers built by `call` get weight paths under this layer, as in Keras
+        scope.append(naming.caller_entry(self.name, self))
         try:
             return super()._symbolic_call(args, kwargs)
         finally:
@@ -543,14 +549,34 @@ def _rematerialized_call(layer: Layer, *args: Any, **kwargs: Any) -> Any:
     return remat(call)(*args, **kwargs)
 
 
+def _build_in_name_scope(build: Callable[..., Any]) -> Callable[..., Any]:
+    """``build`` run under the layer's name scope, as Keras's build wrapper does: a sub-layer built directly
+    inside (``self.inner.build(shape)``) gets weight paths ``block/inner/kernel``, also when the user calls
+    ``block.build(shape)`` themself."""
+
+    @functools.wraps(build)
+    def wrapper(self: Layer, *args: Any, **kwargs: Any) -> Any:
+        if naming.scope_is_open_for(self):  # `_maybe_build` (or an overriding build) opened it already
+            return build(self, *args, **kwargs)
+        stack = _scope_stack()
+        stack.append(naming.caller_entry(self.name, self))
+        try:
+            return build(self, *args, **kwargs)
+        finally:
+            stack.pop()
+
+    wrapper._in_name_scope = True
+    return wrapper
+
+
 def build_child(parent: Layer, child: Any, shape: Any) -> None:
     """Builds ``child`` under ``parent``'s name scope, so its weights get paths like ``lstm/lstm_cell/kernel``."""
     if not isinstance(child, Layer) or child.built:
         return
     stack = _scope_stack()
-    pushed = not stack or stack[-1] != parent.name
+    pushed = not naming.scope_is_open_for(parent)
     if pushed:
-        stack.append(parent.name)
+        stack.append(naming.caller_entry(parent.name, parent))
     try:
         child._maybe_build(tuple(shape) if isinstance(shape, list) else shape)
     finally:

@@ -21,7 +21,7 @@ from torch import nn
 from lamina import backend, constraints, initializers, regularizers
 from lamina.backend import naming
 from lamina.backend.naming import auto_name
-from lamina.layers.call_context import _LOSSES_USED, _ctx, _scope_stack
+from lamina.layers.call_context import _LOSSES_USED, _ctx
 from lamina.variable import Variable, get_stateless_scope
 
 
@@ -161,7 +161,12 @@ class WeightTracking:
         attr = vname
         if attr in self._parameters or attr in self._buffers or hasattr(type(self), attr) or attr in self.__dict__:
             attr = f"_w_{vname}_{len(self._trainable_vars) + len(self._non_trainable_vars)}"
-        path = f"{naming.current_path()}/{vname}" if _scope_stack() else f"{self.name}/{vname}"
+        # Keras adds a weight under `name_scope(layer.name, caller=layer)`: the open scopes, then the layer's name
+        # unless the innermost scope is this layer already (while `_maybe_build` runs)
+        prefix = naming.current_path()
+        if not naming.scope_is_open_for(self):
+            prefix = f"{prefix}/{self.name}" if prefix else self.name
+        path = f"{prefix}/{vname}"
         var = Variable(
             initializers.get(initializer), shape, dtype, trainable=trainable, name=vname, device=device, path=path,
             autocast=autocast, aggregation=aggregation,
@@ -283,6 +288,7 @@ class WeightTracking:
         if scope is not None:  # Keras: a stateless block leaves the layer alone, its scope may collect the loss
             if scope.collect_losses:
                 scope.add_loss(loss)
+                scope._loss_owners[id(loss)] = id(self)  # what `layer.losses` reads inside the block
             return
         _LOSSES_USED[0] = True
         self._losses.append(loss)
@@ -291,8 +297,12 @@ class WeightTracking:
     def losses(self) -> list[torch.Tensor]:
         """Losses from ``add_loss`` in the last call plus weight-regularization penalties."""
         out = []
+        scope = get_stateless_scope()
         for layer in self._flatten_layers():
-            out.extend(layer._losses)
+            if scope is None:
+                out.extend(layer._losses)
+            else:  # Keras: inside a stateless block, the losses this layer added to the scope
+                out.extend(x for x in scope.losses if scope._loss_owners.get(id(x)) == id(layer))
             for v in layer._trainable_vars + layer._non_trainable_vars:
                 if v.regularizer is not None:
                     out.append(v.regularizer(v.value))

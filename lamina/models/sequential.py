@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from lamina.backend import naming
 from lamina.backend.naming import auto_name
 from lamina.layers.call_context import _scope_stack
 from lamina.layers.core.input_layer import InputLayer
@@ -176,9 +177,9 @@ class Sequential(Model):
         x = self._seq[0].output
         inputs = x
         scope = _scope_stack()
-        direct = not scope or scope[-1] != self.name  # `model.build(shape)` called by the user
+        direct = not naming.scope_is_open_for(self)  # `model.build(shape)` called by the user
         if direct:  # weight paths start with the model name, as under _maybe_build (Keras: sequential/dense/kernel)
-            scope.append(self.name)
+            scope.append(naming.caller_entry(self.name, self))
         try:
             for layer in self.layers:
                 x = layer(x)

@@ -197,6 +197,10 @@ class TrainingLoops:
             self.train(previous_mode)
             if dist is not None:  # [distribution] unwrap DDP from the step
                 dist._fit_end(self)
+        optimizer = getattr(self, "optimizer", None)
+        if epochs > 0 and getattr(optimizer, "built", False) and hasattr(optimizer, "finalize_variable_values"):
+            # as Keras's fit: with `use_ema=True` the model ends training holding the moving averages
+            optimizer.finalize_variable_values(self.trainable_weights)
         cbs.on_train_end(epoch_logs)
         return self.history
 

@@ -187,3 +187,19 @@ def test_is_a_torch_module_and_state_dict_round_trip():
     other.load_state_dict(sd)
     x = torch.randn(4, 3)
     torch.testing.assert_close(model(x), other(x))
+
+
+def test_input_ragged_true_is_refused_clearly_like_keras():
+    import keras
+
+    with pytest.raises(ValueError, match="`ragged=True` is not supported with the torch backend"):
+        keras.Input((3,), ragged=True)
+    with pytest.raises(ValueError, match="not supported with the torch backend.*pad_sequences.*Received: ragged=True"):
+        lamina.Input((None,), ragged=True)
+    with pytest.raises(ValueError, match="Received: ragged=True"):
+        layers.InputLayer(shape=(3,), ragged=True)
+    for ragged in (False, None):  # accepted, as in Keras: a dense input
+        x = lamina.Input((3,), ragged=ragged)
+        assert tuple(x.shape) == tuple(keras.Input((3,), ragged=ragged).shape) == (None, 3)
+    config = layers.InputLayer(shape=(3,), ragged=False).get_config()
+    assert config["ragged"] is False

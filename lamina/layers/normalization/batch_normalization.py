@@ -14,6 +14,7 @@ from lamina import constraints, initializers, regularizers, serialization
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.normalization._utils import _KERAS_EPSILON, _check_axes_in_bounds, _upcast
+from lamina.variable import update_state
 
 
 class _AllReduceSum(torch.autograd.Function):
@@ -295,8 +296,8 @@ class BatchNormalization(Layer):
         m = self.momentum
         with torch.no_grad():
             mm, mv = self.moving_mean, self.moving_variance
-            mm.copy_(mm * m + mean.detach().to(mm.dtype) * (1.0 - m))
-            mv.copy_(mv * m + var.detach().to(mv.dtype) * (1.0 - m))
+            update_state(mm, mm * m + mean.detach().to(mm.dtype) * (1.0 - m))
+            update_state(mv, mv * m + var.detach().to(mv.dtype) * (1.0 - m))
 
     def _renorm_transform(self, mean: torch.Tensor, var: torch.Tensor, gamma: Any, beta: Any) -> tuple[Any, Any]:
         clip = self.renorm_clipping or {}
@@ -320,11 +321,11 @@ class BatchNormalization(Layer):
             m = self.momentum
             new_moving_mean = self.moving_mean * m + mean_d * (1.0 - m)
             new_moving_stddev = self.moving_stddev * m + stddev * (1.0 - m)
-            self.renorm_mean.copy_(new_renorm_mean)
-            self.renorm_stddev.copy_(new_renorm_stddev)
-            self.moving_mean.copy_(new_moving_mean)
-            self.moving_stddev.copy_(new_moving_stddev)
-            self.moving_variance.copy_(torch.relu(new_moving_stddev * new_moving_stddev - self.epsilon))
+            update_state(self.renorm_mean, new_renorm_mean)
+            update_state(self.renorm_stddev, new_renorm_stddev)
+            update_state(self.moving_mean, new_moving_mean)
+            update_state(self.moving_stddev, new_moving_stddev)
+            update_state(self.moving_variance, torch.relu(new_moving_stddev * new_moving_stddev - self.epsilon))
         if gamma is not None:
             new_gamma, new_beta = r * gamma, d * gamma
         else:
