@@ -7,6 +7,7 @@ runs as one batched convolution before the loop; each step only adds the recurre
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -229,3 +230,14 @@ class ConvLSTM3D(ConvLSTM):
 
     def __init__(self, filters: int, kernel_size: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(3, filters, kernel_size, *args, **kwargs)
+
+
+def _rank_bound_signature(cls: type) -> None:
+    """Shows ConvLSTM's full argument list (less ``rank``) on a fixed-rank subclass, as Keras's do."""
+    sig = inspect.signature(ConvLSTM.__init__)
+    params = [p for name, p in sig.parameters.items() if name != "rank"]
+    cls.__init__.__signature__ = sig.replace(parameters=params)
+
+
+for _cls in (ConvLSTM1D, ConvLSTM2D, ConvLSTM3D):
+    _rank_bound_signature(_cls)

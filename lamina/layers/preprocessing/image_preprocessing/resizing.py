@@ -282,9 +282,15 @@ class RandomCrop(BaseImagePreprocessingLayer):
     _USE_BASE_FACTOR = False
 
     def __init__(
-        self, height: int, width: int, seed: int | None = None, data_format: str | None = None, **kwargs: Any
+        self,
+        height: int,
+        width: int,
+        seed: int | None = None,
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(data_format=data_format, **kwargs)
+        super().__init__(data_format=data_format, name=name, **kwargs)
         self.height = _positive_int(self, height, "height")
         self.width = _positive_int(self, width, "width")
         self.seed = seed if seed is not None else make_default_seed()
