@@ -149,7 +149,7 @@ def test_clear_session_resets_what_keras_resets():
     config.disable_traceback_filtering()
     config.set_max_epochs(3)
     lamina.layers.Dense(1), lamina.layers.Dense(1)
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     assert config.dtype_policy().name == "float32"
     assert config.is_interactive_logging_enabled() is True
     assert config.is_flash_attention_enabled() is None

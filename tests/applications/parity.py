@@ -79,7 +79,7 @@ def assert_close(expected: np.ndarray, actual: np.ndarray, tol: float = 1e-4) ->
 
 def keras_reference(build: Any, path: str, fmt: str, seed: int = 0) -> tuple[Any, np.ndarray, np.ndarray]:
     """Keras's model (seeded, statistics randomized), saved to ``path``; its inputs and outputs."""
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
     model = build(KERAS, None)
     randomize_state(model, seed)
@@ -92,7 +92,7 @@ def check_case(build: Any, tmp_path: Any, fmt: str) -> Any:
     """Keras builds and saves; Lamina builds with ``weights=<the file>``; same names, same outputs."""
     path = str(tmp_path / f"reference.{fmt}")
     kmodel, x, expected = keras_reference(build, path, fmt)
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     lmodel = build(LAMINA, path)
     assert [layer.name for layer in lmodel.layers] == [layer.name for layer in kmodel.layers]
     assert lmodel.count_params() == kmodel.count_params()

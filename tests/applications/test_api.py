@@ -52,7 +52,7 @@ def test_family_builders_take_keras_arguments(family, builder):
 
 def _both_raise(call, match):
     """``call(library_applications)`` raises the same ValueError in Keras and in Lamina."""
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     with pytest.raises(ValueError, match=match):
         call(keras.applications)
     with pytest.raises(ValueError, match=match):
@@ -120,7 +120,7 @@ def test_pretrained_weights_need_softmax_or_logits(tmp_path):
     ],
 )
 def test_builder_errors_are_keras(call, match):
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     for side in (parity.KERAS, parity.LAMINA):
         with pytest.raises(ValueError, match=match):
             call(side)
@@ -130,7 +130,7 @@ def test_input_tensor_sources_become_the_model_inputs():
     inputs = lamina.Input(shape=(32, 32, 3))
     scaled = lamina.layers.Rescaling(1 / 255)(inputs)
     model = lamina.applications.MobileNetV2(input_tensor=scaled, weights=None, include_top=False, alpha=0.35)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     kin = keras.Input(shape=(32, 32, 3))
     kmodel = keras.applications.MobileNetV2(
         input_tensor=keras.layers.Rescaling(1 / 255)(kin), weights=None, include_top=False, alpha=0.35

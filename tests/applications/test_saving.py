@@ -21,7 +21,7 @@ def test_keras_model_file_loads_in_lamina(case, tmp_path):
     build, _ = FAST_CASES[case]
     path = str(tmp_path / "keras.keras")
     kmodel, x, expected = parity.keras_reference(build, path, "keras")
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     model = lamina.models.load_model(path)
     assert [layer.name for layer in model.layers] == [layer.name for layer in kmodel.layers]
     parity.assert_close(expected, parity.lamina_predict(model, x))
@@ -30,14 +30,14 @@ def test_keras_model_file_loads_in_lamina(case, tmp_path):
 @pytest.mark.parametrize("case", CASES)
 def test_lamina_model_file_loads_in_keras(case, tmp_path):
     build, _ = FAST_CASES[case]
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     model = build(parity.LAMINA, None)
     parity.randomize_state(model)
     path = str(tmp_path / "lamina.keras")
     model.save(path)
     x = parity.images(model)
     expected = parity.lamina_predict(model, x)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     kmodel = keras.saving.load_model(path)
     assert [layer.name for layer in kmodel.layers] == [layer.name for layer in model.layers]
     parity.assert_close(expected, parity.keras_predict(kmodel, x))

@@ -81,16 +81,16 @@ def test_feature_extraction_then_fine_tuning_equals_keras(tmp_path):
     import keras
 
     path = str(tmp_path / "base.weights.h5")
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     reference = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), include_top=False, alpha=0.35)
     parity.randomize_state(reference)
     reference.save_weights(path)
     x, y = _data()
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     kbase, kmodel = _transfer_model(parity.KERAS, path)
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     lbase, lmodel = _transfer_model(parity.LAMINA, path)
     _copy_head(kmodel, lmodel)
     expected = _train(parity.KERAS, kbase, kmodel, x, y)
@@ -119,8 +119,8 @@ def test_sequential_guide_snippet_equals_keras(tmp_path):
     y = (y[:, 0] * 3).astype("int64") % 4
     models = []
     for side in (parity.KERAS, parity.LAMINA):
-        keras.backend.clear_session()
-        lamina.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
+        lamina.backend.clear_session(free_memory=False)
         base_model = build(side, path)
         base_model.trainable = False
         model = side.lib.Sequential([base_model, side.lib.layers.Dense(4)])

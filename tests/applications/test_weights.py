@@ -138,7 +138,7 @@ def _keras_fetch(name: str, include_top: bool, monkeypatch) -> tuple:
         raise _Fetch(fname, origin, kwargs.get("cache_subdir"), kwargs.get("file_hash"))
 
     monkeypatch.setattr(file_utils, "get_file", capture)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     with pytest.raises(_Fetch) as info, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MobileNets warn when the 224 files stand in for another size
         keras_constructor(name)(weights="imagenet", **_imagenet_kwargs(name, include_top))
@@ -200,7 +200,7 @@ def test_nasnet_mobile_imagenet_file_is_keras(monkeypatch):
 
     monkeypatch.setattr(file_utils, "get_file", capture)
     for include_top in (True, False):
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         with pytest.raises(_Fetch) as info:
             keras_constructor("NASNetMobile")(weights="imagenet", include_top=include_top)
         assert lamina.applications.nasnet.weights_file(224, include_top) == info.value.args[:2] + info.value.args[3:]

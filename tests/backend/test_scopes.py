@@ -47,7 +47,7 @@ def _paths(k):
 
 def test_name_scope_paths_match_keras():
     theirs = _paths(keras)
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     assert _paths(lamina) == theirs
     assert theirs[:4] == ["outer/v", "outer/inner/w", "outer/dd/kernel", "zz/q/o"]
     assert theirs[-1] == "same/same/kernel"
@@ -146,7 +146,7 @@ def _grads(k, remat_mode, x, weights=None):
 def test_remat_scope_gives_the_gradients_of_no_remat(mode):
     x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
     ref_out, ref_grads, weights = _grads(lamina, None, x)
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     out, grads, _ = _grads(lamina, mode, x, weights)
     np.testing.assert_allclose(out, ref_out, rtol=1e-6)
     assert len(grads) == len(ref_grads) == 4

@@ -12,7 +12,7 @@ import lamina
 
 def _fresh() -> None:
     keras.backend.clear_session(free_memory=False)
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
 
 
 def _both(fn):

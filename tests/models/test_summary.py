@@ -20,7 +20,7 @@ from lamina.models import text_table
 
 def _fresh() -> None:
     keras.backend.clear_session(free_memory=False)
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
 
 
 def _summary(model, **kwargs) -> str:
@@ -428,7 +428,7 @@ def test_readable_memory_size_like_keras():
 
 
 def test_extra_columns_are_opt_in():
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     model = guide_three_layers(lamina, call=True)
     plain = _summary(model)
     assert "MACs" not in plain and "Act. size" not in plain
@@ -444,7 +444,7 @@ def test_extra_columns_are_opt_in():
 
 
 def test_estimate_flops_dense_values():
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(4), lamina.layers.Dense(2)])
     assert lamina_flops.estimate_flops(model) == {"dense": 12, "dense_1": 8}
     assert lamina_flops.estimate_flops(model, input_shape=(5, 3)) == {"dense": 60, "dense_1": 40}
@@ -466,7 +466,7 @@ def _measured_per_layer(model, batch_shape):
 def test_estimate_flops_matches_torch_flop_counter_on_guide_convnet():
     from torch.utils.flop_counter import FlopCounterMode
 
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     model = guide_convnet(lamina, 2)
     estimate = lamina_flops.estimate_flops(model)  # batch None counts as 1
     measured = _measured_per_layer(model, (1, 250, 250, 3))
@@ -480,7 +480,7 @@ def test_estimate_flops_matches_torch_flop_counter_on_guide_convnet():
 
 
 def test_estimate_flops_matches_torch_flop_counter_on_dense_stack():
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     model = guide_three_layers(lamina, call=True)  # built on (3, 3): counts for a batch of 3
     measured = _measured_per_layer(model, (3, 3))
     assert {k: 2 * v for k, v in lamina_flops.estimate_flops(model).items()} == measured
@@ -488,7 +488,7 @@ def test_estimate_flops_matches_torch_flop_counter_on_dense_stack():
 
 def test_estimate_flops_conv_variants():
     layers = lamina.layers
-    lamina.backend.clear_session()
+    lamina.backend.clear_session(free_memory=False)
     model = lamina.Sequential(
         [
             lamina.Input((10, 4)),

@@ -85,6 +85,7 @@ def _multi(module, init):
 
 
 def test_multi_optimizer_matches_keras():
+    keras.backend.clear_session(free_memory=False)  # Keras's optimizer names (adam, adam_1, ...) start over too
     init, grads = make_data(steps=4)
     kv, lv = make_variables(init)
     k, m = _multi(keras, init), _multi(lamina, init)

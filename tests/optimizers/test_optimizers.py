@@ -109,7 +109,7 @@ def test_constraint_applied_after_update():
 
 @pytest.fixture(scope="module")
 def models():
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     return _models()
 
 
