@@ -231,6 +231,21 @@ def poisson(y_true: Any, y_pred: Any) -> torch.Tensor:
     return torch.mean(y_pred - y_true * torch.log(y_pred + EPSILON), dim=-1)
 
 
+def _categorical_targets(y_true: torch.Tensor, y_pred: torch.Tensor, label_smoothing: float, loss: str) -> torch.Tensor:
+    """Keras's single-class warning for the categorical losses, then the smoothed one-hot targets."""
+    if y_pred.shape[-1] == 1:
+        warnings.warn(
+            f"In loss {loss}, expected y_pred.shape to be (batch_size, num_classes) with num_classes > 1. "
+            f"Received: y_pred.shape={tuple(y_pred.shape)}. Consider using 'binary_crossentropy' if you "
+            "only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=3,
+        )
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + (label_smoothing / y_true.shape[-1])
+    return y_true
+
+
 def categorical_crossentropy(
     y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1
 ) -> torch.Tensor:
@@ -243,17 +258,7 @@ def categorical_crossentropy(
     """
     _check_axis(axis)
     y_true, y_pred = _pair(y_true, y_pred)
-    if y_pred.shape[-1] == 1:
-        warnings.warn(
-            "In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) with "
-            f"num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. Consider using "
-            "'binary_crossentropy' if you only have 2 classes.",
-            SyntaxWarning,
-            stacklevel=2,
-        )
-    if label_smoothing:
-        num_classes = y_true.shape[-1]
-        y_true = y_true * (1.0 - label_smoothing) + (label_smoothing / num_classes)
+    y_true = _categorical_targets(y_true, y_pred, label_smoothing, "categorical_crossentropy")
     _same_shape_or_raise(y_true, y_pred, "categorical_crossentropy")
     if y_true.ndim < 1:
         raise ValueError(
@@ -280,17 +285,7 @@ def categorical_focal_crossentropy(
     """Categorical crossentropy scaled by ``alpha * (1 - p) ** gamma`` to focus on hard examples."""
     _check_axis(axis)
     y_true, y_pred = _pair(y_true, y_pred)
-    if y_pred.shape[-1] == 1:
-        warnings.warn(
-            "In loss categorical_focal_crossentropy, expected y_pred.shape to be (batch_size, num_classes) "
-            f"with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. Consider using "
-            "'binary_crossentropy' if you only have 2 classes.",
-            SyntaxWarning,
-            stacklevel=2,
-        )
-    if label_smoothing:
-        num_classes = y_true.shape[-1]
-        y_true = y_true * (1.0 - label_smoothing) + (label_smoothing / num_classes)
+    y_true = _categorical_targets(y_true, y_pred, label_smoothing, "categorical_focal_crossentropy")
     if from_logits:
         y_pred = torch.softmax(y_pred, dim=axis)
     output = y_pred / torch.sum(y_pred, dim=axis, keepdim=True)
