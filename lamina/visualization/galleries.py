@@ -11,7 +11,7 @@ import numpy as np
 from lamina import ops
 from lamina.backend import config
 from lamina.backend.atomic import atomic_write
-from lamina.visualization.draw import draw_bounding_boxes, draw_segmentation_masks
+from lamina.visualization.draw import _batched_images, draw_bounding_boxes, draw_segmentation_masks
 
 
 def _pyplot(function: str) -> Any:
@@ -146,6 +146,10 @@ def plot_image_gallery(
     return None
 
 
+def _channels_last(array: np.ndarray, data_format: str) -> np.ndarray:
+    return array.transpose(0, 2, 3, 1) if data_format == "channels_first" else array
+
+
 def _key(value: Any) -> Any:
     """A NumPy scalar label as the Python number a ``label_map`` is keyed by."""
     return value.item() if isinstance(value, np.generic) else value
@@ -187,11 +191,7 @@ def plot_bounding_box_gallery(
     prediction_mapping = prediction_mapping or class_mapping
     ground_truth_mapping = ground_truth_mapping or class_mapping
     data_format = data_format or config.image_data_format()
-    array = ops.convert_to_numpy(images)
-    if array.ndim != 4:
-        raise ValueError(f"`images` must be batched 4D tensor. Received: images.shape={tuple(array.shape)}")
-    if data_format == "channels_first":
-        array = array.transpose(0, 2, 3, 1)
+    array = _channels_last(_batched_images(images), data_format)
     draw = dict(
         bounding_box_format=bounding_box_format,
         line_thickness=line_thickness,
@@ -251,19 +251,13 @@ def plot_segmentation_mask_gallery(
         True
     """
     data_format = data_format or config.image_data_format()
-    array = ops.convert_to_numpy(images)
-    if array.ndim != 4:
-        raise ValueError(f"`images` must be batched 4D tensor. Received: images.shape={tuple(array.shape)}")
-    if data_format == "channels_first":
-        array = array.transpose(0, 2, 3, 1)
+    array = _channels_last(_batched_images(images), data_format)
     batch_size = array.shape[0]
     drawn = []
     for masks in (y_true, y_pred):
         if masks is None:
             continue
-        masks = ops.convert_to_numpy(masks)
-        if data_format == "channels_first":
-            masks = masks.transpose(0, 2, 3, 1)
+        masks = _channels_last(ops.convert_to_numpy(masks), data_format)
         drawn.append(
             draw_segmentation_masks(
                 array,
