@@ -15,12 +15,10 @@ Example:
 
 from lamina import (
     activations,
-    applications,
     backend,
     callbacks,
     config,
     constraints,
-    datasets,
     distribution,
     dtype_policies,
     initializers,
@@ -37,7 +35,6 @@ from lamina import (
     regularizers,
     saving,
     utils,
-    visualization,
 )
 from lamina.backend.core import device
 from lamina.backend.naming import name_scope
@@ -57,14 +54,22 @@ from lamina.variable import StatelessScope
 from lamina.version import LAMINA_VERSION as __lamina_version__
 from lamina.version import __version__, version
 
+# Loaded on first use, not with lamina (`lamina.applications`, `from lamina import datasets` and
+# `import lamina.visualization` all work): `keras.wrappers` imports scikit-learn when it is installed, and the
+# others are large (applications ~0.4 s) and needed by few programs.
+_LAZY_SUBMODULES = ("applications", "datasets", "visualization", "wrappers")
+
 
 def __getattr__(name: str) -> object:
-    # `keras.wrappers` imports scikit-learn when it is installed: loaded on first use, not with lamina
-    if name == "wrappers":
+    if name in _LAZY_SUBMODULES:
         import importlib
 
-        return importlib.import_module("lamina.wrappers")
+        return importlib.import_module(f"lamina.{name}")
     raise AttributeError(f"module 'lamina' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
 
 
 __all__ = [

@@ -114,12 +114,24 @@ def combined_seed(seed: Any) -> int:
     return (first + second) & 0xFFFFFFFF
 
 
-@torch._dynamo.disable
 def torch_generator(seed: Any, device: torch.device | None = None) -> torch.Generator | None:
     """A fresh ``torch.Generator`` on ``device`` (default: the default device) seeded from ``seed``.
 
-    ``None`` on the meta device, where nothing is drawn (shape inference).
+    ``None`` on the meta device, where nothing is drawn (shape inference). ``torch.compile`` does not trace it
+    (a generator is made eagerly); the compiler is imported on the first call, not with Lamina (~1.4 s).
     """
+    impl = _DISABLED.get("torch_generator")
+    if impl is None:
+        import torch._dynamo
+
+        impl = _DISABLED.setdefault("torch_generator", torch._dynamo.disable(_torch_generator))
+    return impl(seed, device)
+
+
+_DISABLED: dict[str, Any] = {}
+
+
+def _torch_generator(seed: Any, device: torch.device | None) -> torch.Generator | None:
     device = torch.device(device) if device is not None else backend.default_device()
     value = combined_seed(seed)
     if device.type == "meta":
