@@ -173,8 +173,10 @@ def run_keras_like(peer: str, name: str, cfg: dict) -> dict:
     result = {"ms_per_step": 1000 * warm / steps}
     if peer == "lamina-jit":
         result["compile_s"] = timer.times[0] - warm
-        parts = [model.__dict__.get(k) for k in ("_compiled_fwd", "_compiled_update")]
-        result["compiled"] = all(p is not None and p.fallback_reason is None for p in parts)
+        whole = model.__dict__.get("_compiled_whole")
+        parts = [whole] + [model.__dict__.get(k) for k in ("_compiled_fwd", "_compiled_update")]
+        result["compiled"] = not model._jit_fell_back()
+        result["one_program"] = whole is not None and whole.fallback_reason is None
         result["graphs"] = sum(p.graphs_compiled for p in parts if p is not None)
     if name == "mlp" and peer != "lamina-jit":
         one = x[:1]

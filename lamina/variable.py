@@ -218,6 +218,18 @@ class Variable(torch.nn.Parameter):
         state["_owner"] = None  # a weak reference does not pickle; the layer re-points it when it is rebuilt
         return (_rebuild, (self.data, self.requires_grad, state))
 
+    def _in_slot(self) -> torch.Tensor:
+        """What the owning layer computes with: the tensor in its slot (``torch.func.functional_call`` puts its own
+        tensors there, a ``StatelessScope`` its values), else ``value``."""
+        owner = self._owner() if self._owner is not None else None
+        if owner is not None and self._attr is not None:
+            slot = owner._parameters.get(self._attr)
+            if slot is None:
+                slot = owner._buffers.get(self._attr)
+            if slot is not None and slot is not self:
+                return slot
+        return self.value
+
     def _swap(self, tensor: torch.Tensor | None) -> torch.Tensor | None:
         """Puts ``tensor`` in the slot of the layer that registered this variable (what the layer's code reads
         as ``self.kernel``) and returns what was there; ``None`` when the variable belongs to no layer (then only

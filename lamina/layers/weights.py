@@ -305,7 +305,7 @@ class WeightTracking:
                 out.extend(x for x in scope.losses if scope._loss_owners.get(id(x)) == id(layer))
             for v in layer._trainable_vars + layer._non_trainable_vars:
                 if v.regularizer is not None:
-                    out.append(v.regularizer(v.value))
+                    out.append(v.regularizer(v._in_slot()))  # the slot: functional_call's tensor, when one is in
         return out
 
     def _clear_losses(self) -> None:

@@ -107,8 +107,7 @@ class AutoJit:
 
     def _keep_or_drop(self) -> None:
         model = self.model
-        parts = [model.__dict__.get(k) for k in ("_compiled_fwd", "_compiled_update")]
-        fell_back = any(p is not None and p.fallback_reason is not None for p in parts)
+        fell_back = model._jit_fell_back()
         eager, compiled = statistics.median(self._eager), statistics.median(self._compiled)
         if not fell_back and compiled <= KEEP_RATIO * eager:
             self.decision = f"compiled: {compiled * 1e3:.2f} ms/step vs {eager * 1e3:.2f} eager"

@@ -1,15 +1,16 @@
 """The function factory of the trainer: wraps a step once, eagerly or with ``torch.compile``.
 
-With ``jit_compile=True`` the whole train step is compiled: the forward pass and loss (with its
-backward graph, compiled by AOTAutograd) as one program, and the optimizer update with the loss and
-metric tracking as a second one. ``loss.backward()`` runs between the two: ``torch.compile`` breaks
-its graph at ``Tensor.backward()`` anyway, and two functions let a failure in either be answered
-without running any part of the step twice. Test and predict steps compile their forward pass.
+With ``jit_compile=True`` the whole train step is compiled as one program: forward pass, loss, gradients (taken by
+``torch.func``, see ``whole_step``), the optimizer update and the loss and metric tracking, one graph per input
+signature. A model that program cannot be traced for (a fused kernel without compiler support, Python side effects
+inside the gradient transform) quietly gets the step in two compiled parts instead: the forward pass and loss (with
+its backward graph, compiled by AOTAutograd), ``loss.backward()``, then the optimizer update with the tracking.
+Test and predict steps compile their forward pass.
 
-What cannot be compiled never stops ``fit``: the first failure (from the tracer or the Inductor
-backend, forward or backward graph) is answered by running that function eagerly from then on, with
-one warning that names the reason. The wrapped steps are kept until the model is compiled again (or
-``jit_compile`` is set). ``jit_compile="auto"`` is decided per fit (see ``auto_jit``).
+What cannot be compiled never stops ``fit``: the first failure (from the tracer or the Inductor backend, forward or
+backward graph) is answered by running that function eagerly from then on, with one warning that names the reason.
+The wrapped steps are kept until the model is compiled again (or ``jit_compile`` is set). ``jit_compile="auto"`` is
+decided per fit (see ``auto_jit``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import torch
 
 from lamina import tree
 from lamina.trainers import auto_jit
+from lamina.trainers.whole_step import WholeStep
 
 
 def _reason(error: BaseException) -> str:
@@ -83,15 +85,21 @@ class JitFunction:
             (the optimizer's slots, the metrics' variables) is not made inside the traced graph.
         what: what is compiled, named in the warning (``"train"``, ``"test"``, ``"predict"``,
             ``"optimizer update of the train"``).
+        eager: what runs instead of the compiled function (default: ``method`` itself, uncompiled).
+        quiet: fall back without a warning (the whole train step: its fallback, the two-part step, is compiled too
+            and warns itself).
 
     Attributes:
         graphs_compiled: how many graphs the backend compiled (a recompile adds one).
         eager_calls: calls run eagerly because their batch size was not the compiled one.
     """
 
-    def __init__(self, method: Any, what: str, eager_first_call: bool = False) -> None:
-        self.eager = method
+    def __init__(
+        self, method: Any, what: str, eager_first_call: bool = False, eager: Any = None, quiet: bool = False
+    ) -> None:
+        self.eager = method if eager is None else eager
         self.what = what
+        self.quiet = quiet
         self.model_name = getattr(method.__self__, "name", type(method.__self__).__name__)
         self.fallback_reason: str | None = None
         self.graphs_compiled = 0
@@ -138,6 +146,8 @@ class JitFunction:
 
     def _fall_back(self, reason: str) -> None:
         self.fallback_reason = reason
+        if self.quiet:
+            return
         warnings.warn(
             f'jit_compile: torch.compile could not compile the {self.what} step of model "{self.model_name}"; '
             f"it runs eagerly from now on (same results, without the compiler's speed-up). Reason: {reason}",
@@ -163,7 +173,14 @@ class StepFunctions:
     def _reset_step_functions(self) -> None:
         for name in ("train_function", "test_function", "predict_function"):
             self.__dict__[name] = None
-        for name in ("_compiled_fwd", "_compiled_update", "_compiled_test_fwd", "_compiled_predict", "_jit_auto_state"):
+        for name in (
+            "_compiled_whole",
+            "_compiled_fwd",
+            "_compiled_update",
+            "_compiled_test_fwd",
+            "_compiled_predict",
+            "_jit_auto_state",
+        ):
             self.__dict__.pop(name, None)
 
     @property
@@ -201,13 +218,28 @@ class StepFunctions:
         return fn
 
     def _install_compiled_train_step(self, on: bool) -> None:
-        """The compiled parts of the train step: forward + loss always, the optimizer update (with loss and metric
-        tracking) when ``train_step`` is the trainer's own (a custom step does its own update)."""
+        """The compiled train step. With the trainer's own ``train_step``: the whole step as one program
+        (``whole_step``); where that cannot be traced, two compiled parts, forward + loss + backward and the
+        optimizer update with loss and metric tracking. A custom ``train_step`` does its own update: its forward
+        pass and loss are compiled. Each function is compiled on its first compiled call, so the two parts cost
+        nothing unless the whole step falls back (or ``DataParallel`` stands its DDP forward in the step)."""
         self.__dict__["_compiled_fwd"] = JitFunction(self._forward_loss, "train") if on else None
         whole = on and self._uses_default_train_step()
         self.__dict__["_compiled_update"] = (
             JitFunction(self._apply_update, "optimizer update of the train", eager_first_call=True) if whole else None
         )
+        if whole:
+            step = WholeStep(self)
+            whole = JitFunction(step.traced, "train", eager_first_call=True, eager=step.eager, quiet=True)
+        self.__dict__["_compiled_whole"] = whole or None
+
+    def _jit_fell_back(self) -> bool:
+        """Whether the compiled train step runs eagerly now: the whole step fell back, and so did one of its parts."""
+        whole = self.__dict__.get("_compiled_whole")
+        if whole is not None and whole.fallback_reason is None:
+            return False
+        parts = [self.__dict__.get(k) for k in ("_compiled_fwd", "_compiled_update")]
+        return any(p is not None and p.fallback_reason is not None for p in parts)
 
     def make_test_function(self, force: bool = False) -> Any:
         if self.test_function is not None and not force:

@@ -266,8 +266,19 @@ class Trainer(TrainingLoops, StepFunctions):
     def train_step(self, data: Any) -> Mapping[str, Any]:
         """One optimization step on a batch: forward, loss, backward, optimizer update, metrics."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        whole = self.__dict__.get("_compiled_whole")
+        variables = self._train_variables()
+        if whole is not None and whole.fallback_reason is None and variables and "_dist_saved_fwd" not in self.__dict__:
+            y_pred = whole(x, y, sample_weight, variables)  # jit_compile: forward, backward and update as one program
+        else:
+            y_pred = self._train_parts(x, y, sample_weight)
+        return _LazyLogs(self) if self._default_compute_metrics() else self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _train_parts(self, x: Any, y: Any, sample_weight: Any, compiled: bool = True) -> Any:
+        """The train step in two parts: forward + loss, then ``backward()`` and ``_apply_update``; each part is the
+        compiled one when ``jit_compile`` made it (and ``compiled``). Returns ``y_pred``."""
         with self._autocast():
-            fwd = self._compiled_forward or self._forward_loss
+            fwd = (self._compiled_forward if compiled else None) or self._forward_loss
             y_pred, loss = fwd(x, y, sample_weight)
         variables = self._train_variables()
         grads = None
@@ -278,8 +289,9 @@ class Trainer(TrainingLoops, StepFunctions):
             scaled = opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
             scaled.backward()
             grads = [v.value.grad for v in variables]
-        (self.__dict__.get("_compiled_update") or self._apply_update)(x, y, y_pred, sample_weight, loss, grads)
-        return _LazyLogs(self) if self._default_compute_metrics() else self.compute_metrics(x, y, y_pred, sample_weight)
+        update = (self.__dict__.get("_compiled_update") if compiled else None) or self._apply_update
+        update(x, y, y_pred, sample_weight, loss, grads)
+        return y_pred
 
     def _apply_update(self, x: Any, y: Any, y_pred: Any, sample_weight: Any, loss: torch.Tensor, grads: Any) -> None:
         """The second half of the train step (what ``jit_compile`` compiles after the backward pass): the optimizer

@@ -59,7 +59,7 @@ def test_auto_keeps_the_compiled_step_when_faster_with_eager_results(monkeypatch
     h_auto = auto.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     h_eager = eager.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     assert auto._jit_auto_state.decision.startswith("compiled: ")
-    assert auto._compiled_fwd.fallback_reason is None and auto._compiled_update.graphs_compiled == 1
+    assert auto._compiled_whole.fallback_reason is None and auto._compiled_whole.graphs_compiled == 1  # one program
     np.testing.assert_allclose(h_auto.history["loss"], h_eager.history["loss"], rtol=1e-5)
     for a, b in zip(auto.get_weights(), eager.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)

@@ -1,6 +1,7 @@
-"""``jit_compile=True``: every layer family either compiles (the whole train step: forward + loss + backward as one
-program, the optimizer update with loss and metric tracking as another; the test and predict steps' forward) or
-that part runs eagerly, with one warning that names the reason; ``fit`` never dies of it.
+"""``jit_compile=True``: every layer family either compiles (the whole train step, forward + loss + backward + the
+optimizer update with loss and metric tracking, as one program; where that cannot be traced, as two compiled parts;
+the test and predict steps' forward) or that part runs eagerly, with one warning that names the reason; ``fit``
+never dies of it.
 
 Compiling costs seconds per graph on a CPU, so the default run uses tiny models, one per situation: a CNN with
 BatchNormalization and Dropout and a short last batch (Inductor compiles it), an LSTM (on CPU its fused oneDNN
@@ -66,9 +67,10 @@ def test_cnn_with_batchnorm_and_dropout_compiles_with_a_short_last_batch():
     jit, eager = _twins(build, loss)
     rng = np.random.default_rng(0)
     x, y = rng.random((24, 6, 6, 1), dtype=np.float32), rng.integers(0, 3, 24)
-    history, warned = _fit_recording(jit, x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    history, warned = _fit_recording(jit, x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
     assert warned == []
-    assert jit._compiled_fwd.fallback_reason is None  # Inductor compiled the step
+    assert jit._compiled_whole.fallback_reason is None  # Inductor compiled the step, as one program
+    assert jit._compiled_whole.graphs_compiled == 1  # the batch of 16; the first step and the batches of 8: eager
     assert np.isfinite(history.history["loss"][0])
     # inference (no dropout): the compiled predict step gives the eager model's outputs for the trained weights
     eager.set_weights(jit.get_weights())
@@ -77,9 +79,9 @@ def test_cnn_with_batchnorm_and_dropout_compiles_with_a_short_last_batch():
 
 
 def test_whole_train_step_compiles_once_and_trains_as_eager_with_a_ragged_last_batch():
-    """Forward, loss, backward and the Adam update with loss and accuracy tracking, compiled: the same losses,
-    metrics and weights as the eager twin. Each part compiles one graph for the batch of 16; the ragged batch of 8
-    closing every epoch runs eagerly instead of recompiling (three epochs, still one graph each)."""
+    """Forward, loss, backward and the Adam update with loss and accuracy tracking, compiled as one graph: the same
+    losses, metrics and weights as the eager twin. One graph for the batch of 16; the ragged batch of 8 closing
+    every epoch runs eagerly instead of recompiling (three epochs, still one graph)."""
 
     def build():
         return lamina.Sequential([lamina.Input((5,)), layers.Dense(8, activation="relu"), layers.Dense(3)])
@@ -94,10 +96,12 @@ def test_whole_train_step_compiles_once_and_trains_as_eager_with_a_ragged_last_b
     h_jit, warned = _fit_recording(jit, x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
     h_eager = eager.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
     assert warned == []
-    parts = [jit._compiled_fwd, jit._compiled_update]
-    assert [p.fallback_reason for p in parts] == [None, None]
-    assert [p.graphs_compiled for p in parts] == [1, 1]  # no recompile: not for the ragged batch, not per epoch
-    assert [p.eager_calls for p in parts] == [3, 3]  # the batch of 8 in each of the three epochs
+    whole = jit._compiled_whole
+    assert whole.fallback_reason is None
+    assert whole.graphs_compiled == 1  # one program; no recompile: not for the ragged batch, not per epoch
+    assert whole.eager_calls == 3  # the batch of 8 in each of the three epochs
+    # the two-part step (the fallback) was never compiled
+    assert [p.graphs_compiled for p in (jit._compiled_fwd, jit._compiled_update)] == [0, 0]
     assert sorted(h_jit.history) == sorted(h_eager.history) == ["accuracy", "loss"]
     for key in ("loss", "accuracy"):
         np.testing.assert_allclose(h_jit.history[key], h_eager.history[key], rtol=1e-5)
@@ -155,9 +159,11 @@ class _Square(layers.Layer):
 def test_an_op_the_tracer_cannot_run_falls_back_with_the_reason():
     model = lamina.Sequential([lamina.Input((3,)), _Square(), layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse", jit_compile=True)
-    x = np.ones((8, 3), "float32")
-    history, warned = _fit_recording(model, x, np.ones((8, 1), "float32"), batch_size=8, verbose=0)
+    x = np.ones((24, 3), "float32")  # the first step runs eagerly (it builds the optimizer), the second step falls
+    # back from the whole step to its two compiled parts, the third one to eager
+    history, warned = _fit_recording(model, x, np.ones((24, 1), "float32"), batch_size=8, verbose=0)
     assert len(warned) == 1 and "no_fake_square" in warned[0]
+    assert "no_fake_square" in model._compiled_whole.fallback_reason  # the whole step fell back quietly first
     assert np.isfinite(history.history["loss"][0])
     np.testing.assert_allclose(model.predict(x, verbose=0), model(x).detach().numpy())
 
@@ -277,3 +283,79 @@ def test_layer_families_compile_or_fall_back_once(family):
     assert np.isfinite(history.history["loss"]).all()
     reason = model._compiled_fwd.fallback_reason
     assert warned == ([] if reason is None else [w for w in warned if reason in w]) and len(warned) <= 1
+
+
+def _whole_step_models():
+    """Tiny models for the one-program step, each with what the functional gradient must get right."""
+
+    def bn_state():  # moving statistics change inside the forward pass: written back after the transform
+        return lamina.Sequential(
+            [
+                lamina.Input((4,)),
+                layers.Dense(6, use_bias=False),  # a bias before BN has no gradient but noise
+                layers.BatchNormalization(),
+                layers.ReLU(),
+                layers.Dense(3),
+            ]
+        )
+
+    def shared_frozen_regularized():  # one layer reached twice, a frozen layer, an L2 penalty (self.losses)
+        inputs = lamina.Input((4,))
+        frozen = layers.Dense(4, name="frozen")
+        frozen.trainable = False
+        shared = layers.Dense(4, activation="tanh", kernel_regularizer=lamina.regularizers.L2(0.01))
+        h = shared(shared(frozen(inputs)))
+        return lamina.Model(inputs, layers.Dense(3)(h))
+
+    def attention():  # Embedding, MultiHeadAttention, LayerNormalization, pooling
+        inputs = lamina.Input((5,), dtype="int64")
+        x = layers.Embedding(20, 8)(inputs)
+        x = layers.LayerNormalization()(layers.Add()([x, layers.MultiHeadAttention(2, 4)(x, x)]))
+        return lamina.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling1D()(x)))
+
+    def conv_bn():
+        return lamina.Sequential(
+            [
+                lamina.Input((6, 6, 2)),
+                layers.Conv2D(3, 3, padding="same", use_bias=False),  # a bias before BN has no gradient but noise
+                layers.BatchNormalization(),
+                layers.MaxPooling2D(),
+                layers.Flatten(),
+                layers.Dense(3),
+            ]
+        )
+
+    return {"bn_state": bn_state, "shared_frozen_regularized": shared_frozen_regularized, "attention": attention,
+            "conv_bn": conv_bn}  # fmt: skip
+
+
+_SLOW_WHOLE = {"attention", "conv_bn"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, marks=pytest.mark.slow) if c in _SLOW_WHOLE else c for c in _whole_step_models()],
+)
+def test_one_program_step_trains_as_the_eager_step(case):
+    """The whole step compiled as one graph gives the eager twin's losses, metrics, weights and non-trainable state
+    (BatchNormalization's moving statistics, a frozen layer) after two epochs with a ragged last batch."""
+    build = _whole_step_models()[case]
+    jit, eager = build(), build()
+    eager.set_weights(jit.get_weights())
+    loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for model, flag in ((jit, True), (eager, False)):
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], jit_compile=flag)
+    rng = np.random.default_rng(0)
+    shape = jit.inputs[0].shape[1:]
+    x = rng.integers(0, 20, (40, *shape)) if case == "attention" else rng.random((40, *shape), dtype=np.float32)
+    y = rng.integers(0, 3, 40)
+    h_jit, warned = _fit_recording(jit, x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    h_eager = eager.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    assert warned == []
+    assert jit._compiled_whole.fallback_reason is None and jit._compiled_whole.graphs_compiled == 1
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(h_jit.history[key], h_eager.history[key], rtol=1e-4, atol=1e-6)
+    names = [w.path for w in jit.weights]
+    assert len(names) == len(eager.weights) == len(jit.get_weights()) > 0
+    for name, a, b in zip(names, jit.get_weights(), eager.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=2e-5, err_msg=name)
