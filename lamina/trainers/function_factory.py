@@ -68,6 +68,11 @@ def _leading_dim(value: Any) -> int | None:
     return None
 
 
+def _on_cuda(example_inputs: list[Any]) -> bool:
+    """Whether a graph's tensor inputs live on a CUDA device (CUDA graphs capture only those)."""
+    return any(isinstance(t, torch.Tensor) and t.device.type == "cuda" for t in example_inputs)
+
+
 class JitFunction:
     """A part of a step through ``torch.compile``, falling back to eager once, with a warning.
 
@@ -88,6 +93,10 @@ class JitFunction:
         eager: what runs instead of the compiled function (default: ``method`` itself, uncompiled).
         quiet: fall back without a warning (the whole train step: its fallback, the two-part step, is compiled too
             and warns itself).
+        cuda_graphs: capture graphs whose inputs live on a CUDA device in CUDA graphs (Inductor's
+            ``triton.cudagraphs``, what ``mode="reduce-overhead"`` sets): a replay launches the whole step at once,
+            from static copies of the batch, so small steps are not bound by Python and kernel launches. Only for
+            functions whose outputs are used before the next call (a replay overwrites them): the whole train step.
 
     Attributes:
         graphs_compiled: how many graphs the backend compiled (a recompile adds one).
@@ -95,11 +104,19 @@ class JitFunction:
     """
 
     def __init__(
-        self, method: Any, what: str, eager_first_call: bool = False, eager: Any = None, quiet: bool = False
+        self,
+        method: Any,
+        what: str,
+        eager_first_call: bool = False,
+        eager: Any = None,
+        quiet: bool = False,
+        cuda_graphs: bool = False,
     ) -> None:
         self.eager = method if eager is None else eager
         self.what = what
         self.quiet = quiet
+        self.cuda_graphs = cuda_graphs
+        self.cuda_graphs_used = False  # whether a graph was compiled for CUDA-graph capture
         self.model_name = getattr(method.__self__, "name", type(method.__self__).__name__)
         self.fallback_reason: str | None = None
         self.graphs_compiled = 0
@@ -115,9 +132,17 @@ class JitFunction:
         cannot compile runs as traced, eagerly."""
         inductor = torch._dynamo.lookup_backend("inductor")
         self.graphs_compiled += 1
+        capture = self.cuda_graphs and _on_cuda(example_inputs)
         try:
-            with torch._functorch.config.patch(force_non_lazy_backward_lowering=True):
-                return inductor(gm, example_inputs)
+            import torch._inductor.config as inductor_config
+
+            with (
+                torch._functorch.config.patch(force_non_lazy_backward_lowering=True),
+                inductor_config.patch({"triton.cudagraphs": True} if capture else {}),
+            ):
+                compiled = inductor(gm, example_inputs)
+            self.cuda_graphs_used |= capture
+            return compiled
         except Exception as e:  # any compiler failure: this graph runs eagerly, and the function after it
             if self._backend_error is None:
                 self._backend_error = _reason(e)
@@ -230,7 +255,9 @@ class StepFunctions:
         )
         if whole:
             step = WholeStep(self)
-            whole = JitFunction(step.traced, "train", eager_first_call=True, eager=step.eager, quiet=True)
+            whole = JitFunction(
+                step.traced, "train", eager_first_call=True, eager=step.eager, quiet=True, cuda_graphs=True
+            )
         self.__dict__["_compiled_whole"] = whole or None
 
     def _jit_fell_back(self) -> bool:

@@ -100,6 +100,8 @@ def test_whole_train_step_compiles_once_and_trains_as_eager_with_a_ragged_last_b
     assert whole.fallback_reason is None
     assert whole.graphs_compiled == 1  # one program; no recompile: not for the ragged batch, not per epoch
     assert whole.eager_calls == 3  # the batch of 8 in each of the three epochs
+    # asked to capture CUDA graphs, which only a graph on a CUDA device is (tests/test_gpu.py checks the capture)
+    assert whole.cuda_graphs is True and whole.cuda_graphs_used is (jit._device().type == "cuda")
     # the two-part step (the fallback) was never compiled
     assert [p.graphs_compiled for p in (jit._compiled_fwd, jit._compiled_update)] == [0, 0]
     assert sorted(h_jit.history) == sorted(h_eager.history) == ["accuracy", "loss"]
