@@ -83,11 +83,6 @@ class Adam(Optimizer):
     def _parallel_update_step(self, grads: list[torch.Tensor], variables: list[Any], learning_rate: Any) -> None:
         idx, params = self._prepare(variables)
         p0 = params[0]
-        lr = self._lr_tensor(p0, learning_rate)
-        local_step = self._local_step(p0)
-        beta_1_power = torch.pow(self._const(self.beta_1, p0), local_step)
-        beta_2_power = torch.pow(self._const(self.beta_2, p0), local_step)
-        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         m_list = self._slots(self._momentums, idx)
         v_list = self._slots(self._velocities, idx)
         if (
@@ -98,17 +93,18 @@ class Adam(Optimizer):
         ):
             # One fused pass per tensor instead of ~10 (CPU has no multi-tensor kernels: foreach loops per
             # tensor). torch's kernel adds eps to sqrt(v / (1 - beta_2^t)); Keras adds it to sqrt(v), so eps is
-            # rescaled by 1 / sqrt(1 - beta_2^t) to give Keras's update. Reading scalars is free on the CPU.
-            t = float(local_step)
+            # rescaled by 1 / sqrt(1 - beta_2^t) to give Keras's update. Reading scalars is free on the CPU, so the
+            # step and learning rate are Python numbers here (no tensor ops for the bias corrections).
+            t = float(self.iterations) + 1.0
+            lr = self._get_current_learning_rate() if learning_rate is None else learning_rate
             eps = self.epsilon / math.sqrt(1.0 - self.beta_2**t)
-            steps = [local_step.to(torch.float32)] * len(params)
             torch._fused_adam_(
                 params,
                 list(grads),
                 m_list,
                 v_list,
                 [],
-                steps,
+                [self._step_tensor(t)] * len(params),
                 lr=float(lr),
                 beta1=self.beta_1,
                 beta2=self.beta_2,
@@ -118,6 +114,11 @@ class Adam(Optimizer):
                 maximize=False,
             )
             return
+        lr = self._lr_tensor(p0, learning_rate)
+        local_step = self._local_step(p0)
+        beta_1_power = torch.pow(self._const(self.beta_1, p0), local_step)
+        beta_2_power = torch.pow(self._const(self.beta_2, p0), local_step)
+        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         torch._foreach_mul_(m_list, self.beta_1)
         torch._foreach_add_(m_list, grads, alpha=1 - self.beta_1)
         torch._foreach_mul_(v_list, self.beta_2)
@@ -135,6 +136,13 @@ class Adam(Optimizer):
         updates = torch._foreach_mul(m_list, alpha)
         torch._foreach_div_(updates, denominators)
         torch._foreach_add_(params, updates, alpha=-1)
+
+    def _step_tensor(self, t: float) -> torch.Tensor:
+        """The fused kernel's step count (it computes the bias corrections from it): one cached float32 tensor."""
+        step = self._cache.get("fused_step")
+        if step is None:
+            step = self._cache["fused_step"] = torch.zeros((), dtype=torch.float32)
+        return step.fill_(t)
 
     @staticmethod
     def _fusable(*lists: list[torch.Tensor]) -> bool:

@@ -27,6 +27,7 @@ from lamina.trainers.data_adapters import unpack_x_y_sample_weight
 from lamina.trainers.function_factory import StepFunctions
 from lamina.trainers.logs import _batch_size, _LazyLogs
 from lamina.trainers.loops import TrainingLoops
+from lamina.variable import get_stateless_scope
 
 
 class Trainer(TrainingLoops, StepFunctions):
@@ -283,12 +284,14 @@ class Trainer(TrainingLoops, StepFunctions):
         variables = self._train_variables()
         grads = None
         if variables:
-            for v in variables:
-                v.value.grad = None
+            # a variable is its tensor (``.value`` differs only inside a StatelessScope: asked once, not per variable)
+            tensors = variables if get_stateless_scope() is None else [v.value for v in variables]
+            for t in tensors:
+                t.grad = None
             opt = self.optimizer
             scaled = opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
             scaled.backward()
-            grads = [v.value.grad for v in variables]
+            grads = [t.grad for t in tensors]
         update = (self.__dict__.get("_compiled_update") if compiled else None) or self._apply_update
         update(x, y, y_pred, sample_weight, loss, grads)
         return y_pred
