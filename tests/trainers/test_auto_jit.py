@@ -1,5 +1,6 @@
-"""``jit_compile="auto"``: eager on the CPU and in fits too short to repay a compile; elsewhere the compiled whole step
-is kept only when its timed steps were faster. The CPU stands in for a CUDA device by patching the rule's constants."""
+"""``jit_compile="auto"``: eager in fits too short to repay a compile (on the CPU, under ten minutes) and on devices
+without a measured compiler; else the compiled whole step is kept only when its timed steps were faster. Patching
+the rule's constants makes a tiny fit long enough."""
 
 import numpy as np
 
@@ -19,25 +20,33 @@ def _data(n=64):
     return rng.random((n, 4), dtype=np.float32), rng.random((n, 1), dtype=np.float32)
 
 
-def test_auto_stays_eager_on_the_cpu():
+def test_auto_keeps_a_short_cpu_fit_eager():
+    model = _model()
+    model.fit(*_data(), batch_size=8, epochs=2, verbose=0)  # 16 steps: 8 timed eagerly, 8 left
+    assert model._jit_auto_state.decision.startswith("eager: the fit is too short to repay a compile (8 steps of")
+    assert model._compiled_fwd is None and model._compiled_update is None and model._compiled_whole is None
+    assert model.jit_compile is False
+
+
+def test_auto_stays_eager_on_a_device_without_a_measured_compiler(monkeypatch):
+    monkeypatch.setattr(auto_jit, "AUTO_COMPILE_DEVICES", ("cuda",))
     model = _model()
     model.fit(*_data(), batch_size=8, epochs=1, verbose=0)
-    assert model._jit_auto_state.decision == "eager: no measured gain on cpu"
-    assert model._compiled_fwd is None and model._compiled_update is None
-    assert model.jit_compile is False
+    assert model._jit_auto_state.decision == "eager: no compiler measured on cpu"
+    assert model._compiled_whole is None
 
 
 def test_auto_keeps_a_short_fit_eager_and_decides_again_for_a_longer_one(monkeypatch):
     monkeypatch.setattr(auto_jit, "AUTO_COMPILE_DEVICES", ("cpu",))
     monkeypatch.setattr(auto_jit, "WARM_STEPS", 1)
     monkeypatch.setattr(auto_jit, "TIMED_STEPS", 2)
-    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", 1e9)
+    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", {"cpu": 1e9})
     model = _model()
     model.fit(*_data(), batch_size=8, epochs=1, verbose=0)
     state = model._jit_auto_state
     assert state.decision.startswith("eager: the fit is too short to repay a compile (5 steps of")
     assert model._compiled_fwd is None and model._compiled_update is None
-    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", 0.0)
+    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", {"cpu": 0.0})
     monkeypatch.setattr(auto_jit, "KEEP_RATIO", 0.0)  # no compiled step is that fast: measured, then dropped
     model.fit(*_data(), batch_size=8, epochs=1, verbose=0)
     assert model._jit_auto_state is state and state.decision.startswith("eager: ")
@@ -49,7 +58,7 @@ def test_auto_keeps_the_compiled_step_when_faster_with_eager_results(monkeypatch
     monkeypatch.setattr(auto_jit, "AUTO_COMPILE_DEVICES", ("cpu",))
     monkeypatch.setattr(auto_jit, "WARM_STEPS", 1)
     monkeypatch.setattr(auto_jit, "TIMED_STEPS", 2)
-    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", 0.0)
+    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", {"cpu": 0.0})
     monkeypatch.setattr(auto_jit, "KEEP_RATIO", 1e9)  # any compiled step counts as faster
     lamina.utils.set_random_seed(3)
     auto, eager = _model(), _model()
@@ -70,7 +79,7 @@ def test_auto_leaves_a_distributed_step_alone(monkeypatch):
     monkeypatch.setattr(auto_jit, "AUTO_COMPILE_DEVICES", ("cpu",))
     monkeypatch.setattr(auto_jit, "WARM_STEPS", 1)
     monkeypatch.setattr(auto_jit, "TIMED_STEPS", 1)
-    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", 0.0)
+    monkeypatch.setattr(auto_jit, "MIN_EAGER_SECONDS", {"cpu": 0.0})
     model = _model()
     model.__dict__["_dist_saved_fwd"] = None  # what DataParallel's fit set-up leaves on the model
     model.fit(*_data(), batch_size=8, epochs=1, verbose=0)
