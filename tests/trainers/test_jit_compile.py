@@ -361,3 +361,31 @@ def test_one_program_step_trains_as_the_eager_step(case):
     assert len(names) == len(eager.weights) == len(jit.get_weights()) > 0
     for name, a, b in zip(names, jit.get_weights(), eager.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=2e-5, err_msg=name)
+
+
+def test_one_program_step_with_loss_scaling_trains_as_eager():
+    """mixed_float16: autocast inside the gradient transform, and the LossScaleOptimizer's scaled loss differentiated
+    and unscaled in the update, all in the one program; the eager twin's losses and weights."""
+    lamina.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        jit, eager = (
+            lamina.Sequential(
+                [lamina.Input((6,)), layers.Dense(16, activation="relu"), layers.Dense(3, dtype="float32")]
+            )
+            for _ in range(2)
+        )
+        eager.set_weights(jit.get_weights())
+        loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
+        for model, flag in ((jit, True), (eager, False)):
+            model.compile(optimizer="adam", loss=loss, jit_compile=flag)
+        rng = np.random.default_rng(0)
+        x, y = rng.random((48, 6), dtype=np.float32), rng.integers(0, 3, 48)
+        h_jit, warned = _fit_recording(jit, x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        h_eager = eager.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    finally:
+        lamina.mixed_precision.set_global_policy("float32")
+    assert type(jit.optimizer).__name__ == "LossScaleOptimizer"
+    assert warned == [] and jit._compiled_whole.fallback_reason is None and jit._compiled_whole.graphs_compiled == 1
+    np.testing.assert_allclose(h_jit.history["loss"], h_eager.history["loss"], rtol=1e-5)
+    for a, b in zip(jit.get_weights(), eager.get_weights(), strict=True):
+        np.testing.assert_allclose(a.astype("float32"), b.astype("float32"), atol=1e-5)
