@@ -251,12 +251,7 @@ class MultiOptimizer(Optimizer):
                 opt.finalize_variable_values(variables)
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        if not self.built:
-            raise ValueError(
-                "You are calling `set_weights()` on an optimizer that has not yet been built. Please call "
-                "`optimizer.build(trainable_variables)` to create the optimizer weights before calling "
-                "`set_weights()`."
-            )
+        self._require_built("set_weights")
         weights = list(weights)
         if len(weights) != len(self.variables):
             raise ValueError(

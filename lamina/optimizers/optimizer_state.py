@@ -18,14 +18,18 @@ from lamina.variable import Variable
 class OptimizerWeights:
     """Saving and loading an optimizer's variables, for :class:`Optimizer`."""
 
-    def set_weights(self, weights: Sequence[Any]) -> None:
-        """Sets the optimizer's variables from arrays, in ``variables`` order."""
+    def _require_built(self, method: str) -> None:
+        """Keras's error for ``method`` called before the optimizer has its variables."""
         if not self.built:
             raise ValueError(
-                "You are calling `set_weights()` on an optimizer that has not yet been built. Please call "
+                f"You are calling `{method}()` on an optimizer that has not yet been built. Please call "
                 "`optimizer.build(trainable_variables)` to create the optimizer weights before calling "
-                "`set_weights()`."
+                f"`{method}()`."
             )
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Sets the optimizer's variables from arrays, in ``variables`` order."""
+        self._require_built("set_weights")
         for variable, weight in zip(self._variables, weights):
             if tuple(variable.shape) != tuple(np.shape(weight)):
                 raise ValueError(

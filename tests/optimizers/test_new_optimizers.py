@@ -141,6 +141,18 @@ def test_multi_optimizer_trains_a_model():
     assert len(adam.variables) == 2 + 2 * 2 and len(sgd.variables) == 2
 
 
+@pytest.mark.parametrize("lib", [keras, lamina], ids=["keras", "lamina"])
+@pytest.mark.parametrize("kind", ["adam", "multi"])
+def test_set_weights_before_build_names_the_method(lib, kind):
+    """Keras's message, from Lamina's Optimizer and MultiOptimizer alike."""
+    if kind == "adam":
+        opt = lib.optimizers.Adam()
+    else:
+        opt = lib.optimizers.MultiOptimizer(lib.optimizers.OptimizerMap(lib.optimizers.SGD(), {}))
+    with pytest.raises(ValueError, match=r"calling `set_weights\(\)` on an optimizer that has not yet been built"):
+        opt.set_weights([np.zeros(())])
+
+
 def test_legacy_optimizers_explain_keras_3():
     for name in ("Adam", "SGD", "RMSprop", "Adagrad", "Ftrl", "Optimizer"):
         with pytest.raises(ImportError, match="not supported in Keras 3"):
