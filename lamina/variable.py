@@ -218,26 +218,28 @@ class Variable(torch.nn.Parameter):
         state["_owner"] = None  # a weak reference does not pickle; the layer re-points it when it is rebuilt
         return (_rebuild, (self.data, self.requires_grad, state))
 
+    def _slots(self) -> dict[str, Any] | None:
+        """The dict of the owning layer that holds this variable's slot (its parameters or its buffers), or ``None``
+        when the variable belongs to no layer."""
+        owner = self._owner() if self._owner is not None else None
+        if owner is None or self._attr is None:
+            return None
+        return owner._parameters if self._attr in owner._parameters else owner._buffers
+
     def _in_slot(self) -> torch.Tensor:
         """What the owning layer computes with: the tensor in its slot (``torch.func.functional_call`` puts its own
         tensors there, a ``StatelessScope`` its values), else ``value``."""
-        owner = self._owner() if self._owner is not None else None
-        if owner is not None and self._attr is not None:
-            slot = owner._parameters.get(self._attr)
-            if slot is None:
-                slot = owner._buffers.get(self._attr)
-            if slot is not None and slot is not self:
-                return slot
-        return self.value
+        slots = self._slots()
+        slot = None if slots is None else slots.get(self._attr)
+        return slot if slot is not None and slot is not self else self.value
 
     def _swap(self, tensor: torch.Tensor | None) -> torch.Tensor | None:
         """Puts ``tensor`` in the slot of the layer that registered this variable (what the layer's code reads
         as ``self.kernel``) and returns what was there; ``None`` when the variable belongs to no layer (then only
         ``.value`` reads the scope's value)."""
-        owner = self._owner() if self._owner is not None else None
-        if owner is None or self._attr is None:
+        slots = self._slots()
+        if slots is None:
             return None
-        slots = owner._parameters if self._attr in owner._parameters else owner._buffers
         old = slots[self._attr]
         # for the scope's duration the slot holds the scope's value (as torch.func.functional_call does), seen
         # through a `_ScopedVariable` so that `layer.kernel.assign(...)`, `.value` and `.path` still work

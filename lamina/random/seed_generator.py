@@ -11,6 +11,7 @@ The state lives on the CPU (never on the accelerator), so drawing a seed never w
 
 from __future__ import annotations
 
+import functools
 import random as python_random
 from typing import Any
 
@@ -120,15 +121,15 @@ def torch_generator(seed: Any, device: torch.device | None = None) -> torch.Gene
     ``None`` on the meta device, where nothing is drawn (shape inference). ``torch.compile`` does not trace it
     (a generator is made eagerly); the compiler is imported on the first call, not with Lamina (~1.4 s).
     """
-    impl = _DISABLED.get("torch_generator")
-    if impl is None:
-        import torch._dynamo
-
-        impl = _DISABLED.setdefault("torch_generator", torch._dynamo.disable(_torch_generator))
-    return impl(seed, device)
+    return _uncompiled_generator()(seed, device)
 
 
-_DISABLED: dict[str, Any] = {}
+@functools.cache
+def _uncompiled_generator() -> Any:
+    """``_torch_generator`` behind ``torch._dynamo.disable``, made (and the compiler imported) on the first call."""
+    import torch._dynamo
+
+    return torch._dynamo.disable(_torch_generator)
 
 
 def _torch_generator(seed: Any, device: torch.device | None) -> torch.Generator | None:

@@ -272,29 +272,32 @@ class Trainer(TrainingLoops, StepFunctions):
         if whole is not None and whole.fallback_reason is None and variables and "_dist_saved_fwd" not in self.__dict__:
             y_pred = whole(x, y, sample_weight, variables)  # jit_compile: forward, backward and update as one program
         else:
-            y_pred = self._train_parts(x, y, sample_weight)
+            y_pred = self._train_parts(x, y, sample_weight, variables)
         return _LazyLogs(self) if self._default_compute_metrics() else self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _train_parts(self, x: Any, y: Any, sample_weight: Any, compiled: bool = True) -> Any:
+    def _train_parts(self, x: Any, y: Any, sample_weight: Any, variables: list[Any], compiled: bool = True) -> Any:
         """The train step in two parts: forward + loss, then ``backward()`` and ``_apply_update``; each part is the
-        compiled one when ``jit_compile`` made it (and ``compiled``). Returns ``y_pred``."""
+        compiled one when ``jit_compile`` made it (and ``compiled``). ``variables``: ``_train_variables()``.
+        Returns ``y_pred``."""
         with self._autocast():
             fwd = (self._compiled_forward if compiled else None) or self._forward_loss
             y_pred, loss = fwd(x, y, sample_weight)
-        variables = self._train_variables()
         grads = None
         if variables:
             # a variable is its tensor (``.value`` differs only inside a StatelessScope: asked once, not per variable)
             tensors = variables if get_stateless_scope() is None else [v.value for v in variables]
             for t in tensors:
                 t.grad = None
-            opt = self.optimizer
-            scaled = opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
-            scaled.backward()
+            self._scaled_loss(loss).backward()
             grads = [t.grad for t in tensors]
         update = (self.__dict__.get("_compiled_update") if compiled else None) or self._apply_update
         update(x, y, y_pred, sample_weight, loss, grads)
         return y_pred
+
+    def _scaled_loss(self, loss: torch.Tensor) -> torch.Tensor:
+        """The loss to differentiate: scaled by the optimizer when it scales losses (``LossScaleOptimizer``)."""
+        opt = self.optimizer
+        return opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
 
     def _apply_update(self, x: Any, y: Any, y_pred: Any, sample_weight: Any, loss: torch.Tensor, grads: Any) -> None:
         """The second half of the train step (what ``jit_compile`` compiles after the backward pass): the optimizer

@@ -56,7 +56,7 @@ class WholeStep:
         model = self.model
         state = self._state({id(v) for v in variables})
         before = [t._version for _, t in state]
-        y_pred = model._train_parts(x, y, sample_weight, compiled=False)
+        y_pred = model._train_parts(x, y, sample_weight, variables, compiled=False)
         # the update changes no layer state (optimizer slots and metrics are not the model's tensors)
         self._mutated |= {id(t) for (_, t), v in zip(state, before, strict=True) if t._version != v}
         return y_pred
@@ -72,7 +72,6 @@ class WholeStep:
         weight_names = [(n, index[id(p)]) for n, p in model.named_parameters(remove_duplicate=False) if id(p) in index]
         state = self._state(set(index))
         mutated = [(n, t) for n, t in state if id(t) in self._mutated]
-        opt = model.optimizer
 
         def loss_of(values: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, Any]:
             copies = [t.detach().clone() for _, t in mutated]
@@ -81,8 +80,7 @@ class WholeStep:
             with _reparametrize_module(model, mapping):
                 with model._autocast():
                     y_pred, loss = model._forward_loss(x, y, sample_weight)
-            scaled = opt.scale_loss(loss) if hasattr(opt, "scale_loss") else loss
-            return scaled, (loss, y_pred, copies)
+            return model._scaled_loss(loss), (loss, y_pred, copies)
 
         grad_fn = torch.func.grad_and_value(loss_of, has_aux=True)
         grads, (_, (loss, y_pred, copies)) = grad_fn(tuple(v.detach() for v in variables))
