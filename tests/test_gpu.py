@@ -6,6 +6,7 @@ import torch
 
 import lamina
 from lamina import layers
+from tests.trainers.test_jit_compile import _twins
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -82,14 +83,11 @@ def test_compiled_whole_step_is_captured_in_a_cuda_graph_and_trains_as_eager():
     torch.backends.cudnn.allow_tf32 = False
     counters.clear()
     with lamina.backend.device_scope("cuda"):
-        jit, eager = (
-            lamina.Sequential([lamina.Input((6,)), layers.Dense(16, activation="relu"), layers.Dense(3)])
-            for _ in range(2)
+        jit, eager = _twins(
+            lambda: lamina.Sequential([lamina.Input((6,)), layers.Dense(16, activation="relu"), layers.Dense(3)]),
+            lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
         )
-        eager.set_weights(jit.get_weights())
-        loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
-        for model, flag in ((jit, True), (eager, False)):
-            model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], jit_compile=flag)
         rng = np.random.default_rng(0)
         x, y = rng.random((72, 6), dtype=np.float32), rng.integers(0, 3, 72)
         h_jit = jit.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)

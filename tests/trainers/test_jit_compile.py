@@ -37,12 +37,12 @@ def _fit_recording(model, *args, **kwargs):
     return history, _jit_warnings(caught)
 
 
-def _twins(build, loss, optimizer="adam"):
+def _twins(build, loss, optimizer="adam", metrics=None):
     """The model compiled with jit_compile=True, and an eager twin with the same weights."""
     jit, eager = build(), build()
     eager.set_weights(jit.get_weights())
-    jit.compile(optimizer=optimizer, loss=loss, jit_compile=True)
-    eager.compile(optimizer=optimizer, loss=loss)
+    jit.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=True)
+    eager.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return jit, eager
 
 
@@ -86,11 +86,8 @@ def test_whole_train_step_compiles_once_and_trains_as_eager_with_a_ragged_last_b
     def build():
         return lamina.Sequential([lamina.Input((5,)), layers.Dense(8, activation="relu"), layers.Dense(3)])
 
-    jit, eager = build(), build()
-    eager.set_weights(jit.get_weights())
     loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
-    for model, flag in ((jit, True), (eager, False)):
-        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], jit_compile=flag)
+    jit, eager = _twins(build, loss, metrics=["accuracy"])
     rng = np.random.default_rng(0)
     x, y = rng.random((40, 5), dtype=np.float32), rng.integers(0, 3, 40)
     h_jit, warned = _fit_recording(jit, x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)
@@ -342,11 +339,8 @@ def test_one_program_step_trains_as_the_eager_step(case):
     """The whole step compiled as one graph gives the eager twin's losses, metrics, weights and non-trainable state
     (BatchNormalization's moving statistics, a frozen layer) after two epochs with a ragged last batch."""
     build = _whole_step_models()[case]
-    jit, eager = build(), build()
-    eager.set_weights(jit.get_weights())
     loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
-    for model, flag in ((jit, True), (eager, False)):
-        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"], jit_compile=flag)
+    jit, eager = _twins(build, loss, metrics=["accuracy"])
     rng = np.random.default_rng(0)
     shape = jit.inputs[0].shape[1:]
     x = rng.integers(0, 20, (40, *shape)) if case == "attention" else rng.random((40, *shape), dtype=np.float32)
@@ -368,16 +362,12 @@ def test_one_program_step_with_loss_scaling_trains_as_eager():
     and unscaled in the update, all in the one program; the eager twin's losses and weights."""
     lamina.mixed_precision.set_global_policy("mixed_float16")
     try:
-        jit, eager = (
-            lamina.Sequential(
+        jit, eager = _twins(
+            lambda: lamina.Sequential(
                 [lamina.Input((6,)), layers.Dense(16, activation="relu"), layers.Dense(3, dtype="float32")]
-            )
-            for _ in range(2)
+            ),
+            lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
         )
-        eager.set_weights(jit.get_weights())
-        loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
-        for model, flag in ((jit, True), (eager, False)):
-            model.compile(optimizer="adam", loss=loss, jit_compile=flag)
         rng = np.random.default_rng(0)
         x, y = rng.random((48, 6), dtype=np.float32), rng.integers(0, 3, 48)
         h_jit, warned = _fit_recording(jit, x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
