@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from lamina.optimizers.base_optimizer import Optimizer
-from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args
+from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args, computed_once
 from lamina.variable import Variable
 
 
@@ -110,10 +110,10 @@ class Adafactor(Optimizer):
         if not callable(self._learning_rate) and self.relative_step:
             lr = torch.minimum(lr, 1 / torch.sqrt(local_step))
         r, c, v = self._r[i].value, self._c[i].value, self._v[i].value
-        rho_t = torch.minimum(lr, 1 / torch.sqrt(local_step))
+        rho_t = computed_once(torch.minimum(lr, 1 / torch.sqrt(local_step)))
         alpha_t = torch.maximum(epsilon_2, _rms(variable)) * rho_t
         regulated_grad_square = torch.square(gradient) + self.epsilon_1
-        beta_2_t = 1 - torch.pow(local_step, self._const(self.beta_2_decay, variable))
+        beta_2_t = computed_once(1 - torch.pow(local_step, self._const(self.beta_2_decay, variable)))
         if variable.ndim >= 2:
             r.copy_(beta_2_t * r + (1 - beta_2_t) * torch.mean(regulated_grad_square, dim=-1))
             c.copy_(beta_2_t * c + (1 - beta_2_t) * torch.mean(regulated_grad_square, dim=-2))

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from lamina.optimizers.base_optimizer import Optimizer
-from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args
+from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args, computed_once
 
 
 class Adam(Optimizer):
@@ -118,7 +118,7 @@ class Adam(Optimizer):
         local_step = self._local_step(p0)
         beta_1_power = torch.pow(self._const(self.beta_1, p0), local_step)
         beta_2_power = torch.pow(self._const(self.beta_2, p0), local_step)
-        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        alpha = computed_once(lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power))
         torch._foreach_mul_(m_list, self.beta_1)
         torch._foreach_add_(m_list, grads, alpha=1 - self.beta_1)
         torch._foreach_mul_(v_list, self.beta_2)

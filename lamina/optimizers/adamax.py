@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from lamina.optimizers.base_optimizer import Optimizer
-from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args
+from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args, computed_once
 
 
 class Adamax(Optimizer):
@@ -77,7 +77,7 @@ class Adamax(Optimizer):
         p0 = params[0]
         lr = self._lr_tensor(p0, learning_rate)
         local_step = self._local_step(p0)
-        beta_1_power = torch.pow(self._const(self.beta_1, p0), local_step)
+        beta_1_power = computed_once(torch.pow(self._const(self.beta_1, p0), local_step))
         m_list = self._slots(self._m, idx)
         u_list = self._slots(self._u, idx)
         torch._foreach_mul_(m_list, self.beta_1)

@@ -21,7 +21,7 @@ from lamina.backend.naming import auto_name
 from lamina.optimizers import schedules
 from lamina.optimizers.gradient_transforms import GradientTransforms
 from lamina.optimizers.optimizer_state import OptimizerWeights
-from lamina.optimizers.optimizer_utils import _is_schedule, _scalar, _tensor
+from lamina.optimizers.optimizer_utils import _is_schedule, _scalar, _tensor, computed_once
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 from lamina.variable import Variable
 
@@ -344,7 +344,8 @@ class Optimizer(GradientTransforms, OptimizerWeights):
         """The (current) learning rate as a 0-d tensor of ``like``'s dtype on its device."""
         lr = _tensor(self._get_current_learning_rate() if learning_rate is None else learning_rate)
         if isinstance(lr, torch.Tensor):
-            return lr.to(dtype=like.dtype, device=like.device)
+            lr = lr.to(dtype=like.dtype, device=like.device)
+            return computed_once(lr) if _is_schedule(self._learning_rate) else lr  # a schedule's value: once
         return _scalar(float(lr), like)
 
     def _local_step(self, like: torch.Tensor, offset: int = 1) -> torch.Tensor:

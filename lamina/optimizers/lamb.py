@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from lamina.optimizers.base_optimizer import Optimizer
-from lamina.optimizers.optimizer_utils import _tensor, base_optimizer_keyword_args
+from lamina.optimizers.optimizer_utils import _tensor, base_optimizer_keyword_args, computed_once
 
 
 class Lamb(Optimizer):
@@ -75,8 +75,8 @@ class Lamb(Optimizer):
         lr = self._lr_tensor(p, learning_rate)
         g = gradient.to(p.dtype)
         step = self._local_step(p)
-        beta_1_power = torch.pow(self._const(self.beta_1, p), step)
-        beta_2_power = torch.pow(self._const(self.beta_2, p), step)
+        beta_1_power = computed_once(torch.pow(self._const(self.beta_1, p), step))
+        beta_2_power = computed_once(torch.pow(self._const(self.beta_2, p), step))
         index = self._get_variable_index(variable)
         m = self._momentums[index].value
         v = self._velocities[index].value

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from lamina.optimizers.base_optimizer import Optimizer
-from lamina.optimizers.optimizer_utils import _tensor, base_optimizer_keyword_args
+from lamina.optimizers.optimizer_utils import _tensor, base_optimizer_keyword_args, computed_once
 
 
 class Muon(Optimizer):
@@ -154,7 +154,7 @@ class Muon(Optimizer):
         step = self._local_step(p)
         beta_1_power = torch.pow(self._const(self.adam_beta_1, p), step)
         beta_2_power = torch.pow(self._const(self.adam_beta_2, p), step)
-        alpha = lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        alpha = computed_once(lr * torch.sqrt(1 - beta_2_power) / (1 - beta_1_power))
         m.add_((g - m) * (1 - self.adam_beta_1))
         v.add_((torch.square(g) - v) * (1 - self.adam_beta_2))
         p.sub_((m * alpha) / (torch.sqrt(v) + self.epsilon))

@@ -9,7 +9,7 @@ import torch
 
 from lamina import backend
 from lamina.optimizers.base_optimizer import Optimizer
-from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args
+from lamina.optimizers.optimizer_utils import base_optimizer_keyword_args, computed_once
 from lamina.variable import Variable
 
 
@@ -98,12 +98,12 @@ class Nadam(Optimizer):
         decay = self._const(0.96, p0)
         beta_1 = self._const(self.beta_1, p0)
         beta_2 = self._const(self.beta_2, p0)
-        u_t = beta_1 * (1.0 - 0.5 * torch.pow(decay, local_step))
-        u_t_1 = beta_1 * (1.0 - 0.5 * torch.pow(decay, next_step))
+        u_t = computed_once(beta_1 * (1.0 - 0.5 * torch.pow(decay, local_step)))
+        u_t_1 = computed_once(beta_1 * (1.0 - 0.5 * torch.pow(decay, next_step)))
         u_product = self._u_product.value
         u_product_t = u_product * u_t
         u_product_t_1 = u_product_t * u_t_1
-        beta_2_power = torch.pow(beta_2, local_step)
+        beta_2_power = computed_once(torch.pow(beta_2, local_step))
         u_product.copy_(u_product_t)
 
         m_list = self._slots(self._momentums, idx)

@@ -31,6 +31,20 @@ def _scalar(value: float, like: torch.Tensor) -> torch.Tensor:
     return torch.full((), value, dtype=like.dtype, device=like.device)
 
 
+def computed_once(scalar: torch.Tensor) -> torch.Tensor:
+    """``scalar`` (0-d, read by every element of an update) computed once per step in a compiled CPU step.
+
+    Inductor inlines a small scalar expression into each elementwise kernel that reads it, and its C++ loops
+    cannot hoist it (the inputs may alias the outputs), so Adam's ``lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``
+    would cost two ``pow`` calls per vector of every parameter: 0.36 vs 0.10 ms for a 200k-weight update. A
+    reduction to one element is kept as its own buffer on the CPU, so ``max(x, x)`` (exactly ``x``) is computed
+    once. Eager, and on other devices (where the recomputation is free), it is ``scalar`` itself.
+    """
+    if torch.compiler.is_compiling() and scalar.device.type == "cpu":
+        return torch.stack((scalar, scalar)).amax()
+    return scalar
+
+
 def global_norm(value_list: Sequence[torch.Tensor | None]) -> torch.Tensor:
     """The L2 norm of all the tensors together."""
     squared_norms = [torch.sum(torch.square(v)) for v in value_list if v is not None]

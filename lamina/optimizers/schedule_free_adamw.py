@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from lamina.optimizers.base_optimizer import Optimizer
-from lamina.optimizers.optimizer_utils import _tensor, base_optimizer_keyword_args
+from lamina.optimizers.optimizer_utils import _tensor, base_optimizer_keyword_args, computed_once
 
 
 class ScheduleFreeAdamW(Optimizer):
@@ -97,7 +97,7 @@ class ScheduleFreeAdamW(Optimizer):
         v = self._velocities[index].value
         # beta_1/beta_2 as float32 tensors, as Keras casts them: `1 - beta` then rounds as Keras's does
         beta_1, beta_2 = self._const(self.beta_1, y), self._const(self.beta_2, y)
-        bias_correction_2 = 1 - torch.pow(beta_2, step)
+        bias_correction_2 = computed_once(1 - torch.pow(beta_2, step))
         v.add_((torch.square(g) - v) * (1 - beta_2))
         denom = torch.sqrt(v / bias_correction_2) + self._const(self.epsilon, y)
         z.sub_((lr * g) / denom)

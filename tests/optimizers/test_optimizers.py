@@ -442,3 +442,50 @@ def test_apply_compiles_as_one_graph():
     assert counters["stats"]["unique_graphs"] == 1
     assert int(opt._iterations) == 4
     torch._dynamo.reset()
+
+
+COMPUTED_ONCE_CASES = [
+    ("Adam", {"learning_rate": lamina.optimizers.schedules.ExponentialDecay(0.01, 2, 0.5)}),
+    pytest.param("Adamax", {}, marks=pytest.mark.slow),
+    pytest.param("Nadam", {}, marks=pytest.mark.slow),
+    pytest.param("Adafactor", {}, marks=pytest.mark.slow),
+    pytest.param("Lamb", {}, marks=pytest.mark.slow),
+    pytest.param("ScheduleFreeAdamW", {"warmup_steps": 2}, marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", COMPUTED_ONCE_CASES)
+def test_inductor_compiled_update_equals_eager(name, kwargs):
+    # Under Inductor on the CPU the step's scalars (bias corrections, a schedule's rate) are computed once per
+    # step (optimizer_utils.computed_once) instead of inside every element's loop: the values must not change.
+    torch.manual_seed(0)
+    shapes = [(37, 5), (5,), (3, 4, 2)]
+    weights = {}
+    for compiled in (False, True):
+        opt = getattr(optimizers, name)(**copy.deepcopy(kwargs))
+        variables = [lamina.Variable(torch.linspace(-1, 1, int(np.prod(s))).reshape(s)) for s in shapes]
+        opt.build(variables)
+        step = (
+            (lambda g: opt.apply(g, variables))
+            if not compiled
+            else torch.compile(lambda g: opt.apply(g, variables), backend="inductor", fullgraph=True)
+        )
+        for i in range(3):
+            gen = torch.Generator().manual_seed(i)
+            step([torch.randn(s, generator=gen) for s in shapes])
+        weights[compiled] = [v.numpy().copy() for v in variables]
+    for eager_w, compiled_w in zip(weights[False], weights[True], strict=True):
+        assert not np.array_equal(eager_w, np.linspace(-1, 1, eager_w.size).reshape(eager_w.shape))
+        # eager Adam runs torch's fused CPU kernel (eps rescaled), compiled the foreach form: 1e-5, as Adam's parity
+        np.testing.assert_allclose(compiled_w, eager_w, rtol=1e-5, atol=1e-6)
+    torch._dynamo.reset()
+
+
+def test_computed_once_is_the_scalar_itself_when_eager():
+    from lamina.optimizers.optimizer_utils import computed_once
+
+    x = torch.tensor(0.25)
+    assert computed_once(x) is x
+    compiled = torch.compile(lambda t: computed_once(t * 3.0) * torch.ones(4), backend="inductor", fullgraph=True)
+    np.testing.assert_array_equal(compiled(x).numpy(), np.full(4, 0.75, np.float32))
+    torch._dynamo.reset()
