@@ -68,6 +68,23 @@ def _leading_dim(value: Any) -> int | None:
     return None
 
 
+def _signature(value: Any) -> Any:
+    """What a compiled graph is specialized on, read from a call's arguments: the nesting of containers (with dict
+    keys), each tensor's type, shape, strides, dtype, device and ``requires_grad``, a weight's identity, other
+    leaves' values (their type and identity where they are not plain Python values)."""
+    if isinstance(value, torch.nn.Parameter):  # the trainable weights: these very tensors
+        return id(value)
+    if isinstance(value, torch.Tensor):
+        return (type(value), value.shape, value.stride(), value.dtype, value.device, value.requires_grad)
+    if isinstance(value, (list, tuple)):
+        return (type(value), *map(_signature, value))
+    if isinstance(value, dict):
+        return (type(value), *((k, _signature(v)) for k, v in value.items()))
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return (type(value), value)
+    return (type(value), id(value))
+
+
 def _on_cuda(example_inputs: list[Any]) -> bool:
     """Whether a graph's tensor inputs live on a CUDA device (CUDA graphs capture only those)."""
     return any(isinstance(t, torch.Tensor) and t.device.type == "cuda" for t in example_inputs)
@@ -97,10 +114,18 @@ class JitFunction:
             ``triton.cudagraphs``, what ``mode="reduce-overhead"`` sets): a replay launches the whole step at once,
             from static copies of the batch, so small steps are not bound by Python and kernel launches. Only for
             functions whose outputs are used before the next call (a replay overwrites them): the whole train step.
+        trust_guards: between two ``new_fit()`` calls, a call whose arguments match those of the last call that
+            ran the compiler's guards (same nesting, tensor shapes, strides, dtypes, devices, the same weights) skips
+            the guards (``torch.compiler.set_stance(skip_guard_eval_unsafe=True)``). They check every attribute the
+            traced step read, ~600 checks (0.26 ms) per step of a three-layer MLP; within one ``fit`` those are
+            fixed, as Keras's own compiled step is traced once per ``fit`` (the trainable weights, read once per
+            epoch, are part of the arguments). ``make_train_function`` calls ``new_fit()`` at each ``fit`` and each
+            ``train_on_batch``.
 
     Attributes:
         graphs_compiled: how many graphs the backend compiled (a recompile adds one).
         eager_calls: calls run eagerly because their batch size was not the compiled one.
+        trusted_calls: calls that skipped the compiler's guards (``trust_guards``).
     """
 
     def __init__(
@@ -111,6 +136,7 @@ class JitFunction:
         eager: Any = None,
         quiet: bool = False,
         cuda_graphs: bool = False,
+        trust_guards: bool = False,
     ) -> None:
         self.eager = method if eager is None else eager
         self.what = what
@@ -121,9 +147,12 @@ class JitFunction:
         self.fallback_reason: str | None = None
         self.graphs_compiled = 0
         self.eager_calls = 0
+        self.trusted_calls = 0
         self._batch_size: int | None = None
         self._eager_first_call = eager_first_call
         self._backend_error: str | None = None
+        self._trust_guards = trust_guards
+        self._trusted: Any = None  # the signature of the last guarded call's arguments, since new_fit()
         tag = f"{what.replace(' ', '_')}_{id(method.__self__):x}"
         self._compiled = torch.compile(_own_copy(method, tag), backend=self._backend, dynamic=False)
 
@@ -160,7 +189,7 @@ class JitFunction:
             self.eager_calls += 1
             return self.eager(*args)
         try:
-            out = self._compiled(*args)
+            out = self._run_compiled(args)
         except Exception as e:
             out = self.eager(*args)  # the user's own error raises here, as it would without jit_compile
             self._fall_back(_reason(e))
@@ -168,6 +197,22 @@ class JitFunction:
         if self._backend_error is not None:
             self._fall_back(self._backend_error)
         return out
+
+    def _run_compiled(self, args: tuple[Any, ...]) -> Any:
+        if not self._trust_guards:
+            return self._compiled(*args)
+        signature = _signature(args)
+        if signature == self._trusted:
+            self.trusted_calls += 1
+            with torch.compiler.set_stance(skip_guard_eval_unsafe=True):
+                return self._compiled(*args)
+        out = self._compiled(*args)
+        self._trusted = signature
+        return out
+
+    def new_fit(self) -> None:
+        """The next call runs the compiler's guards again (the model or the data may have changed)."""
+        self._trusted = None
 
     def _fall_back(self, reason: str) -> None:
         self.fallback_reason = reason
@@ -221,6 +266,9 @@ class StepFunctions:
         return JitFunction(method, what) if self._jit_compile else None
 
     def make_train_function(self, force: bool = False) -> Any:
+        whole = self.__dict__.get("_compiled_whole")
+        if whole is not None:  # a new fit (or train_on_batch call): the compiler's guards run again first
+            whole.new_fit()
         if self.train_function is not None and not force:
             return self.train_function
         self.__dict__["_cached_train_vars"] = None
@@ -256,7 +304,13 @@ class StepFunctions:
         if whole:
             step = WholeStep(self)
             whole = JitFunction(
-                step.traced, "train", eager_first_call=True, eager=step.eager, quiet=True, cuda_graphs=True
+                step.traced,
+                "train",
+                eager_first_call=True,
+                eager=step.eager,
+                quiet=True,
+                cuda_graphs=True,
+                trust_guards=True,
             )
         self.__dict__["_compiled_whole"] = whole or None
 

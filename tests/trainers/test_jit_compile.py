@@ -379,3 +379,63 @@ def test_one_program_step_with_loss_scaling_trains_as_eager():
     np.testing.assert_allclose(h_jit.history["loss"], h_eager.history["loss"], rtol=1e-5)
     for a, b in zip(jit.get_weights(), eager.get_weights(), strict=True):
         np.testing.assert_allclose(a.astype("float32"), b.astype("float32"), atol=1e-5)
+
+
+def test_guards_are_skipped_within_a_fit_and_run_again_when_the_weights_trained_change():
+    """Within a fit the compiled step skips the compiler's guards while its arguments (batch shapes, the trainable
+    weights) are those of the last guarded call; a layer frozen by a callback at an epoch's end, or between fits,
+    changes the weights passed in, so the guards run, the step recompiles and trains as the eager twin does."""
+
+    def build():
+        return lamina.Sequential([lamina.Input((5,)), layers.Dense(8, activation="relu"), layers.Dense(3)])
+
+    class FreezeFirstAfterEpoch0(lamina.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                self.model.layers[0].trainable = False
+                self.kernel = self.model.layers[0].kernel.numpy().copy()
+
+    loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
+    jit, eager = _twins(build, loss, optimizer="sgd")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((48, 5), dtype=np.float32), rng.integers(0, 3, 48)
+    histories = {}
+    for name, model in (("jit", jit), ("eager", eager)):
+        freeze = FreezeFirstAfterEpoch0()
+        first = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0, callbacks=[freeze])
+        np.testing.assert_array_equal(model.layers[0].kernel.numpy(), freeze.kernel)  # frozen for epoch 2
+        model.layers[0].trainable = True
+        second = model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        assert not np.array_equal(model.layers[0].kernel.numpy(), freeze.kernel)  # trained again
+        histories[name] = first.history["loss"] + second.history["loss"]
+    whole = jit._compiled_whole
+    assert whole.fallback_reason is None
+    assert whole.graphs_compiled == 2  # all weights, then without the first layer's (fit 2 finds the first graph)
+    assert whole.trusted_calls == 5  # 9 steps: the first eager, then one guarded call per fit and per new weights
+    np.testing.assert_allclose(histories["jit"], histories["eager"], rtol=1e-5)
+    for a, b in zip(jit.get_weights(), eager.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_batch_of_new_length_within_a_fit_runs_the_guards_and_recompiles():
+    """Batches of one size but two sequence lengths from a generator: a batch whose shapes differ from the trusted
+    call's runs the guards (a new static graph), and the compiled step trains as the eager one."""
+
+    def build():
+        inputs = lamina.Input((None,), dtype="int64")
+        h = layers.GlobalAveragePooling1D()(layers.Embedding(12, 4)(inputs))
+        return lamina.Model(inputs, layers.Dense(3)(h))
+
+    rng = np.random.default_rng(1)
+    batches = [(rng.integers(0, 12, (8, length)), rng.integers(0, 3, 8)) for length in (5, 5, 7, 7, 5, 7)]
+    loss = lamina.losses.SparseCategoricalCrossentropy(from_logits=True)
+    jit, eager = _twins(build, loss, optimizer="sgd")
+    h_jit, warned = _fit_recording(jit, iter(list(batches)), epochs=1, verbose=0)
+    h_eager = eager.fit(iter(list(batches)), epochs=1, verbose=0)
+    assert warned == []
+    whole = jit._compiled_whole
+    assert whole.fallback_reason is None and whole.graphs_compiled == 2  # length 5, length 7
+    assert whole.trusted_calls == 1  # the second batch of 7; every change of length ran the guards
+    np.testing.assert_allclose(h_jit.history["loss"], h_eager.history["loss"], rtol=1e-5)
+    for a, b in zip(jit.get_weights(), eager.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
