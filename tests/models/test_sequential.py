@@ -315,3 +315,89 @@ def test_guide_example_script_prints_what_keras_prints(capsys):
     shapes = [line for line in outputs[1].splitlines() if line.startswith(("[(1, 123", "(1, 121", "Number of"))]
     assert shapes == [line for line in outputs[0].splitlines() if line.startswith(("[(1, 123", "(1, 121", "Number of"))]
     assert len(shapes) == 3
+
+
+def _relu_inputs(model, x):
+    """The shapes of the tensors relu ran on during a forward pass (aten-level, whatever the layer)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    shapes = []
+
+    class Log(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in (torch.ops.aten.relu_.default, torch.ops.aten.relu.default):
+                shapes.append(tuple(args[0].shape))
+            return func(*args, **(kwargs or {}))
+
+    with Log():
+        out = model(x)
+    return out, shapes
+
+
+def _conv_pool_stack():
+    return lamina.Sequential(
+        [
+            lamina.Input((9, 9, 2)),
+            lamina.layers.Conv2D(3, 1, activation="relu", kernel_initializer="ones"),  # 1x1: ties at 0
+            lamina.layers.MaxPooling2D(2, padding="same"),
+            lamina.layers.Conv2D(4, 3, activation="relu", padding="same"),
+            lamina.layers.MaxPooling2D(2),
+            lamina.layers.Flatten(),
+            lamina.layers.Dense(2),
+        ]
+    )
+
+
+def test_relu_of_a_convolution_runs_after_the_max_pooling_that_follows_it():
+    """Conv(relu) then MaxPooling runs as relu(max_pool(conv)): relu on the pooled tensor, with the output and the
+    gradients (input and every weight) of the layer-by-layer computation, which a forward hook asks for."""
+    torch.manual_seed(0)
+    model = _conv_pool_stack()
+    x = torch.randn(3, 9, 9, 2)
+    x[0, :4, :4, :] = torch.tensor([0.0, -1.0]).repeat(4, 4, 1)  # windows whose maximum is 0 or negative
+    x[1, :2, :2, :] = 2.0  # a window of equal positive values
+    x.requires_grad_(True)
+    fused, shapes = _relu_inputs(model, x)
+    assert shapes == [(3, 3, 5, 5), (3, 4, 2, 2)]  # N, C, H, W of the pooled tensors (the convs': 9x9, 5x5)
+    grads_fused = torch.autograd.grad(fused.square().sum(), [x, *model.trainable_weights])
+
+    handle = model.layers[0].register_forward_hook(lambda *a: None)  # a hook sees the conv's output: no reordering
+    handle2 = model.layers[2].register_forward_hook(lambda *a: None)
+    try:
+        plain, shapes = _relu_inputs(model, x)
+        grads_plain = torch.autograd.grad(plain.square().sum(), [x, *model.trainable_weights])
+    finally:
+        handle.remove()
+        handle2.remove()
+    assert shapes == [(3, 3, 9, 9), (3, 4, 5, 5)]
+    torch.testing.assert_close(fused, plain, rtol=0, atol=0)
+    assert len(grads_fused) == len(grads_plain) == 7
+    for a, b in zip(grads_fused, grads_plain, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    assert "_relu_deferred" not in model.layers[0].__dict__ and "_relu_after" not in model.layers[1].__dict__
+
+
+def test_conv_pool_stack_equals_keras_after_a_fit():
+    """The reordered pair in training, inference and a second model built from the same weights, against Keras."""
+    model = _conv_pool_stack()
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 9, 9, 2)).astype("float32"), rng.standard_normal((8, 2)).astype("float32")
+    theirs = keras.Sequential(
+        [
+            keras.Input((9, 9, 2)),
+            keras.layers.Conv2D(3, 1, activation="relu"),
+            keras.layers.MaxPooling2D(2, padding="same"),
+            keras.layers.Conv2D(4, 3, activation="relu", padding="same"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
+    theirs.set_weights(model.get_weights())
+    theirs.compile(optimizer="sgd", loss="mse")
+    ours_h = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"]
+    theirs_h = theirs.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"]
+    assert len(ours_h) == len(theirs_h) == 2
+    np.testing.assert_allclose(ours_h, theirs_h, rtol=1e-5)
+    np.testing.assert_allclose(model.predict(x, verbose=0), theirs.predict(x, verbose=0), rtol=1e-5, atol=1e-6)

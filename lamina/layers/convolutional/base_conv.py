@@ -294,6 +294,8 @@ class BaseConv(ConvLayerBase):
         y = CONV_FNS[self.rank](
             x, kernel, cast_like(self.bias, x), self.strides, padding, self.dilation_rate, self.groups
         )
+        if self.__dict__.get("_relu_deferred"):  # a Sequential applies it after the max pooling that follows
+            return self._from_torch_layout(y)
         return conv_output(self.activation, y, self._from_torch_layout)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
