@@ -502,6 +502,14 @@ def _plan_optimizer(root: Any, node: Node, h5file: Any, plan: list, errors: list
         pairs, from_tf_keras = matched
         plan.extend(pairs)
         return opt._after_tf_keras_state if from_tf_keras else None
+    if len(keys) == len(variables):  # Keras 3's layout, shapes that do not fit: Keras's assign() refuses them
+        for i, (var, array, key) in enumerate(zip(variables, arrays, keys, strict=True)):
+            if tuple(np.shape(array)) != _shape(var):
+                errors.append(
+                    f"{node.describe()}: optimizer variable {_var_label(var, i)} expects shape {_shape(var)}, "
+                    f"the file has shape {tuple(np.shape(array))} (at '{node.vars_path}/{key}')."
+                )
+        return None
     if len(keys) < len(variables) and _saved_before_first_step(group, keys, variables):
         # saved compiled but never trained (optimizer not built yet): its slots would be zeros anyway
         for var, array in zip(variables, arrays):

@@ -299,6 +299,35 @@ def test_other_optimizer_state_is_skipped_with_a_warning(tmp_path):
     )
 
 
+def test_optimizer_state_of_the_wrong_shape_is_refused_as_keras_refuses_it(tmp_path):
+    """Keras 3's layout with as many optimizer variables as the optimizer has, one of another shape: Keras's
+    ``assign`` raises; so does Lamina, naming the optimizer, the variable and both shapes (nothing is loaded)."""
+    import h5py
+
+    _trained().save_weights(tmp_path / "m.weights.h5")
+    with h5py.File(tmp_path / "m.weights.h5", "r+") as f:
+        del f["optimizer/vars/2"]  # the first kernel's momentum, (3, 4)
+        f["optimizer/vars/2"] = np.zeros((4, 3), np.float32)
+    k = keras()
+    theirs = _keras_seq()
+    theirs.compile(optimizer=k.optimizers.Adam(), loss="mse")
+    theirs.optimizer.build(theirs.trainable_variables)
+    with pytest.raises(ValueError, match=r"shape"):
+        theirs.load_weights(tmp_path / "m.weights.h5")
+    ours = _lamina_seq()
+    ours.compile(optimizer="adam", loss="mse")
+    before = ours.get_weights()
+    with pytest.raises(
+        ValueError,
+        match=r"optimizer 'adam\S*' \(Adam\) at 'optimizer': optimizer variable '\S+_dense\S*_kernel_momentum' "
+        r"expects shape \(3, 4\), the file has shape \(4, 3\) \(at 'optimizer/vars/2'\)\.\nNo weight was changed",
+    ):
+        ours.load_weights(tmp_path / "m.weights.h5")
+    for a, b in zip(ours.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert int(ours.optimizer.iterations) == 0
+
+
 def _read(path, name):
     import h5py
 
