@@ -421,12 +421,13 @@ def _spread(values: list[float]) -> str:
 
 
 def _print_table(runs: list[dict], floors: dict[str, float], columns: list[str]) -> None:
-    """One row per workload: each column's median ms/step (range over the runs), Lamina / best peer per run, Lamina
-    / floor and the compile time of the compiled rows."""
-    print("| workload | " + " | ".join(columns) + " | Lamina / best peer | Lamina / floor | jit compile s |")
-    print("|---|" + "---|" * (len(columns) + 3))
+    """One row per workload: each column's median ms/step (range over the runs), Lamina / best peer and Lamina jit /
+    best peer per run, Lamina / floor and the compile time of the compiled rows."""
+    heads = "Lamina / best peer | Lamina jit / best peer | Lamina / floor | jit compile s"
+    print("| workload | " + " | ".join(columns) + f" | {heads} |")
+    print("|---|" + "---|" * (len(columns) + 4))
     for name in runs[0]:
-        cells, ratios, ours_all = [], [], []
+        cells, ratios, jit_ratios, ours_all = [], [], [], []
         for peer in columns:
             cells.append(_spread([_ms(r, name, peer) for r in runs if _ms(r, name, peer) is not None]))
         for r in runs:
@@ -436,16 +437,19 @@ def _print_table(runs: list[dict], floors: dict[str, float], columns: list[str])
                 ours_all.append(row["lamina"]["ms_per_step"])
                 if peers:
                     ratios.append(row["lamina"]["ms_per_step"] / min(peers))
+            if peers and row.get("lamina-jit", {}).get("compiled"):
+                jit_ratios.append(row["lamina-jit"]["ms_per_step"] / min(peers))
         floor = _spread([o / floors[name] for o in ours_all]) if name in floors else ""
         jit = [r[name]["lamina-jit"] for r in runs if "compile_s" in r[name].get("lamina-jit", {})]
         compile_s = _spread([j["compile_s"] for j in jit]) if jit else ""
         if jit and not all(j.get("compiled") for j in jit):
             compile_s += " (eager fallback)"
-        print(f"| {name} | " + " | ".join(cells) + f" | {_spread(ratios)} | {floor} | {compile_s} |")
+        jit_ratio = _spread(jit_ratios) if jit_ratios else ""
+        print(f"| {name} | " + " | ".join(cells) + f" | {_spread(ratios)} | {jit_ratio} | {floor} | {compile_s} |")
     if "mlp" in runs[0]:
         for key, label in (("predict_ms", "predict(x[:1]) ms"), ("call_ms", "model(x[:1]) ms")):
             cells = [_spread([r["mlp"][p][key] for r in runs if key in r["mlp"].get(p, {})]) for p in columns]
-            print(f"| mlp {label} | " + " | ".join(cells) + " | | | |")
+            print(f"| mlp {label} | " + " | ".join(cells) + " | | | | |")
 
 
 def main() -> None:
