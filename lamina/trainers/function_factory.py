@@ -68,18 +68,18 @@ def _leading_dim(value: Any) -> int | None:
     return None
 
 
-def _signature(value: Any) -> Any:
-    """What a compiled graph is specialized on, read from a call's arguments: the nesting of containers (with dict
-    keys), each tensor's type, shape, strides, dtype, device and ``requires_grad``, a weight's identity, other
-    leaves' values (their type and identity where they are not plain Python values)."""
+def _signature(args: tuple[Any, ...]) -> Any:
+    """What a compiled graph is specialized on, read from a call's arguments: their nesting (containers, dict keys)
+    with, for each leaf, a tensor's type, shape, strides, dtype, device and ``requires_grad``, a weight's identity,
+    or a plain value (other objects by type and identity). Compared with ``==``."""
+    return tree.map_structure(_leaf_signature, args)
+
+
+def _leaf_signature(value: Any) -> Any:
     if isinstance(value, torch.nn.Parameter):  # the trainable weights: these very tensors
         return id(value)
     if isinstance(value, torch.Tensor):
         return (type(value), value.shape, value.stride(), value.dtype, value.device, value.requires_grad)
-    if isinstance(value, (list, tuple)):
-        return (type(value), *map(_signature, value))
-    if isinstance(value, dict):
-        return (type(value), *((k, _signature(v)) for k, v in value.items()))
     if value is None or isinstance(value, (bool, int, float, str)):
         return (type(value), value)
     return (type(value), id(value))
