@@ -15,6 +15,7 @@ import torch
 from lamina import tree
 from lamina.layers.layer import Layer
 from lamina.models.model import Model
+from lamina.models.relu_pooling import max_pool_then_relu, relu_commutes_with, relu_conv_then_max_pool
 from lamina.ops.function import _history, map_graph
 from lamina.ops.operation import OPERATIONS, KerasTensor, Node, SymbolicOp
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
@@ -142,9 +143,11 @@ class Functional(Model):
     @staticmethod
     def _make_plan(nodes: list[Node], keep: set[int]) -> list[tuple]:
         """One step per node; each step also lists the values no later step reads (graph outputs kept), so a
-        call drops them at once instead of holding every activation of the graph until it returns."""
+        call drops them at once instead of holding every activation of the graph until it returns, and says
+        whether it is a relu convolution whose output only the next step, a max pooling, reads (``relu_pooling``)."""
         plan = []
         last_read: dict[int, int] = {}
+        reads: dict[int, int] = {}
         for step, node in enumerate(nodes):
             args, kwargs = node.arguments
             out_ids = [id(t) for t in node.outputs]
@@ -154,11 +157,22 @@ class Functional(Model):
                 plan.append([node.operation, None, args, kwargs, out_ids])
             for t in node.input_tensors:
                 last_read[id(t)] = step
+                reads[id(t)] = reads.get(id(t), 0) + 1
         frees: list[list[int]] = [[] for _ in plan]
         for value, step in last_read.items():
             if value not in keep:
                 frees[step].append(value)
-        return [(*step, tuple(free)) for step, free in zip(plan, frees)]
+        pairs = [
+            here[1] is not None
+            and nxt[1] is not None
+            and len(here[4]) == 1
+            and nxt[1] == here[4][0]
+            and reads.get(here[4][0]) == 1
+            and here[4][0] not in keep
+            and relu_conv_then_max_pool(here[0], nxt[0])
+            for here, nxt in zip(plan, plan[1:])
+        ]
+        return [(*step, tuple(free), pair) for step, free, pair in zip(plan, frees, [*pairs, False])]
 
     @property
     def layers(self) -> list[Layer]:
@@ -248,8 +262,16 @@ class Functional(Model):
             for x, m in zip(flat, flatten(mask) if isinstance(mask, (list, tuple)) else [mask]):
                 if isinstance(x, torch.Tensor) and m is not None:
                     x._keras_mask = m
-        for layer, arg_id, args, kwargs, out_ids, frees in self._plan:
-            if arg_id is not None:
+        plan, i = self._plan, 0
+        while i < len(plan):
+            layer, arg_id, args, kwargs, out_ids, frees, pair = plan[i]
+            i += 1
+            if pair and relu_commutes_with(layer, plan[i][0], values[arg_id]):  # conv then max pool, relu after both
+                out = max_pool_then_relu(layer, plan[i][0], values[arg_id])
+                _, _, _, _, out_ids, pool_frees, _ = plan[i]
+                frees += tuple(v for v in pool_frees if v in values)  # the conv's own output was never made
+                i += 1
+            elif arg_id is not None:
                 out = layer(values[arg_id])
             else:
                 a = map_structure(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, args)

@@ -9,17 +9,15 @@ from typing import Any
 
 import torch
 
-from lamina import activations
 from lamina.backend import naming
 from lamina.backend.naming import auto_name
 from lamina.layers.call_context import _scope_stack
-from lamina.layers.convolutional.base_conv import BaseConv
 from lamina.layers.core.input_layer import InputLayer
-from lamina.layers.layer import Layer, _has_global_hooks
-from lamina.layers.pooling.base_pooling import BasePooling
+from lamina.layers.layer import Layer
 from lamina.layers.weights import standardize_shape
 from lamina.models.functional import adjust_input_rank
 from lamina.models.model import Model
+from lamina.models.relu_pooling import max_pool_then_relu, relu_commutes_with
 from lamina.ops.operation import KerasTensor
 from lamina.serialization import deserialize_keras_object, serialize_keras_object
 
@@ -205,8 +203,8 @@ class Sequential(Model):
         i = 0
         while i < len(layers):
             layer = layers[i]
-            if i + 1 < len(layers) and _relu_commutes_with(layer, layers[i + 1], x):
-                x = _max_pool_then_relu(layer, layers[i + 1], x)
+            if i + 1 < len(layers) and relu_commutes_with(layer, layers[i + 1], x):
+                x = max_pool_then_relu(layer, layers[i + 1], x)
                 i += 2
             else:
                 x = layer(x)
@@ -290,36 +288,3 @@ def _warn_input_shape_argument() -> None:
         UserWarning,
         stacklevel=level,
     )
-
-
-def _relu_commutes_with(conv: Any, pool: Any, x: Any) -> bool:
-    """Whether ``pool(conv(x))`` may run as ``relu(pool(conv_without_relu(x)))``: a convolution whose activation is
-    relu, then max pooling, on a tensor (not while tracing shapes), with no hook or mask that would see the
-    convolution's own output.
-
-    The two are equal, values and gradients: relu is non-decreasing, so the maximum of a window's relu'd values is
-    the relu of its maximum (replicate padding, Keras's "same" pooling, pads with values of the window), and both
-    send a window's gradient to its first maximum, or nowhere where that maximum is not positive. Relu then runs
-    forward and backward on the pooled tensor, 4-9x smaller than the convolution's output: ReLU's backward went from
-    48 to 25 ms of the guide's convnet's ~600 ms training step, and from 5.2 to 0.4 ms of mnist_cnn's 38 ms
-    (``torch.profiler``, benchmarks/bench_fit.py's workloads).
-    """
-    return (
-        isinstance(conv, BaseConv)
-        and conv.activation is activations.relu
-        and conv.activity_regularizer is None
-        and isinstance(pool, BasePooling)
-        and pool.pool_mode == "max"
-        and isinstance(x, torch.Tensor)
-        and getattr(x, "_keras_mask", None) is None
-        and not (conv._forward_hooks or conv._forward_pre_hooks or pool._forward_hooks or pool._forward_pre_hooks)
-        and not _has_global_hooks()
-    )
-
-
-def _max_pool_then_relu(conv: Any, pool: Any, x: torch.Tensor) -> torch.Tensor:
-    conv.__dict__["_relu_deferred"] = pool.__dict__["_relu_after"] = True
-    try:
-        return pool(conv(x))
-    finally:
-        del conv.__dict__["_relu_deferred"], pool.__dict__["_relu_after"]
