@@ -25,9 +25,12 @@ from lamina.layers.pooling.base_pooling import BasePooling
 
 
 def relu_conv_then_max_pool(conv: Any, pool: Any) -> bool:
-    """Whether ``conv`` is a convolution whose activation is relu (no activity regularizer) and ``pool`` max pooling."""
+    """Whether ``conv`` is a convolution whose activation is relu (no activity regularizer) and ``pool`` max pooling,
+    both running their class's own ``call`` (which knows how to hand the relu over)."""
     return (
         isinstance(conv, BaseConv)
+        and type(conv).call is BaseConv.call
+        and type(pool).call is BasePooling.call
         and conv.activation is activations.relu
         and conv.activity_regularizer is None
         and isinstance(pool, BasePooling)

@@ -158,3 +158,24 @@ def test_a_conv_output_read_elsewhere_keeps_its_relu():
         assert len(outs) == len(expected) == (2 if kwargs.get("conv_output") else 1)
         for a, b in zip(outs, expected, strict=True):
             np.testing.assert_allclose(a.detach().numpy(), keras.ops.convert_to_numpy(b), rtol=1e-5, atol=1e-6)
+
+
+def test_a_subclass_with_its_own_call_is_run_layer_by_layer():
+    """A max pooling subclass with its own ``call`` does not know to apply the convolution's relu: no reordering."""
+
+    class LoggedPooling(lamina.layers.MaxPooling2D):
+        def call(self, inputs):
+            return super().call(inputs)
+
+    model = lamina.Sequential(
+        [
+            lamina.Input((6, 6, 1)),
+            lamina.layers.Conv2D(2, 1, activation="relu"),
+            LoggedPooling(2),
+            lamina.layers.Flatten(),
+        ]
+    )
+    x = torch.randn(2, 6, 6, 1)
+    out, shapes = _relu_inputs(model, x)
+    assert shapes == [(2, 2, 6, 6)]  # on the convolution's output, as written
+    assert bool((out >= 0).all()) and bool((out > 0).any())

@@ -294,7 +294,7 @@ class BaseConv(ConvLayerBase):
         y = CONV_FNS[self.rank](
             x, kernel, cast_like(self.bias, x), self.strides, padding, self.dilation_rate, self.groups
         )
-        if self.__dict__.get("_relu_deferred"):  # a Sequential applies it after the max pooling that follows
+        if self.__dict__.get("_relu_deferred"):  # the max pooling after it applies it (models/relu_pooling.py)
             return self._from_torch_layout(y)
         return conv_output(self.activation, y, self._from_torch_layout)
 

@@ -82,7 +82,7 @@ class BasePooling(Layer):
         except RuntimeError:
             self.compute_output_shape(tuple(inputs.shape))  # names the window that does not fit
             raise
-        if self.__dict__.get("_relu_after"):  # the relu of the convolution before it (a Sequential's pair), in place
+        if self.__dict__.get("_relu_after"):  # the relu of the convolution before it (models/relu_pooling.py)
             y = torch.relu_(y)  # on pooling's fresh output, before the permute (its backward keeps only the indices)
         return to_channels_last(y, self.rank) if channels_last else y
 
