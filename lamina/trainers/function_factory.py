@@ -85,6 +85,13 @@ def _leaf_signature(value: Any) -> Any:
     return (type(value), id(value))
 
 
+def _default_stance() -> bool:
+    """Whether the compiler runs with its default stance (a user's ``torch.compiler.set_stance("force_eager")``, say,
+    must not be replaced by the guard-skipping one); unknown (another torch's internals) counts as not default."""
+    stance = getattr(getattr(torch._dynamo, "eval_frame", None), "_stance", None)
+    return getattr(stance, "stance", None) == "default" and getattr(stance, "backend", 1) is None
+
+
 def _on_cuda(example_inputs: list[Any]) -> bool:
     """Whether a graph's tensor inputs live on a CUDA device (CUDA graphs capture only those)."""
     return any(isinstance(t, torch.Tensor) and t.device.type == "cuda" for t in example_inputs)
@@ -202,7 +209,7 @@ class JitFunction:
         if not self._trust_guards:
             return self._compiled(*args)
         signature = _signature(args)
-        if signature == self._trusted:
+        if signature == self._trusted and _default_stance():
             self.trusted_calls += 1
             with torch.compiler.set_stance(skip_guard_eval_unsafe=True):
                 return self._compiled(*args)

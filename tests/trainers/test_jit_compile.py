@@ -439,3 +439,21 @@ def test_a_batch_of_new_length_within_a_fit_runs_the_guards_and_recompiles():
     np.testing.assert_allclose(h_jit.history["loss"], h_eager.history["loss"], rtol=1e-5)
     for a, b in zip(jit.get_weights(), eager.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_users_force_eager_stance_is_kept():
+    """Under the user's ``torch.compiler.set_stance("force_eager")`` the step runs eagerly throughout: the guard-skipping
+    stance of trusted calls is not put in its place (nothing is compiled, no call is trusted)."""
+    jit, eager = _twins(
+        lambda: lamina.Sequential([lamina.Input((5,)), layers.Dense(3)]),
+        lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer="sgd",
+    )
+    rng = np.random.default_rng(0)
+    x, y = rng.random((48, 5), dtype=np.float32), rng.integers(0, 3, 48)
+    with torch.compiler.set_stance("force_eager"):
+        h_jit = jit.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    h_eager = eager.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    whole = jit._compiled_whole
+    assert whole.graphs_compiled == 0 and whole.trusted_calls == 0
+    np.testing.assert_allclose(h_jit.history["loss"], h_eager.history["loss"], rtol=1e-6)
