@@ -442,8 +442,8 @@ def test_a_batch_of_new_length_within_a_fit_runs_the_guards_and_recompiles():
 
 
 def test_a_users_force_eager_stance_is_kept():
-    """Under the user's ``torch.compiler.set_stance("force_eager")`` the step runs eagerly throughout: the guard-skipping
-    stance of trusted calls is not put in its place (nothing is compiled, no call is trusted)."""
+    """Under the user's ``torch.compiler.set_stance("force_eager")`` the step runs eagerly throughout: the
+    guard-skipping stance of trusted calls is not put in its place (nothing is compiled, no call is trusted)."""
     jit, eager = _twins(
         lambda: lamina.Sequential([lamina.Input((5,)), layers.Dense(3)]),
         lamina.losses.SparseCategoricalCrossentropy(from_logits=True),
