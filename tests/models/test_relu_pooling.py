@@ -42,29 +42,9 @@ def _conv_pool_stack():
 def test_relu_of_a_convolution_runs_after_the_max_pooling_that_follows_it():
     """Conv(relu) then MaxPooling runs as relu(max_pool(conv)): relu on the pooled tensor, with the output and the
     gradients (input and every weight) of the layer-by-layer computation, which a forward hook asks for."""
-    torch.manual_seed(0)
+    x = _inputs()
     model = _conv_pool_stack()
-    x = torch.randn(3, 9, 9, 2)
-    x[0, :4, :4, :] = torch.tensor([0.0, -1.0]).repeat(4, 4, 1)  # windows whose maximum is 0 or negative
-    x[1, :2, :2, :] = 2.0  # a window of equal positive values
-    x.requires_grad_(True)
-    fused, shapes = _relu_inputs(model, x)
-    assert shapes == [(3, 3, 5, 5), (3, 4, 2, 2)]  # N, C, H, W of the pooled tensors (the convs': 9x9, 5x5)
-    grads_fused = torch.autograd.grad(fused.square().sum(), [x, *model.trainable_weights])
-
-    handle = model.layers[0].register_forward_hook(lambda *a: None)  # a hook sees the conv's output: no reordering
-    handle2 = model.layers[2].register_forward_hook(lambda *a: None)
-    try:
-        plain, shapes = _relu_inputs(model, x)
-        grads_plain = torch.autograd.grad(plain.square().sum(), [x, *model.trainable_weights])
-    finally:
-        handle.remove()
-        handle2.remove()
-    assert shapes == [(3, 3, 9, 9), (3, 4, 5, 5)]
-    torch.testing.assert_close(fused, plain, rtol=0, atol=0)
-    assert len(grads_fused) == len(grads_plain) == 7
-    for a, b in zip(grads_fused, grads_plain, strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+    _assert_reordered_as_layer_by_layer(model, x, [model.layers[0], model.layers[2]])
     assert "_relu_deferred" not in model.layers[0].__dict__ and "_relu_after" not in model.layers[1].__dict__
 
 
@@ -122,11 +102,17 @@ def _grads(model, out, x):
 
 def test_functional_pairs_are_reordered_with_the_layer_by_layer_results():
     model = _functional()
-    x = _inputs()
+    _assert_reordered_as_layer_by_layer(model, _inputs(), [model.get_layer(index=i) for i in (1, 3)])
+
+
+def _assert_reordered_as_layer_by_layer(model, x, convs):
+    """``model`` (two relu conv + max pooling pairs) runs relu on the pooled tensors; with a forward hook on each
+    of ``convs`` (a hook sees the conv's output: no reordering) on the convs' outputs. The outputs are bit-equal
+    and the gradients of the input and all 7 weights equal."""
     fused, shapes = _relu_inputs(model, x)
-    assert shapes == [(3, 3, 5, 5), (3, 4, 2, 2)]  # relu on the pooled tensors
+    assert shapes == [(3, 3, 5, 5), (3, 4, 2, 2)]  # N, C, H, W of the pooled tensors (the convs': 9x9, 5x5)
     grads_fused = _grads(model, fused, x)
-    handles = [model.get_layer(index=i).register_forward_hook(lambda *a: None) for i in (1, 3)]
+    handles = [conv.register_forward_hook(lambda *a: None) for conv in convs]
     try:
         plain, shapes = _relu_inputs(model, x)
         grads_plain = _grads(model, plain, x)
