@@ -14,7 +14,7 @@ import torch
 
 from lamina import backend
 from lamina import losses as losses_module
-from lamina.backend import config
+from lamina.backend import config, host_memory
 from lamina.backend import distribution_lib as _dist_lib
 from lamina.backend.traceback_utils import filter_traceback
 from lamina.callbacks import CallbackList
@@ -178,25 +178,26 @@ class TrainingLoops:
         initial_epoch = int(getattr(self, "_initial_epoch_override", None) or initial_epoch)
         self.__dict__.pop("_initial_epoch_override", None)
         previous_mode = self.training
-        try:
-            for epoch in range(initial_epoch, epochs):
-                cbs.on_epoch_begin(epoch)
-                logs = self._train_epoch(adapter, train_fn, cbs, epoch, first=epoch == initial_epoch)
-                if dist is not None:  # [distribution] global metrics; rank 0's BatchNorm statistics
-                    logs = dist._global_logs(self, logs, sync_buffers=True)
-                # As Keras: the step's logs as they are (a custom step's nested dicts, tensors); the
-                # CallbackList pythonifies them once, so History's keys come in Keras's order.
-                epoch_logs = dict(self._logs_or_metrics(logs))
-                if val_adapter is not None and self._should_eval(epoch, validation_freq):
-                    val_logs = self._evaluate_adapter(val_adapter, cbs, verbose=0, in_fit=True)
-                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                cbs.on_epoch_end(epoch, epoch_logs)
-                if self.stop_training:
-                    break
-        finally:
-            self.train(previous_mode)
-            if dist is not None:  # [distribution] unwrap DDP from the step
-                dist._fit_end(self)
+        with host_memory.reuse_freed_memory():  # freed tensors' pages are kept for the next step
+            try:
+                for epoch in range(initial_epoch, epochs):
+                    cbs.on_epoch_begin(epoch)
+                    logs = self._train_epoch(adapter, train_fn, cbs, epoch, first=epoch == initial_epoch)
+                    if dist is not None:  # [distribution] global metrics; rank 0's BatchNorm statistics
+                        logs = dist._global_logs(self, logs, sync_buffers=True)
+                    # As Keras: the step's logs as they are (a custom step's nested dicts, tensors); the
+                    # CallbackList pythonifies them once, so History's keys come in Keras's order.
+                    epoch_logs = dict(self._logs_or_metrics(logs))
+                    if val_adapter is not None and self._should_eval(epoch, validation_freq):
+                        val_logs = self._evaluate_adapter(val_adapter, cbs, verbose=0, in_fit=True)
+                        epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    cbs.on_epoch_end(epoch, epoch_logs)
+                    if self.stop_training:
+                        break
+            finally:
+                self.train(previous_mode)
+                if dist is not None:  # [distribution] unwrap DDP from the step
+                    dist._fit_end(self)
         optimizer = getattr(self, "optimizer", None)
         if epochs > 0 and getattr(optimizer, "built", False) and hasattr(optimizer, "finalize_variable_values"):
             # as Keras's fit: with `use_ema=True` the model ends training holding the moving averages
@@ -360,7 +361,8 @@ class TrainingLoops:
         if _dist_lib._ACTIVE is not None:  # [distribution] rank 0's weights everywhere, per-process shards
             adapter, callbacks = _dist_lib._ACTIVE._eval_begin(self, adapter, callbacks)
         cbs = self._callback_list(callbacks, verbose, 1, adapter.num_batches, add_history=False)
-        logs = self._evaluate_adapter(adapter, cbs, verbose)
+        with host_memory.reuse_freed_memory():
+            logs = self._evaluate_adapter(adapter, cbs, verbose)
         if return_dict:
             return logs
         return self._flatten_metrics_in_order(logs)
@@ -427,15 +429,16 @@ class TrainingLoops:
         begin_hooks = cbs.needs("on_predict_batch_begin")
         end_hooks = cbs.needs("on_predict_batch_end")
         outputs: list[Any] = []
-        for step, batch in enumerate(adapter.epoch_iterator(0)):
-            if isinstance(batch, tuple) and len(batch) > 1 and not isinstance(x, (list, tuple)):
-                batch = batch[:1] if isinstance(adapter, data_adapters.ArrayDataAdapter) else batch
-            if begin_hooks:
-                cbs.on_predict_batch_begin(step)
-            out = predict_fn(batch)
-            outputs.append(out)
-            if end_hooks:
-                cbs.on_predict_batch_end(step, {"outputs": out})
+        with host_memory.reuse_freed_memory():
+            for step, batch in enumerate(adapter.epoch_iterator(0)):
+                if isinstance(batch, tuple) and len(batch) > 1 and not isinstance(x, (list, tuple)):
+                    batch = batch[:1] if isinstance(adapter, data_adapters.ArrayDataAdapter) else batch
+                if begin_hooks:
+                    cbs.on_predict_batch_begin(step)
+                out = predict_fn(batch)
+                outputs.append(out)
+                if end_hooks:
+                    cbs.on_predict_batch_end(step, {"outputs": out})
         cbs.on_predict_end()
         if not outputs:
             raise ValueError("`predict` got no data: the input yielded no batches.")
