@@ -89,6 +89,12 @@ def test_another_allocator_preloaded_is_left_alone(untuned_env, monkeypatch):
     assert host_memory._glibc() is None  # looked up once, under this LD_PRELOAD (monkeypatch restores the cache)
 
 
+def _dense_model() -> lamina.Model:
+    model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
 class _Seen(lamina.callbacks.Callback):
     def __init__(self):
         super().__init__()
@@ -105,8 +111,7 @@ class _Seen(lamina.callbacks.Callback):
 
 
 def test_fit_evaluate_and_predict_hold_it_for_their_batches_only(untuned_env):
-    model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
-    model.compile(optimizer="sgd", loss="mse")
+    model = _dense_model()
     x, y = np.ones((8, 3), "float32"), np.zeros((8, 2), "float32")
     seen = _Seen()
     model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), callbacks=[seen], verbose=0)
@@ -122,8 +127,7 @@ def test_a_failing_fit_gives_it_back(untuned_env):
         def on_train_batch_end(self, batch, logs=None):
             raise ValueError("boom in batch 0")
 
-    model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
-    model.compile(optimizer="sgd", loss="mse")
+    model = _dense_model()
     with pytest.raises(ValueError, match="boom in batch 0"):
         model.fit(np.ones((8, 3), "float32"), np.zeros((8, 2), "float32"), callbacks=[Boom()], verbose=0)
     assert not host_memory.held()
